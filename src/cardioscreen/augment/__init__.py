@@ -1,0 +1,1 @@
+"""Data augmentation for training: ECG-SMOTE and classic SMOTE resamplers."""

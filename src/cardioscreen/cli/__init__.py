@@ -1,0 +1,52 @@
+"""The ``cardioscreen`` command line: one module per subcommand in :mod:`cardioscreen.cli.commands`.
+
+Each command module defines ``add_parser(subparsers)``, which registers its subparser and sets
+``func=run`` where ``run(args) -> int`` returns the exit status. Errors meant for the user
+(:class:`~cardioscreen.errors.CardioScreenError`) become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from cardioscreen import __version__
+from cardioscreen.cli import commands
+from cardioscreen.errors import CardioScreenError
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cardioscreen", description="12-lead ECG screening")
+    parser.add_argument("--version", action="version", version=f"cardioscreen {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cardioscreen`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        status: int = args.func(args)
+    except CardioScreenError as exc:
+        print(f"cardioscreen {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+def cli_entry() -> None:
+    """Console-script wrapper: exit with :func:`main`'s status."""
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from cardioscreen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``cardioscreen``, discovered automatically: one module each, with ``add_parser``."""

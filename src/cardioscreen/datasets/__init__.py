@@ -1,0 +1,1 @@
+"""Datasets: PTB-XL in its official layout, the preprocessed ptbxl-z100 folder, label tasks and caches."""

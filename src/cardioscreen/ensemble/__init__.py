@@ -1,0 +1,1 @@
+"""Boosting on network embeddings and features, stacking, probability calibration and thresholds."""

@@ -1,0 +1,1 @@
+"""Neural networks: a registry (``create_model``, ``list_models``), layers and the model bundle."""

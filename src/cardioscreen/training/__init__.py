@@ -1,0 +1,1 @@
+"""Training: losses, data loading, the trainer, metrics with bootstrap confidence intervals."""

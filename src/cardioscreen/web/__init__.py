@@ -1,0 +1,1 @@
+"""The clinic web application (FastAPI): patients upload ECGs, doctors triage and conclude."""
