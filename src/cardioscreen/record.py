@@ -106,9 +106,13 @@ class ECGRecord:
             raise ECGFormatError(f"lead {name!r} not in record (has {list(self.leads)})")
         return self.signal[self.leads.index(key)]
 
-    def with_signal(self, signal: np.ndarray, fs: float | None = None, leads: tuple[str, ...] | None = None) -> ECGRecord:
+    def with_signal(
+        self, signal: np.ndarray, fs: float | None = None, leads: tuple[str, ...] | None = None
+    ) -> ECGRecord:
         """A copy with new samples (and optionally a new rate or lead list), same metadata."""
-        return replace(self, signal=signal, fs=self.fs if fs is None else fs, leads=self.leads if leads is None else leads)
+        return replace(
+            self, signal=signal, fs=self.fs if fs is None else fs, leads=self.leads if leads is None else leads
+        )
 
     def to_standard12(self) -> ECGRecord:
         """The record with the 12 standard leads in standard order.
