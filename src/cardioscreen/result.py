@@ -1,0 +1,116 @@
+"""The result of analysing one record: what the CLI prints, the report renders and the web app stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One class of the model for one record.
+
+    Attributes
+    ----------
+    code : str
+        Class code, e.g. ``"CLBBB"`` (seed17) or ``"MI"`` (superdiagnostic).
+    name : str
+        Human-readable name in the language asked for.
+    task : str
+        Label task the class belongs to: ``"seed17"`` or ``"superdiagnostic"``.
+    probability : float
+        Calibrated probability in [0, 1].
+    threshold : float
+        Decision threshold tuned on validation data; ``flagged`` is ``probability >= threshold``.
+    flagged : bool
+        Whether the class is reported as present.
+    """
+
+    code: str
+    name: str
+    task: str
+    probability: float
+    threshold: float
+    flagged: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "task": self.task,
+            "probability": round(float(self.probability), 4),
+            "threshold": round(float(self.threshold), 4),
+            "flagged": bool(self.flagged),
+        }
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything the analysis found for one record.
+
+    Attributes
+    ----------
+    record : str
+        Record identifier (file name or the id the file holds).
+    fs : float
+        Sampling rate (Hz) of the record the sample indices below refer to.
+    quality : dict
+        The quality verdict (``verdict``: usable / warn / unusable, ``reasons``, ``per_lead``).
+    intervals : dict or None
+        Interval measurements (``hr_bpm``, ``pr_ms``, ``qrs_ms``, ``qt_ms``, ``qtc_bazett_ms``...), numbers or None;
+        None as a whole when the record was refused.
+    predictions : tuple of Prediction
+        Every class of the model, in the model's order; empty when the record was refused.
+    model : dict
+        ``name``, ``version``, ``backend`` and the validation figures the model reached.
+    r_peaks : np.ndarray
+        R-peak sample indices at ``fs``, shape ``(n_peaks,)``.
+    n_beats : int
+        Number of beats the analysis used.
+    refusal : str or None
+        Why no probabilities are given (an unusable record), or None.
+    saliency : dict
+        Class code -> array ``(leads, samples)`` in [0, 1] at ``fs``: which leads and segments drove each flag.
+    """
+
+    record: str
+    fs: float
+    quality: dict[str, Any]
+    intervals: dict[str, Any] | None
+    predictions: tuple[Prediction, ...]
+    model: dict[str, Any]
+    r_peaks: np.ndarray
+    n_beats: int
+    refusal: str | None = None
+    saliency: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+    @property
+    def flagged(self) -> list[Prediction]:
+        """Flagged classes, most probable first."""
+        return sorted((p for p in self.predictions if p.flagged), key=lambda p: -p.probability)
+
+    @property
+    def urgency(self) -> float:
+        """Highest probability among flagged abnormal classes (NORM excluded); 0 when nothing is flagged."""
+        return max((p.probability for p in self.flagged if p.code != "NORM"), default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no arrays but the R-peaks): the schema of ``cardioscreen analyze --json``."""
+        return {
+            "record": self.record,
+            "quality": self.quality,
+            "intervals": self.intervals,
+            "predictions": [p.to_dict() for p in self.predictions],
+            "model": self.model,
+            "n_beats": int(self.n_beats),
+            "fs": float(self.fs),
+            "r_peaks": [int(i) for i in self.r_peaks],
+            "refused": self.refused,
+            "refusal": self.refusal,
+        }
