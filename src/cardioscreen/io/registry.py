@@ -22,6 +22,11 @@ SNIFF_BYTES = 4096
 
 # Order matters: the first module whose sniff() accepts a file reads it (signatures before heuristics).
 FORMAT_MODULES: dict[str, str] = {
+    "hl7-aecg": "cardioscreen.io.hl7_aecg",
+    "edf": "cardioscreen.io.edf",
+    "numpy": "cardioscreen.io.numpy_format",
+    "wfdb": "cardioscreen.io.wfdb_format",
+    "csv": "cardioscreen.io.csv_format",
 }
 
 

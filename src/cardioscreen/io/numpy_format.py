@@ -1,0 +1,159 @@
+"""NumPy ``.npy`` and ``.npz`` arrays of leads x samples in mV (the prototype's upload format).
+
+Pickled objects are never loaded (``allow_pickle=False``), and an array's declared shape and dtype are
+checked before any memory is allocated for it. A ``samples x leads`` array is transposed when only its
+second axis can be a lead count (e.g. ``(5000, 12)``). An ``.npz`` holds ``signal`` plus optional ``fs``
+(Hz) and ``leads`` (lead names); a lone array in an ``.npz`` is taken as the signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from cardioscreen.errors import ECGFormatError
+from cardioscreen.io.common import library_errors
+from cardioscreen.leads import STANDARD_LEADS
+from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD, ECGRecord
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FS_HZ = 500.0
+"""Rate assumed when neither the file nor the caller gives one (the prototype's uploads were 500 Hz)."""
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_SIGNAL_KEYS = ("signal", "ecg", "arr_0")
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """True for a ``.npy`` file, or a zip archive whose first member is a ``.npy`` array (``.npz``)."""
+    if head.startswith(_NPY_MAGIC):
+        return True
+    if not head.startswith(_ZIP_MAGIC) or len(head) < 30:
+        return False
+    name_length = int.from_bytes(head[26:28], "little")
+    return head[30 : 30 + name_length].endswith(b".npy")
+
+
+def read(
+    path: Path, *, fs: float | None = None, leads: tuple[str, ...] | list[str] | None = None, **options: Any
+) -> ECGRecord:
+    """Read a ``.npy`` or ``.npz`` ECG array.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    fs : float, optional
+        Sampling rate in Hz. Overrides an ``fs`` stored in an ``.npz``; without either, 500 Hz is assumed
+        and a warning logged.
+    leads : sequence of str, optional
+        Lead names, one per row. Default: the ``.npz``'s ``leads``, else the 12 standard leads for a
+        12-row array, else ``lead1``, ``lead2``...
+    **options
+        Not used; passing any raises :class:`ECGFormatError`.
+
+    Returns
+    -------
+    ECGRecord
+        Signal ``(leads, samples)`` in mV.
+    """
+    if options:
+        raise ECGFormatError(f"NumPy files take only the fs and leads options; got {sorted(options)}")
+    stored: dict[str, np.ndarray] = {}
+    with library_errors(path, "NumPy array"):
+        with open(path, "rb") as handle:
+            is_npy = handle.read(len(_NPY_MAGIC)) == _NPY_MAGIC
+            handle.seek(0)
+            if is_npy:
+                stored["signal"] = _load_checked(handle, path.name)
+        if not is_npy:
+            stored = _load_npz(path)
+    signal = _orient(stored["signal"], path.name)
+    if fs is None and "fs" in stored:
+        fs = _scalar(stored["fs"], path.name)
+    if fs is None:
+        logger.warning("%s: no sampling rate given or stored; assuming %g Hz", path.name, DEFAULT_FS_HZ)
+        fs = DEFAULT_FS_HZ
+    if leads is None and "leads" in stored:
+        leads = tuple(str(name) for name in stored["leads"].ravel())
+    if leads is None:
+        leads = STANDARD_LEADS if signal.shape[0] == 12 else tuple(f"lead{i + 1}" for i in range(signal.shape[0]))
+    return ECGRecord(signal, float(fs), tuple(leads), {"record_id": path.stem})
+
+
+def _load_checked(handle: IO[bytes], where: str) -> np.ndarray:
+    """One ``.npy`` array from an open stream, after checking its header's dtype and element count."""
+    version = np.lib.format.read_magic(handle)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+    if dtype.hasobject or dtype.kind not in "iufU":
+        raise ECGFormatError(f"{where}: array dtype {dtype} is not numeric (pickled objects are refused)")
+    count = int(np.prod(shape, dtype=np.int64))
+    if count == 0:
+        raise ECGFormatError(f"{where}: array is empty (shape {shape})")
+    if count > MAX_LEADS * MAX_SAMPLES_PER_LEAD:
+        raise ECGFormatError(f"{where}: array of shape {shape} is larger than any accepted record")
+    return np.lib.format.read_array(handle, allow_pickle=False)
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    with zipfile.ZipFile(path) as archive:
+        arrays = {}
+        for member in archive.namelist():
+            if not member.endswith(".npy"):
+                continue
+            with archive.open(member) as handle:
+                arrays[member.removesuffix(".npy")] = _load_checked(handle, f"{path.name}:{member}")
+    key = next((k for k in _SIGNAL_KEYS if k in arrays), None)
+    if key is None:
+        numeric = [k for k, a in arrays.items() if a.dtype.kind != "U" and a.size > 1]
+        if len(numeric) != 1:
+            raise ECGFormatError(f"{path.name}: no 'signal' array (arrays: {sorted(arrays)})")
+        key = numeric[0]
+    arrays["signal"] = arrays.pop(key)
+    return arrays
+
+
+def _orient(array: np.ndarray, where: str) -> np.ndarray:
+    """The array as ``(leads, samples)``, transposing ``(samples, leads)`` when that is the only reading."""
+    if array.dtype.kind == "U":
+        raise ECGFormatError(f"{where}: signal array holds text, not numbers")
+    squeezed = array
+    while squeezed.ndim > 2 and squeezed.shape[0] == 1:
+        squeezed = squeezed[0]
+    if squeezed.ndim != 2:
+        raise ECGFormatError(f"{where}: expected a 2-D array (leads x samples), got shape {array.shape}")
+    rows, cols = squeezed.shape
+    if rows > MAX_LEADS >= cols:
+        logger.info("%s: transposing a (samples, leads) array of shape %s", where, squeezed.shape)
+        return squeezed.T
+    if rows > MAX_LEADS:
+        raise ECGFormatError(f"{where}: shape {squeezed.shape} has no axis of at most {MAX_LEADS} leads")
+    return squeezed
+
+
+def _scalar(value: np.ndarray, where: str) -> float:
+    if value.size != 1 or value.dtype.kind not in "iuf":
+        raise ECGFormatError(f"{where}: stored fs must be one number, got shape {value.shape}")
+    return float(value.ravel()[0])
+
+
+def write(record: ECGRecord, path: Path) -> Path:
+    """Write ``record`` to ``path``: ``.npy`` holds the float32 ``(leads, samples)`` signal in mV (exact);
+    ``.npz`` adds ``fs`` and ``leads`` so the file reads back without options."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".npz":
+        with open(path, "wb") as handle:
+            np.savez(handle, signal=record.signal, fs=np.float64(record.fs), leads=np.array(record.leads))
+    else:
+        with open(path, "wb") as handle:
+            np.save(handle, record.signal, allow_pickle=False)
+    return path
