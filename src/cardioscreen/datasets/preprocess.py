@@ -1,0 +1,99 @@
+"""Model input normalisation recipes, usable on any record at inference as in training.
+
+``z100`` is exactly how ``../shared/data/ptbxl-z100`` was made from raw 500 Hz PTB-XL records:
+``butter(4, [0.5, 40], btype="band", fs=500)`` applied with ``filtfilt`` along time, a per-lead z-score
+(mean 0, std 1, ddof 0), then ``resample_poly(x, 1, 5)`` to 100 Hz. A record at another rate is first
+resampled to 500 Hz, so raw PTB-XL records, the preprocessed folder and any uploaded file share one model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+from scipy import signal as sps
+
+from cardioscreen.errors import CardioScreenError
+
+Z100_BASE_FS = 500.0
+"""Rate (Hz) the z100 band-pass runs at."""
+Z100_FS = 100.0
+"""Output rate (Hz) of the z100 recipe."""
+_Z100_BA = sps.butter(4, [0.5, 40.0], btype="band", fs=Z100_BASE_FS)
+
+
+def resample(x: np.ndarray, fs: float, target_fs: float) -> np.ndarray:
+    """Polyphase resampling along the last axis from ``fs`` to ``target_fs`` (Hz)."""
+    if fs == target_fs:
+        return x
+    ratio = Fraction(target_fs / fs).limit_denominator(1000)
+    return np.asarray(sps.resample_poly(x, ratio.numerator, ratio.denominator, axis=-1))
+
+
+def z100(x: np.ndarray, fs: float) -> np.ndarray:
+    """The ptbxl-z100 recipe.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Shape ``(..., leads, samples)`` in mV.
+    fs : float
+        Sampling rate of ``x`` in Hz.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(..., leads, samples * 100 / fs)``, float32, per-lead z-scored, at 100 Hz.
+    """
+    x = resample(np.asarray(x, dtype=np.float64), fs, Z100_BASE_FS)
+    b, a = _Z100_BA
+    filtered = sps.filtfilt(b, a, x, axis=-1)
+    mean = filtered.mean(axis=-1, keepdims=True)
+    std = filtered.std(axis=-1, keepdims=True)
+    z = (filtered - mean) / np.where(std > 0, std, 1.0)
+    return np.asarray(sps.resample_poly(z, 1, 5, axis=-1), dtype=np.float32)
+
+
+_RECIPES: dict[str, tuple[Callable[[np.ndarray, float], np.ndarray], float]] = {"z100": (z100, Z100_FS)}
+
+
+def recipe_fs(name: str) -> float:
+    """Output sampling rate (Hz) of the recipe ``name``."""
+    return _recipe(name)[1]
+
+
+def _recipe(name: str) -> tuple[Callable[[np.ndarray, float], np.ndarray], float]:
+    if name not in _RECIPES:
+        raise CardioScreenError(f"unknown normalisation recipe {name!r}; choose one of {sorted(_RECIPES)}")
+    return _RECIPES[name]
+
+
+def normalise(x: np.ndarray, fs: float, recipe: str) -> np.ndarray:
+    """Apply the recipe ``recipe`` to ``x`` of shape ``(..., leads, samples)`` sampled at ``fs`` Hz."""
+    return _recipe(recipe)[0](x, fs)
+
+
+def fit_length(x: np.ndarray, samples: int) -> np.ndarray:
+    """Centre-crop or zero-pad the last axis of ``x`` to ``samples``."""
+    n = x.shape[-1]
+    if n >= samples:
+        start = (n - samples) // 2
+        return x[..., start : start + samples]
+    pad = [(0, 0)] * (x.ndim - 1) + [((samples - n) // 2, samples - n - (samples - n) // 2)]
+    return np.pad(x, pad)
+
+
+def windows(x: np.ndarray, samples: int, stride: int) -> np.ndarray:
+    """Windows of ``samples`` along the last axis of ``x`` (``(leads, n)``), every ``stride`` samples.
+
+    Returns shape ``(n_windows, leads, samples)``; the last window is aligned with the end of the record, and a
+    record shorter than ``samples`` gives one zero-padded window.
+    """
+    n = x.shape[-1]
+    if n <= samples:
+        return fit_length(x, samples)[None]
+    starts = list(range(0, n - samples + 1, stride))
+    if starts[-1] != n - samples:
+        starts.append(n - samples)
+    return np.stack([x[..., s : s + samples] for s in starts])
