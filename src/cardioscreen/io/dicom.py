@@ -1,0 +1,200 @@
+"""DICOM waveform ECG (12-lead ECG / General ECG Waveform Storage), read with pydicom.
+
+pydicom parses the file and hands over the raw multiplex; scaling is done here: for each channel,
+``value = raw * ChannelSensitivity * ChannelSensitivityCorrectionFactor + ChannelBaseline`` in the channel's
+sensitivity units (uV, mV...), converted to mV. The declared ``WaveformPaddingValue`` is **not** turned into
+NaN sample by sample: ECG Toolkit writes 0 as the padding value while 0 is also a real sample (about 2 % of
+the shared file), so padding is only recognised where it can be told apart — as a span where every channel
+holds it, at an end of the strip, which :mod:`cardioscreen.io.quirks` cuts off.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from cardioscreen.errors import ECGFormatError
+from cardioscreen.io.clinical import device_measurements, finish_record, standard_order
+from cardioscreen.io.common import LIBRARY_ERRORS, check_size, millivolts_per_unit, parse_sex
+from cardioscreen.io.quirks import INT16_FILL, unfilled_length
+from cardioscreen.leads import normalize_lead_name
+from cardioscreen.record import ECGRecord
+
+_PREAMBLE_BYTES = 128
+_RHYTHM_LABELS = ("RHYTHM",)
+_MEDIAN_LABELS = ("MEDIAN BEAT", "REPRESENTATIVE BEAT", "MEDIAN")
+_MEASUREMENTS = {
+    "heart rate": "heart_rate_bpm", "ventricular heart rate": "heart_rate_bpm", "rr interval": "rr_ms",
+    "pr interval": "pr_ms", "qrs duration": "qrs_ms", "qt interval": "qt_ms", "qtc interval": "qtc_ms",
+    "p axis": "p_axis_deg", "qrs axis": "qrs_axis_deg", "t axis": "t_axis_deg",
+}
+_AGE_UNITS = {"Y": 1.0, "M": 1 / 12, "W": 7 / 365.25, "D": 1 / 365.25}
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """True for a DICOM Part 10 file: ``"DICM"`` after the 128-byte preamble."""
+    return head[_PREAMBLE_BYTES : _PREAMBLE_BYTES + 4] == b"DICM"
+
+
+def _group_index(ds: Any, labels: tuple[str, ...]) -> int | None:
+    """Index of the first multiplex group whose label is one of ``labels``."""
+    for index, group in enumerate(ds.WaveformSequence):
+        if str(group.get("MultiplexGroupLabel", "")).strip().upper() in labels:
+            return index
+    return None
+
+
+def _padding(group: Any) -> int | None:
+    """The group's declared padding value as a raw sample, or None."""
+    value = group.get("WaveformPaddingValue")
+    if not isinstance(value, bytes | bytearray) or len(value) != 2:
+        return None
+    signed = str(group.get("WaveformSampleInterpretation", "SS")) == "SS"
+    return int.from_bytes(value, "little", signed=signed)
+
+
+def _channels(group: Any, where: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Lead names, mV per raw unit, and offset (mV) of each channel of a multiplex group."""
+    names, gains, offsets = [], [], []
+    for number, channel in enumerate(group.ChannelDefinitionSequence, start=1):
+        source = channel.get("ChannelSourceSequence")
+        meaning = str(source[0].get("CodeMeaning", "")) if source else ""
+        units = channel.get("ChannelSensitivityUnitsSequence")
+        unit = str(units[0].get("CodeValue", "")) if units else ""
+        to_mv = millivolts_per_unit(unit)
+        if to_mv is None:
+            raise ECGFormatError(f"{where}: channel {number} ({meaning}) has no voltage unit (got {unit!r})")
+        sensitivity = float(channel.get("ChannelSensitivity", 1.0))
+        correction = float(channel.get("ChannelSensitivityCorrectionFactor", 1.0))
+        names.append(normalize_lead_name(meaning or f"channel {number}"))
+        gains.append(sensitivity * correction * to_mv)
+        offsets.append(float(channel.get("ChannelBaseline", 0.0)) * to_mv)
+    return names, np.asarray(gains), np.asarray(offsets)
+
+
+class _Group(NamedTuple):
+    """One multiplex group: lead names, raw samples and mV ``(channels, samples)``, mV per raw unit, Hz."""
+
+    names: list[str]
+    raw: np.ndarray
+    mv: np.ndarray
+    gains: np.ndarray
+    fs: float
+    padding: int | None
+
+
+def _multiplex(ds: Any, index: int, where: str) -> _Group:
+    """Decode multiplex group ``index`` of the Waveform Sequence."""
+    from pydicom.waveforms import multiplex_array
+
+    group = ds.WaveformSequence[index]
+    n_channels, n_samples = int(group.NumberOfWaveformChannels), int(group.NumberOfWaveformSamples)
+    check_size(n_channels, n_samples, where)
+    bytes_needed = n_channels * n_samples * int(group.WaveformBitsAllocated) // 8
+    if len(group.WaveformData) < bytes_needed:
+        raise ECGFormatError(f"{where}: waveform data is {len(group.WaveformData)} bytes, {bytes_needed} declared")
+    names, gains, offsets = _channels(group, where)
+    if len(names) != n_channels:
+        raise ECGFormatError(f"{where}: {len(names)} channel definitions for {n_channels} channels")
+    raw = multiplex_array(ds, index, as_raw=True).T.astype(np.float64)
+    mv = raw * gains[:, None] + offsets[:, None]
+    return _Group(names, raw, mv, gains, float(group.SamplingFrequency), _padding(group))
+
+
+def _age(value: str) -> float | None:
+    """Years from a DICOM age string (``"045Y"``, ``"006M"``)."""
+    match = re.fullmatch(r"(\d{3})([DWMY])", value.strip())
+    return round(int(match.group(1)) * _AGE_UNITS[match.group(2)], 2) if match else None
+
+
+def _annotations(ds: Any) -> tuple[list[str], dict[str, float]]:
+    """Free-text statements and numeric global measurements of the Waveform Annotation Sequence."""
+    statements: list[str] = []
+    measured: dict[str, Any] = {}
+    for item in ds.get("WaveformAnnotationSequence", []):
+        text = str(item.get("UnformattedTextValue", "") or "").strip()
+        if text:
+            statements.append(text)
+        concept = item.get("ConceptNameCodeSequence")
+        meaning = str(concept[0].get("CodeMeaning", "")).strip().lower() if concept else ""
+        if meaning in _MEASUREMENTS and item.get("NumericValue") is not None:
+            measured.setdefault(_MEASUREMENTS[meaning], item.NumericValue)
+    return statements, device_measurements(measured)
+
+
+def _meta(ds: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    age = _age(str(ds.get("PatientAge", "") or ""))
+    if age is not None:
+        meta["age"] = age
+    sex = parse_sex(ds.get("PatientSex", ""))
+    if sex:
+        meta["sex"] = sex
+    stamp = str(ds.get("AcquisitionDateTime", "") or "")[:14]
+    for layout in ("%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d"):
+        try:
+            meta["acquired"] = datetime.strptime(stamp, layout).isoformat()
+            break
+        except ValueError:
+            continue
+    device = " ".join(
+        str(ds.get(key, "") or "").strip() for key in ("Manufacturer", "ManufacturerModelName")
+        if str(ds.get(key, "") or "").strip().lower() not in ("", "unknown")
+    )
+    if device:
+        meta["device"] = device
+    meta["statements"], meta["device_measurements"] = _annotations(ds)
+    return meta
+
+
+def _read(path: Path) -> ECGRecord:
+    import pydicom
+
+    where = path.name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = pydicom.dcmread(path)
+        if "WaveformSequence" not in ds:
+            raise ECGFormatError(f"{where}: DICOM file holds no waveform (SOP class {ds.get('SOPClassUID', '?')})")
+        rhythm = _group_index(ds, _RHYTHM_LABELS)
+        strip = _multiplex(ds, 0 if rhythm is None else rhythm, where)
+        median = _group_index(ds, _MEDIAN_LABELS)
+        beats = _multiplex(ds, median, where) if median is not None else None
+        meta = _meta(ds)
+    if len(set(strip.names)) != len(strip.names):
+        raise ECGFormatError(f"{where}: duplicate channel names {strip.names}")
+    leads, rows = standard_order(dict(zip(strip.names, strip.mv, strict=True)))
+    if beats is not None:
+        fill = INT16_FILL + (() if beats.padding is None else (beats.padding,))
+        kept = unfilled_length(beats.raw, fill)
+        beat_leads, beat_rows = standard_order(dict(zip(beats.names, beats.mv[:, :kept], strict=True)))
+        if beat_leads == leads and kept:
+            meta["median_beats"], meta["median_beats_fs"] = beat_rows.astype(np.float32), beats.fs
+    uniform = bool(np.all(strip.gains == strip.gains[0]))
+    padding_mv = strip.padding * float(strip.gains[0]) if strip.padding is not None and uniform else None
+    return finish_record(rows, strip.fs, leads, meta, where=where, padding_mv=padding_mv)
+
+
+def read(path: Path, **options: Any) -> ECGRecord:
+    """Read a DICOM ECG waveform file.
+
+    The ``RHYTHM`` multiplex group (else the first group) is the record; a ``MEDIAN BEAT`` group goes to
+    ``meta["median_beats"]``. Returns leads in standard order, mV.
+    """
+    from pydicom.errors import InvalidDicomError
+
+    if options:
+        raise ECGFormatError(f"{path.name}: the DICOM reader takes no options (got {sorted(options)})")
+    try:
+        return _read(path)
+    except ECGFormatError:
+        raise
+    except (InvalidDicomError, struct.error) + LIBRARY_ERRORS as exc:
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ECGFormatError(f"{path.name}: cannot read DICOM waveform: {detail}") from exc
