@@ -84,6 +84,19 @@ def fit_length(x: np.ndarray, samples: int) -> np.ndarray:
     return np.pad(x, pad)
 
 
+def window_starts(n: int, samples: int, stride: int) -> list[int]:
+    """Start sample of each window of :func:`windows` over a record of ``n`` samples.
+
+    A record shorter than ``samples`` gives one centred, zero-padded window whose start is negative.
+    """
+    if n <= samples:
+        return [-((samples - n) // 2)]
+    starts = list(range(0, n - samples + 1, stride))
+    if starts[-1] != n - samples:
+        starts.append(n - samples)
+    return starts
+
+
 def windows(x: np.ndarray, samples: int, stride: int) -> np.ndarray:
     """Windows of ``samples`` along the last axis of ``x`` (``(leads, n)``), every ``stride`` samples.
 
@@ -93,7 +106,4 @@ def windows(x: np.ndarray, samples: int, stride: int) -> np.ndarray:
     n = x.shape[-1]
     if n <= samples:
         return fit_length(x, samples)[None]
-    starts = list(range(0, n - samples + 1, stride))
-    if starts[-1] != n - samples:
-        starts.append(n - samples)
-    return np.stack([x[..., s : s + samples] for s in starts])
+    return np.stack([x[..., s : s + samples] for s in window_starts(n, samples, stride)])

@@ -1,0 +1,133 @@
+"""Many files at once: expanding folders into ECG files and mapping a job over them on several cores.
+
+A file that fails is reported on its own and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from tqdm import tqdm
+
+from cardioscreen.errors import CardioScreenError, ECGFormatError
+from cardioscreen.io.registry import detect_format
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WFDB_DATA_SUFFIXES = (".dat", ".mat")
+"""Signal files read through the ``.hea`` header beside them, never as records of their own."""
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What one file gave: a value, or the one-line error that stopped it."""
+
+    path: Path
+    value: T | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _is_record_file(path: Path) -> bool:
+    if path.name.startswith("."):
+        return False
+    if path.suffix.lower() in WFDB_DATA_SUFFIXES and path.with_suffix(".hea").exists():
+        return False
+    try:
+        detect_format(path)
+    except CardioScreenError:
+        return False
+    return True
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus every readable ECG file found (recursively) in the folders named.
+
+    Files named directly are kept even when unreadable so that their error is reported; files in a folder
+    whose format is not recognised (READMEs, annotation files) are skipped.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            in_dir = sorted(p for p in path.rglob("*") if p.is_file() and _is_record_file(p))
+            if not in_dir:
+                raise ECGFormatError(f"no ECG files found in folder {path}")
+            found.extend(in_dir)
+        else:
+            found.append(path)
+    return found
+
+
+def _guarded(job: Callable[[Path], T], path: Path) -> Outcome[T]:
+    try:
+        return Outcome(path, value=job(path))
+    except CardioScreenError as exc:
+        return Outcome(path, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a batch must survive any one file; the error is reported
+        logger.debug("unexpected failure on %s", path, exc_info=True)
+        return Outcome(path, error=f"{type(exc).__name__}: {exc}")
+
+
+_WORKER_JOB: Callable[[Path], Any] | None = None
+
+
+def _init_worker(make_job: Callable[[], Callable[[Path], Any]]) -> None:
+    global _WORKER_JOB
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER_JOB = make_job()
+
+
+def _run_in_worker(path: Path) -> Outcome[Any]:
+    assert _WORKER_JOB is not None, "worker not initialised"
+    return _guarded(_WORKER_JOB, path)
+
+
+def map_files(
+    make_job: Callable[[], Callable[[Path], T]],
+    paths: Sequence[Path],
+    *,
+    jobs: int | None = None,
+    progress: bool = True,
+) -> Iterator[Outcome[T]]:
+    """Run a job on every file, in input order, on ``jobs`` processes.
+
+    Parameters
+    ----------
+    make_job : callable
+        Picklable factory, called once per worker process, returning the per-file job (so that a model is
+        loaded once per process, not once per file).
+    paths : sequence of Path
+        Files to process.
+    jobs : int, optional
+        Worker processes; default: the CPUs available. One job (or one file) runs in this process.
+    progress : bool
+        Show a progress bar on stderr.
+    """
+    n_jobs = max(1, min(jobs or len(os.sched_getaffinity(0)), len(paths)))
+    bar = tqdm(total=len(paths), unit="rec", disable=not progress or len(paths) < 2, leave=False)
+    try:
+        if n_jobs == 1:
+            job = make_job()
+            for path in paths:
+                yield _guarded(job, path)
+                bar.update()
+            return
+        chunk = max(1, min(32, len(paths) // (n_jobs * 4)))
+        with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(make_job,)) as pool:
+            for outcome in pool.map(_run_in_worker, paths, chunksize=chunk):
+                yield outcome
+                bar.update()
+    finally:
+        bar.close()
