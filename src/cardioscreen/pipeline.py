@@ -1,0 +1,207 @@
+"""The Analyzer: one object from an ECG file to a calibrated, explained result.
+
+``record -> 12 standard leads -> quality verdict -> clean signal -> R-peaks -> intervals -> model input
+windows -> probabilities -> calibration -> flags (+ saliency)``. A bundle is loaded once per Analyzer; an
+unusable record is refused with the quality reasons instead of probabilities.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cardioscreen import __version__
+from cardioscreen.datasets.preprocess import window_starts, windows
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.explain import attribution_magnitude, integrated_gradients
+from cardioscreen.io import read_ecg
+from cardioscreen.models.bundle import Bundle, default_bundle_path, load_bundle, read_manifest
+from cardioscreen.record import ECGRecord
+from cardioscreen.report.descriptions import describe
+from cardioscreen.result import AnalysisResult, Prediction
+from cardioscreen.runtime import make_runner
+from cardioscreen.signal.clean import ecg_clean
+from cardioscreen.signal.intervals import ecg_intervals
+from cardioscreen.signal.peaks import ecg_peaks
+from cardioscreen.signal.quality import ecg_quality
+from cardioscreen.training.inference import record_input
+
+logger = logging.getLogger(__name__)
+
+MIN_BEATS = 2
+LANGUAGES = ("en", "ru")
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """How an Analyzer runs.
+
+    Attributes
+    ----------
+    backend : str
+        Inference engine: ``"onnx"`` (fast path) or ``"torch"``.
+    explain : bool
+        Compute per-class saliency for flagged classes (needed by reports and the web page).
+    lang : str
+        Language of class names: ``"en"`` or ``"ru"``.
+    powerline_hz : float
+        Mains frequency removed by the cleaning filter (50 or 60 Hz).
+    threads : int
+        Intra-op threads of the inference engine.
+    """
+
+    backend: str = "onnx"
+    explain: bool = False
+    lang: str = "en"
+    powerline_hz: float = 50.0
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGUAGES:
+            raise CardioScreenError(f"language {self.lang!r} is not one of {LANGUAGES}")
+        if self.powerline_hz not in (50.0, 60.0):
+            raise CardioScreenError(f"powerline frequency must be 50 or 60 Hz, got {self.powerline_hz}")
+        if self.threads < 1:
+            raise CardioScreenError("threads must be at least 1")
+
+
+class Analyzer:
+    """Analyse records with one loaded model bundle.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        A loaded model bundle (:func:`cardioscreen.models.bundle.load_bundle`).
+    config : AnalyzerConfig
+        Engine, explanations, language, mains frequency.
+    """
+
+    def __init__(self, bundle: Bundle, config: AnalyzerConfig | None = None) -> None:
+        self.bundle = bundle
+        self.config = config or AnalyzerConfig()
+        if bundle.input_spec.kind != "record":
+            raise CardioScreenError(
+                f"bundle {bundle.path.name} takes {bundle.input_spec.kind!r} inputs; the Analyzer runs record models"
+            )
+        self._run = make_runner(bundle, self.config.backend, self.config.threads)
+        self._calibrate = _calibrator(bundle)
+        self._names = [describe(label.code, self.config.lang)[0] for label in bundle.labels]
+
+    @classmethod
+    def load(cls, bundle_path: str | Path | None = None, config: AnalyzerConfig | None = None) -> Analyzer:
+        """An Analyzer for the bundle at ``bundle_path`` (default: the model shipped in the package)."""
+        return cls(load_bundle(cls.check_bundle(bundle_path)), config)
+
+    @staticmethod
+    def check_bundle(bundle_path: str | Path | None) -> Path:
+        """The bundle folder to use, checked to be one (a clear error before any work starts)."""
+        path = Path(bundle_path) if bundle_path is not None else default_bundle_path()
+        read_manifest(path)
+        return path
+
+    @property
+    def model_info(self) -> dict[str, Any]:
+        manifest = self.bundle.manifest
+        return {
+            "name": manifest["model"]["name"],
+            "version": manifest.get("package_version", __version__),
+            "backend": self.config.backend,
+            "bundle": self.bundle.path.name,
+            "n_parameters": manifest.get("n_parameters"),
+            "validation": self.bundle.metrics,
+        }
+
+    def analyze_file(self, path: str | Path) -> tuple[ECGRecord, AnalysisResult]:
+        """Read ``path`` (any supported format) and analyse it."""
+        record = read_ecg(path)
+        return record, self.analyze(record, record_id=str(record.meta.get("record_id") or Path(path).stem))
+
+    def analyze(self, record: ECGRecord, record_id: str | None = None) -> AnalysisResult:
+        """Analyse one record (any rate, length >= 2 s, at least leads I, II and V1-V6)."""
+        std = record.to_standard12()
+        name = record_id or str(record.meta.get("record_id", "record"))
+        quality = ecg_quality(std.signal, std.fs, std.leads)
+        base: dict[str, Any] = {"record": name, "fs": std.fs, "quality": quality.to_dict(), "model": self.model_info}
+        if quality.verdict == "unusable":
+            return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=np.zeros(0, np.int64), n_beats=0,
+                                  refusal="signal quality too poor: " + "; ".join(quality.reasons))
+        clean = ecg_clean(std.signal, std.fs, powerline_hz=self.config.powerline_hz)
+        r_peaks, _ = ecg_peaks(clean, std.fs)
+        if len(r_peaks) < MIN_BEATS:
+            return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
+                                  refusal=f"only {len(r_peaks)} heartbeat(s) detected; at least {MIN_BEATS} needed")
+        intervals = ecg_intervals(clean, std.fs, r_peaks, std.leads, sex=record.meta.get("sex"), quality=quality)
+        x = record_input(std, self.bundle.input_spec)
+        spec = self.bundle.input_spec
+        inputs = windows(x, spec.samples, spec.stride)
+        probabilities = self._calibrate(_aggregate(self._run(inputs), spec.aggregate))
+        flags = probabilities >= self.bundle.thresholds
+        predictions = tuple(
+            Prediction(label.code, self._names[i], label.task, float(probabilities[i]),
+                       float(self.bundle.thresholds[i]), bool(flags[i]))
+            for i, label in enumerate(self.bundle.labels)
+        )
+        saliency = self._saliency(inputs, np.nonzero(flags)[0], std) if self.config.explain else {}
+        return AnalysisResult(**base, intervals=intervals.to_dict(), predictions=predictions, r_peaks=r_peaks,
+                              n_beats=len(r_peaks), saliency=saliency)
+
+    def _saliency(self, windows: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:
+        """Saliency ``(leads, samples)`` in [0, 1] at the record's rate for each flagged class.
+
+        Each window's integrated gradients are mapped back onto the part of the record it covers; where windows
+        overlap the larger value is kept.
+        """
+        if flagged.size == 0:
+            return {}
+        spec = self.bundle.input_spec
+        scale = std.fs / spec.fs
+        n_input = int(round(std.n_samples / scale))
+        full = np.zeros((len(flagged), std.n_leads, std.n_samples), dtype=np.float32)
+        for window, start in zip(windows, window_starts(n_input, spec.samples, spec.stride), strict=True):
+            attributions = integrated_gradients(self.bundle.model, window, flagged.tolist())
+            # A short record was zero-padded on both sides (start < 0): keep the part over real samples.
+            lo, hi = max(start, 0), min(start + spec.samples, n_input)
+            a, b = int(lo * scale), min(std.n_samples, int(round(hi * scale)))
+            for k in range(len(flagged)):
+                covered = attribution_magnitude(attributions[k][:, lo - start : hi - start], spec.fs, b - a)
+                full[k, :, a:b] = np.maximum(full[k, :, a:b], covered)
+        return {
+            self.bundle.labels[index].code: full[k] / max(float(full[k].max()), np.finfo(np.float32).tiny)
+            for k, index in enumerate(flagged)
+        }
+
+
+def _aggregate(probabilities: np.ndarray, how: str) -> np.ndarray:
+    return np.asarray(probabilities.max(axis=0) if how == "max" else probabilities.mean(axis=0))
+
+
+def _calibrator(bundle: Bundle) -> Callable[[np.ndarray], np.ndarray]:
+    """The bundle's per-class calibration (identity when the bundle has none)."""
+    return lambda p: p
+
+
+class FileJob:
+    """Picklable per-process job for batches: load the Analyzer once, then analyse (and report) files."""
+
+    def __init__(
+        self,
+        bundle: Path | None,
+        config: AnalyzerConfig,
+        report_for: Callable[[Path], Path | None] | None = None,
+    ) -> None:
+        self.analyzer = Analyzer.load(bundle, config)
+        self.report_for = report_for
+
+    def __call__(self, path: Path) -> AnalysisResult:
+        record, result = self.analyzer.analyze_file(path)
+        target = self.report_for(path) if self.report_for else None
+        if target is not None:
+            from cardioscreen.report import render_report
+
+            render_report(record, result, target, lang=self.analyzer.config.lang)
+        return AnalysisResult(**{**result.__dict__, "saliency": {}})

@@ -1,0 +1,82 @@
+"""The Analyzer on real records with the shipped model: schema, refusals, engines, saliency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cardioscreen.io import read_ecg
+from cardioscreen.models.bundle import default_bundle_path, load_bundle
+from cardioscreen.pipeline import Analyzer, AnalyzerConfig
+from cardioscreen.record import ECGRecord
+from cardioscreen.runtime import make_runner
+from cardioscreen.training.inference import record_input
+
+SEED17 = ["NORM", "IMI", "NDT", "NST_", "LVH", "LAFB", "IRBBB", "IVCD", "ASMI", "AMI", "ISCAL", "1AVB", "ILMI",
+          "ISC_", "CRBBB", "CLBBB", "LAO/LAE"]
+SUPERDIAGNOSTIC = ["NORM", "MI", "STTC", "CD", "HYP"]
+INTERVAL_KEYS = {"hr_bpm", "p_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "qrs_axis_deg",
+                 "n_beats"}
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer.load(config=AnalyzerConfig(explain=True))
+
+
+@pytest.fixture(scope="module")
+def ptbxl_record(ptbxl_dir) -> ECGRecord:
+    return read_ecg(next(iter(sorted((ptbxl_dir / "records500").rglob("*.hea")))))
+
+
+class TestAnalyzer:
+    def test_result_covers_every_class(self, analyzer, ptbxl_record):
+        result = analyzer.analyze(ptbxl_record, record_id="r")
+        by_task = {}
+        for p in result.predictions:
+            by_task.setdefault(p.task, []).append(p.code)
+            assert 0.0 <= p.probability <= 1.0
+            assert p.flagged == (p.probability >= p.threshold)
+        assert sorted(by_task["seed17"]) == sorted(SEED17)
+        assert sorted(by_task["superdiagnostic"]) == sorted(SUPERDIAGNOSTIC)
+        assert not result.refused
+        assert INTERVAL_KEYS <= set(result.intervals)
+        assert result.n_beats == len(result.r_peaks) > 5
+
+    def test_json_schema(self, analyzer, ptbxl_record):
+        data = analyzer.analyze(ptbxl_record).to_dict()
+        assert {"record", "quality", "intervals", "predictions", "model"} <= set(data)
+        assert set(data["predictions"][0]) >= {"code", "name", "task", "probability", "flagged"}
+        assert data["model"]["name"] and data["model"]["version"]
+        assert "verdict" in data["quality"]
+
+    def test_saliency_for_flagged_classes(self, analyzer, ptbxl_record):
+        result = analyzer.analyze(ptbxl_record)
+        assert set(result.saliency) == {p.code for p in result.flagged}
+        for code, saliency in result.saliency.items():
+            assert saliency.shape == ptbxl_record.to_standard12().signal.shape, code
+            assert 0.0 <= saliency.min() and saliency.max() == pytest.approx(1.0)
+
+    def test_resampled_record_gives_close_probabilities(self, analyzer, ptbxl_record):
+        """The same ECG at 250 Hz must give nearly the same answer as at 500 Hz."""
+        original = [p.probability for p in analyzer.analyze(ptbxl_record).predictions]
+        resampled = [p.probability for p in analyzer.analyze(ptbxl_record.resample(250)).predictions]
+        np.testing.assert_allclose(resampled, original, atol=0.05)
+
+    @pytest.mark.parametrize("kind", ["flat", "noise"])
+    def test_unusable_records_are_refused_with_reasons(self, analyzer, ptbxl_record, kind):
+        rng = np.random.default_rng(0)
+        signal = (np.zeros_like(ptbxl_record.signal) if kind == "flat"
+                  else rng.normal(0, 1.0, ptbxl_record.signal.shape))
+        result = analyzer.analyze(ptbxl_record.with_signal(signal))
+        assert result.refused and result.predictions == ()
+        assert result.quality["verdict"] == "unusable"
+        assert result.quality["reasons"]
+
+
+class TestEngines:
+    def test_onnx_matches_torch(self, ptbxl_dir):
+        bundle = load_bundle(default_bundle_path())
+        paths = sorted((ptbxl_dir / "records500").rglob("*.hea"))[:8]
+        x = np.stack([record_input(read_ecg(p), bundle.input_spec)[..., : bundle.input_spec.samples] for p in paths])
+        np.testing.assert_allclose(make_runner(bundle, "onnx")(x), make_runner(bundle, "torch")(x), atol=1e-4)
