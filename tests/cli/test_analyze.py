@@ -39,7 +39,7 @@ class TestAnalyzeCli:
         lines = [json.loads(line) for line in proc.stdout.splitlines()]
         assert len(lines) == 3
         for data in lines:
-            assert REQUIRED_KEYS <= set(data)
+            assert set(data) >= REQUIRED_KEYS
             assert len(data["predictions"]) == 22
         assert "broken_hr" in proc.stderr and "Traceback" not in proc.stderr
         assert "1 of 4 files failed" in proc.stderr

@@ -40,7 +40,7 @@ class TestAnalyzer:
         assert sorted(by_task["seed17"]) == sorted(SEED17)
         assert sorted(by_task["superdiagnostic"]) == sorted(SUPERDIAGNOSTIC)
         assert not result.refused
-        assert INTERVAL_KEYS <= set(result.intervals)
+        assert set(result.intervals) >= INTERVAL_KEYS
         assert result.n_beats == len(result.r_peaks) > 5
 
     def test_json_schema(self, analyzer, ptbxl_record):
@@ -55,7 +55,7 @@ class TestAnalyzer:
         assert set(result.saliency) == {p.code for p in result.flagged}
         for code, saliency in result.saliency.items():
             assert saliency.shape == ptbxl_record.to_standard12().signal.shape, code
-            assert 0.0 <= saliency.min() and saliency.max() == pytest.approx(1.0)
+            assert saliency.min() >= 0.0 and saliency.max() == pytest.approx(1.0)
 
     def test_resampled_record_gives_close_probabilities(self, analyzer, ptbxl_record):
         """The same ECG at 250 Hz must give nearly the same answer as at 500 Hz."""
