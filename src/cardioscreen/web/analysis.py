@@ -1,0 +1,48 @@
+"""The analysis step of an upload: the pipeline's :class:`~cardioscreen.pipeline.Analyzer`, loaded once per process.
+
+The app takes any ``Callable[[ECGRecord], AnalysisResult]`` (see :func:`cardioscreen.web.main.create_app`), so a
+deployment can pass an analyzer loaded from another model bundle.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cardioscreen.record import ECGRecord
+from cardioscreen.result import AnalysisResult
+
+logger = logging.getLogger(__name__)
+
+AnalyzeFn = Callable[[ECGRecord], AnalysisResult]
+
+
+class PipelineAnalysis:
+    """Analyse records with the pipeline's Analyzer, loaded from ``bundle_path`` (default bundle: None) on first use.
+
+    Parameters
+    ----------
+    bundle_path : Path, optional
+        Model bundle; None loads the default bundle shipped with the package.
+    """
+
+    def __init__(self, bundle_path: Path | None = None) -> None:
+        self.bundle_path = bundle_path
+        self._analyzer: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._analyzer is None:
+                from cardioscreen.pipeline import Analyzer, AnalyzerConfig
+
+                self._analyzer = Analyzer.load(bundle_path=self.bundle_path, config=AnalyzerConfig(explain=True))
+                logger.info("analysis model loaded")
+            return self._analyzer
+
+    def __call__(self, record: ECGRecord) -> AnalysisResult:
+        result: AnalysisResult = self._load().analyze(record)
+        return result

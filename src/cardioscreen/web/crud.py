@@ -1,0 +1,203 @@
+"""Data access: every query of the web app lives here (routes never build queries)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.web.models import (
+    LANGUAGES,
+    ApiToken,
+    AuditEvent,
+    ClassVerdict,
+    Conclusion,
+    Role,
+    Study,
+    User,
+)
+from cardioscreen.web.security import MIN_PASSWORD_LENGTH, hash_password, new_api_token, token_digest, verify_password
+
+MAX_USERNAME_LENGTH = 150
+
+
+class UserExistsError(CardioScreenError):
+    """The user name is taken."""
+
+
+class AlreadyConcludedError(CardioScreenError):
+    """The study already has a conclusion."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def validate_new_user(username: str, password: str, role: str, language: str) -> str:
+    """The normalised user name; raises :class:`CardioScreenError` naming the first invalid field."""
+    name = username.strip().lower()
+    if not name or len(name) > MAX_USERNAME_LENGTH:
+        raise CardioScreenError(f"user name must be 1 to {MAX_USERNAME_LENGTH} characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise CardioScreenError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if role not in {r.value for r in Role}:
+        raise CardioScreenError(f"unknown role {role!r}; one of {[r.value for r in Role]}")
+    if language not in LANGUAGES:
+        raise CardioScreenError(f"unknown language {language!r}; one of {list(LANGUAGES)}")
+    return name
+
+
+def create_user(
+    db: Session, username: str, password: str, *, role: str = Role.PATIENT.value, full_name: str = "",
+    language: str = "en",
+) -> User:
+    """Add a user with an argon2-hashed password; raises :class:`UserExistsError` when the name is taken."""
+    name = validate_new_user(username, password, role, language)
+    user = User(username=name, full_name=full_name.strip()[:200], password_hash=hash_password(password), role=role,
+                language=language)
+    db.add(user)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        raise UserExistsError(f"user name {name!r} is already taken") from exc
+    return user
+
+
+def get_user(db: Session, user_id: int) -> User | None:
+    return db.get(User, user_id)
+
+
+def count_users(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(User)) or 0
+
+
+def list_users(db: Session) -> Sequence[User]:
+    return db.scalars(select(User).order_by(User.role, User.username)).all()
+
+
+def update_user(db: Session, user: User, *, role: str | None = None, is_active: bool | None = None,
+                language: str | None = None) -> User:
+    """Change a user's role, active flag or language (each only when given)."""
+    if role is not None:
+        if role not in {r.value for r in Role}:
+            raise CardioScreenError(f"unknown role {role!r}; one of {[r.value for r in Role]}")
+        user.role = role
+    if language is not None:
+        if language not in LANGUAGES:
+            raise CardioScreenError(f"unknown language {language!r}; one of {list(LANGUAGES)}")
+        user.language = language
+    if is_active is not None:
+        user.is_active = is_active
+    db.flush()
+    return user
+
+
+def authenticate(db: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (in the same time whether or not the name exists)."""
+    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    if not verify_password(password, user.password_hash if user else None) or user is None or not user.is_active:
+        return None
+    return user
+
+
+def record_event(db: Session, action: str, *, user: User | None = None, subject: str = "", client: str = "",
+                 detail: Mapping[str, Any] | None = None) -> None:
+    """Append to the audit log."""
+    db.add(AuditEvent(action=action, user_id=user.id if user else None, subject=subject[:255], client=client[:64],
+                      detail=dict(detail) if detail else None))
+    db.flush()
+
+
+def recent_login_failures(db: Session, username: str, client: str, window_s: int) -> int:
+    """Failed logins for this user name, or from this client address, within the last ``window_s`` seconds."""
+    since = _now() - timedelta(seconds=window_s)
+    query = select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "login_failed",
+        AuditEvent.created_at >= since,
+        or_(AuditEvent.subject == username.strip().lower()[:255], AuditEvent.client == client[:64]),
+    )
+    return db.scalar(query) or 0
+
+
+def audit_events(db: Session, limit: int = 200) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
+    return db.scalars(query).all()
+
+
+def create_api_token(db: Session, user: User, ttl_s: int) -> str:
+    """Issue an API token for ``user``; only its digest is stored."""
+    token, digest = new_api_token()
+    db.add(ApiToken(user_id=user.id, token_hash=digest, expires_at=_now() + timedelta(seconds=ttl_s)))
+    db.flush()
+    return token
+
+
+def user_for_token(db: Session, token: str) -> User | None:
+    """The active user owning an unexpired ``token``."""
+    query = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+             .where(ApiToken.token_hash == token_digest(token), ApiToken.expires_at > _now(), User.is_active))
+    return db.scalar(query)
+
+
+def add_study(db: Session, owner: User, *, storage_key: str, original_filename: str, status: str,
+              result: Mapping[str, Any] | None, error: str | None) -> Study:
+    """Record a stored study; urgency and flagged codes are taken from ``result["predictions"]``."""
+    predictions = (result or {}).get("predictions") or []
+    flagged = sorted((p for p in predictions if p.get("flagged")), key=lambda p: -float(p["probability"]))
+    codes = list(dict.fromkeys(str(p["code"]) for p in flagged))
+    urgency = max((float(p["probability"]) for p in flagged if p["code"] != "NORM"), default=0.0)
+    study = Study(owner_id=owner.id, storage_key=storage_key, original_filename=original_filename[:255],
+                  status=status, result=dict(result) if result is not None else None, error=error,
+                  urgency=urgency, flagged_codes=",".join(codes)[:255])
+    db.add(study)
+    db.flush()
+    return study
+
+
+def get_study(db: Session, study_id: int) -> Study | None:
+    query = select(Study).where(Study.id == study_id).options(
+        selectinload(Study.owner), selectinload(Study.conclusion).selectinload(Conclusion.verdicts),
+        selectinload(Study.conclusion).selectinload(Conclusion.doctor))
+    return db.scalar(query)
+
+
+def studies_of(db: Session, owner_id: int, *, exclude: int | None = None) -> Sequence[Study]:
+    """A patient's studies, newest first (``exclude``: leave one study out)."""
+    query = (select(Study).where(Study.owner_id == owner_id).options(selectinload(Study.conclusion))
+             .order_by(Study.created_at.desc(), Study.id.desc()))
+    if exclude is not None:
+        query = query.where(Study.id != exclude)
+    return db.scalars(query).all()
+
+
+def review_queue(db: Session) -> Sequence[Study]:
+    """Studies without a conclusion, most urgent first (then oldest first)."""
+    query = (select(Study).where(Study.reviewed.is_(False)).options(selectinload(Study.owner))
+             .order_by(Study.urgency.desc(), Study.created_at, Study.id))
+    return db.scalars(query).all()
+
+
+def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts: Mapping[str, bool]) -> Conclusion:
+    """Conclude ``study``: it leaves the queue and the audit log records who concluded what."""
+    if study.reviewed or study.conclusion is not None:
+        raise AlreadyConcludedError(f"study {study.id} already has a conclusion")
+    if not text.strip():
+        raise CardioScreenError("the conclusion is empty")
+    conclusion = Conclusion(study_id=study.id, doctor_id=doctor.id, text=text.strip(),
+                            verdicts=[ClassVerdict(code=code, agree=agree) for code, agree in verdicts.items()])
+    db.add(conclusion)
+    study.reviewed = True
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        db.rollback()
+        raise AlreadyConcludedError(f"study {study.id} already has a conclusion") from exc
+    record_event(db, "conclusion", user=doctor, subject=f"study:{study.id}",
+                 detail={"text": conclusion.text, "verdicts": dict(verdicts)})
+    return conclusion

@@ -1,0 +1,141 @@
+"""Request dependencies: the database session, the signed-in user by role, the CSRF check, study access."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from cardioscreen.web import crud
+from cardioscreen.web.models import Role, Study, User
+from cardioscreen.web.security import CSRF_FORM_FIELD, CSRF_HEADER, csrf_valid
+from cardioscreen.web.settings import WebSettings
+from cardioscreen.web.storage import StudyStore
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequiredError(Exception):
+    """No signed-in user on a page that needs one (pages redirect to the sign-in form)."""
+
+
+class CSRFError(Exception):
+    """A form or API call authenticated by cookie arrived without the session's CSRF token."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def get_settings(request: Request) -> WebSettings:
+    settings: WebSettings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> StudyStore:
+    store: StudyStore = request.app.state.store
+    return store
+
+
+Settings = Annotated[WebSettings, Depends(get_settings)]
+Store = Annotated[StudyStore, Depends(get_store)]
+
+
+def _session_user(request: Request, db: Session) -> User | None:
+    user_id = request.session.get("user_id")
+    user = crud.get_user(db, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active:
+        return None
+    request.state.user = user
+    return user
+
+
+def get_current_user(request: Request, db: DbSession) -> User:
+    user = _session_user(request, db)
+    if user is None:
+        raise LoginRequiredError
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def _require_role(user: User, role: Role) -> User:
+    if user.role != role.value:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "forbidden")
+    return user
+
+
+def get_current_doctor(user: CurrentUser) -> User:
+    return _require_role(user, Role.DOCTOR)
+
+
+def get_current_admin(user: CurrentUser) -> User:
+    return _require_role(user, Role.ADMIN)
+
+
+CurrentDoctor = Annotated[User, Depends(get_current_doctor)]
+CurrentAdmin = Annotated[User, Depends(get_current_admin)]
+
+
+async def csrf_protect(request: Request) -> None:
+    """Reject a form POST whose ``csrf_token`` field does not match the session's token."""
+    if request.method in SAFE_METHODS:
+        return
+    form = await request.form()
+    if not csrf_valid(request.session, form.get(CSRF_FORM_FIELD)):
+        raise CSRFError
+
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+
+
+def get_api_user(request: Request, db: DbSession, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """The API caller: a bearer token, or the browser session (then unsafe methods need the CSRF header)."""
+    if token:
+        user = crud.user_for_token(db, token)
+        if user is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        request.state.user = user
+        return user
+    session_user = _session_user(request, db)
+    if session_user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    if request.method not in SAFE_METHODS and not csrf_valid(request.session, request.headers.get(CSRF_HEADER)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+    return session_user
+
+
+ApiUser = Annotated[User, Depends(get_api_user)]
+
+
+def get_api_doctor(user: ApiUser) -> User:
+    return _require_role(user, Role.DOCTOR)
+
+
+def get_api_admin(user: ApiUser) -> User:
+    return _require_role(user, Role.ADMIN)
+
+
+ApiDoctor = Annotated[User, Depends(get_api_doctor)]
+ApiAdmin = Annotated[User, Depends(get_api_admin)]
+
+
+def visible_study(db: Session, study_id: int, user: User) -> Study:
+    """The study if ``user`` may see it: its patient, or a doctor; 404 otherwise (existence is not revealed)."""
+    study = crud.get_study(db, study_id)
+    if study is None or not (user.role == Role.DOCTOR.value or study.owner_id == user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "study not found")
+    return study
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""

@@ -1,0 +1,141 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app (pages, JSON API, static files).
+
+Run it with ``cardioscreen serve``, or with any ASGI server as the factory ``cardioscreen.web.main:app_from_env``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from cardioscreen import __version__
+from cardioscreen.web import crud
+from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
+from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
+from cardioscreen.web.deps import CSRFError, LoginRequiredError
+from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
+from cardioscreen.web.models import Role
+from cardioscreen.web.routes import admin, api, auth, queue, studies
+from cardioscreen.web.security import random_password
+from cardioscreen.web.settings import WebSettings
+from cardioscreen.web.storage import StudyStore
+from cardioscreen.web.templating import render
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "cardioscreen_session"
+BOOTSTRAP_ADMIN = "admin"
+ANALYSES_PER_PROCESS = 2
+
+
+def init_database(settings: WebSettings) -> tuple[sessionmaker[Session], str | None]:
+    """Migrate the database; on first start create the ``admin`` user with a random password.
+
+    Returns
+    -------
+    session_factory : sessionmaker
+    admin_password : str or None
+        The new administrator's password (show it once), or None when users already existed.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url())
+    migrate(engine)
+    factory = make_session_factory(engine)
+    with factory() as db:
+        if crud.count_users(db):
+            return factory, None
+        password = random_password()
+        try:
+            crud.create_user(db, BOOTSTRAP_ADMIN, password, role=Role.ADMIN.value)
+        except crud.UserExistsError:  # another worker process created it at the same moment
+            return factory, None
+        crud.record_event(db, "user_created", subject=BOOTSTRAP_ADMIN, detail={"role": Role.ADMIN.value})
+        db.commit()
+    return factory, password
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequiredError)
+    async def login_required(request: Request, exc: LoginRequiredError) -> Response:
+        return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+
+    @app.exception_handler(CSRFError)
+    async def csrf_failed(request: Request, exc: CSRFError) -> Response:
+        return render(request, "error.html", {"message_key": "csrf_failed"}, status_code=status.HTTP_403_FORBIDDEN)
+
+    @app.exception_handler(UploadTooLargeError)
+    async def too_large(request: Request, exc: UploadTooLargeError) -> Response:
+        limit_mb = request.app.state.settings.max_upload_mb
+        if _wants_json(request):
+            return JSONResponse({"detail": f"upload larger than {limit_mb} MB"},
+                                status_code=status.HTTP_413_CONTENT_TOO_LARGE, headers={"Connection": "close"})
+        return render(request, "error.html", {"message_key": "upload_too_large", "values": {"limit": limit_mb}},
+                      status_code=status.HTTP_413_CONTENT_TOO_LARGE)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request) or exc.status_code not in (403, 404):
+            return await http_exception_handler(request, exc)
+        key = "forbidden" if exc.status_code == 403 else "not_found"
+        return render(request, "error.html", {"message_key": key}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return await request_validation_exception_handler(request, exc)
+        return render(request, "error.html", {"message_text": "; ".join(str(e.get("msg")) for e in exc.errors())},
+                      status_code=status.HTTP_400_BAD_REQUEST)
+
+
+def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = None) -> FastAPI:
+    """Build the web app.
+
+    Parameters
+    ----------
+    settings : WebSettings, optional
+        Default: read from the ``CARDIOSCREEN_*`` environment.
+    analyze : callable, optional
+        ``analyze(record) -> AnalysisResult`` run on each upload; default the pipeline's Analyzer with its
+        shipped model, loaded on first use.
+    """
+    settings = settings or WebSettings()
+    factory, admin_password = init_database(settings)
+    if admin_password is not None:
+        logger.warning("created the administrator %r with password %s (shown once; change it)", BOOTSTRAP_ADMIN,
+                       admin_password)
+    app = FastAPI(title="CardioScreen", version=__version__, docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="12-lead ECG screening for clinics. Research use only — not a medical device.")
+    app.state.settings = settings
+    app.state.session_factory = factory
+    app.state.store = StudyStore(settings.studies_dir, settings.staging_dir)
+    app.state.analyze = analyze or PipelineAnalysis()
+    app.state.analysis_slots = threading.BoundedSemaphore(ANALYSES_PER_PROCESS)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(), session_cookie=SESSION_COOKIE,
+                       max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, studies, queue, admin, api):
+        app.include_router(module.router)
+    _install_error_pages(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """ASGI factory for servers (``uvicorn --factory cardioscreen.web.main:app_from_env``)."""
+    return create_app()

@@ -1,0 +1,129 @@
+"""Database tables (SQLAlchemy 2 declarative): users, API tokens, studies, conclusions, audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Role(str, enum.Enum):
+    PATIENT = "patient"
+    DOCTOR = "doctor"
+    ADMIN = "admin"
+
+
+class StudyStatus(str, enum.Enum):
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+LANGUAGES = ("en", "ru")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True, index=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.PATIENT.value)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    studies: Mapped[list[Study]] = relationship(back_populates="owner", foreign_keys="Study.owner_id")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class Study(Base):
+    """One uploaded ECG: its stored files (``storage_key`` names the folder), status and analysis result."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    urgency: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    flagged_codes: Mapped[str] = mapped_column(String(255), default="")
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="studies", foreign_keys=[owner_id])
+    conclusion: Mapped[Conclusion | None] = relationship(back_populates="study", uselist=False)
+
+
+class Conclusion(Base):
+    """A doctor's conclusion on a study, with agree/disagree per flagged class."""
+
+    __tablename__ = "conclusions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), unique=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="conclusion")
+    doctor: Mapped[User] = relationship()
+    verdicts: Mapped[list[ClassVerdict]] = relationship(back_populates="conclusion", cascade="all, delete-orphan")
+
+
+class ClassVerdict(Base):
+    """The doctor agrees (or not) with one flagged class of a study."""
+
+    __tablename__ = "class_verdicts"
+    __table_args__ = (UniqueConstraint("conclusion_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conclusion_id: Mapped[int] = mapped_column(ForeignKey("conclusions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    agree: Mapped[bool] = mapped_column(Boolean)
+
+    conclusion: Mapped[Conclusion] = relationship(back_populates="verdicts")
+
+
+class AuditEvent(Base):
+    """Who did what, when: logins (and failed logins, used for rate limiting), uploads, conclusions, admin acts."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    subject: Mapped[str] = mapped_column(String(255), default="", index=True)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,51 @@
+"""Images and reports of a stored study, rendered on first request and cached in the study's folder."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from cardioscreen.web.storage import StudyStore
+
+# matplotlib's font cache and backends are not thread-safe; one render at a time per process is plenty.
+_RENDER_LOCK = threading.Lock()
+
+
+
+def plot_png(store: StudyStore, key: str) -> Path:
+    """The study's 12-lead plot (PNG) with beat markers and saliency shading of the flagged classes."""
+    target = store.folder(key) / "plot.png"
+    if target.exists():
+        return target
+    from cardioscreen.report.plot import plot_ecg
+
+    record = store.load_record(key).to_standard12()  # the analysis' lead order and rate
+    result = store.load_result(key)
+    shading = np.max(np.stack(list(result.saliency.values())), axis=0) if result and result.saliency else None
+    with _RENDER_LOCK:
+        figure = plot_ecg(record, r_peaks=None if result is None else result.r_peaks, shading=shading)
+        staged = f"{target}.{threading.get_ident()}.tmp"
+        figure.savefig(staged, format="png", dpi=110)
+    os.replace(staged, target)
+    return target
+
+
+def report_pdf(store: StudyStore, key: str, lang: str) -> Path:
+    """The study's PDF report in ``lang``; requires a completed analysis."""
+    target = store.folder(key) / f"report-{lang}.pdf"
+    if target.exists():
+        return target
+    from cardioscreen.report import render_report
+
+    record = store.load_record(key)
+    result = store.load_result(key)
+    if result is None:
+        raise FileNotFoundError("the study has no analysis result to report")
+    staged = Path(f"{target}.{threading.get_ident()}.tmp.pdf")
+    with _RENDER_LOCK:
+        render_report(record, result, staged, lang=lang)
+    os.replace(staged, target)
+    return target

@@ -1,0 +1,158 @@
+"""The JSON API for hospital integration: tokens, studies, the queue, conclusions, users (OpenAPI at /api/docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from cardioscreen.errors import CardioScreenError, ECGFormatError
+from cardioscreen.web import crud
+from cardioscreen.web.crud import AlreadyConcludedError, UserExistsError
+from cardioscreen.web.deps import (
+    ApiAdmin,
+    ApiDoctor,
+    ApiUser,
+    DbSession,
+    Settings,
+    Store,
+    client_address,
+    visible_study,
+)
+from cardioscreen.web.intake import ingest
+from cardioscreen.web.models import Role, Study
+from cardioscreen.web.schemas import (
+    ConclusionIn,
+    ConclusionOut,
+    StudyOut,
+    StudySummary,
+    Token,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def summary(study: Study) -> StudySummary:
+    return StudySummary(id=study.id, owner_id=study.owner_id, original_filename=study.original_filename,
+                        status=study.status, error=study.error, urgency=study.urgency,
+                        flagged_codes=[c for c in study.flagged_codes.split(",") if c], reviewed=study.reviewed,
+                        created_at=study.created_at)
+
+
+def detail(study: Study) -> StudyOut:
+    conclusion = study.conclusion
+    return StudyOut(
+        **summary(study).model_dump(), result=study.result,
+        conclusion=None if conclusion is None else ConclusionOut(
+            text=conclusion.text, doctor=conclusion.doctor.username, created_at=conclusion.created_at,
+            verdicts={v.code: v.agree for v in conclusion.verdicts}),
+    )
+
+
+@router.post("/token", response_model=Token)
+def issue_token(request: Request, db: DbSession, settings: Settings,
+                form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """Exchange a user name and password for a bearer token (OAuth2 password flow; rate-limited like sign-in)."""
+    client = client_address(request)
+    if crud.recent_login_failures(db, form.username, client, settings.login_window_s) >= settings.login_max_failures:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts; try again later")
+    user = crud.authenticate(db, form.username, form.password)
+    if user is None:
+        crud.record_event(db, "login_failed", subject=form.username.strip().lower(), client=client)
+        db.commit()
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password",
+                            headers={"WWW-Authenticate": "Bearer"})
+    token = crud.create_api_token(db, user, settings.api_token_ttl_s)
+    crud.record_event(db, "api_token", user=user, subject=user.username, client=client)
+    db.commit()
+    return Token(access_token=token, expires_in=settings.api_token_ttl_s)
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: ApiUser) -> UserOut:
+    return UserOut.model_validate(user)
+
+
+@router.get("/studies", response_model=list[StudySummary])
+def my_studies(db: DbSession, user: ApiUser) -> list[StudySummary]:
+    """The caller's own studies, newest first."""
+    return [summary(s) for s in crud.studies_of(db, user.id)]
+
+
+@router.post("/studies", response_model=StudyOut, status_code=status.HTTP_201_CREATED)
+def upload_study(request: Request, db: DbSession, user: ApiUser, store: Store,
+                 files: Annotated[list[UploadFile], File(description="one ECG file, or a WFDB .hea with its .dat")],
+                 ) -> StudyOut:
+    """Upload and analyse an ECG (patients). A file that is not a readable ECG gets 400 and stores nothing."""
+    if user.role != Role.PATIENT.value:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only patients upload studies")
+    try:
+        study = ingest(db, store, request.app.state.analyze, request.app.state.analysis_slots, user,
+                       [(f.filename or "upload", f.file) for f in files], client=client_address(request))
+    except ECGFormatError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    return detail(visible_study(db, study.id, user))
+
+
+@router.get("/studies/{study_id}", response_model=StudyOut)
+def get_study(study_id: int, db: DbSession, user: ApiUser) -> StudyOut:
+    """One study with its result and conclusion (its patient, or a doctor)."""
+    return detail(visible_study(db, study_id, user))
+
+
+@router.get("/queue", response_model=list[StudySummary])
+def review_queue(db: DbSession, doctor: ApiDoctor) -> list[StudySummary]:
+    """Studies awaiting a conclusion, most urgent first (doctors)."""
+    return [summary(s) for s in crud.review_queue(db)]
+
+
+@router.post("/studies/{study_id}/conclusion", response_model=StudyOut, status_code=status.HTTP_201_CREATED)
+def conclude(request: Request, study_id: int, body: ConclusionIn, db: DbSession, doctor: ApiDoctor) -> StudyOut:
+    """Write the conclusion of a study (doctors); 409 when it already has one."""
+    study = visible_study(db, study_id, doctor)
+    try:
+        crud.add_conclusion(db, study, doctor, body.text, body.verdicts)
+    except AlreadyConcludedError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except CardioScreenError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    db.commit()
+    db.expire_all()
+    return detail(visible_study(db, study_id, doctor))
+
+
+@router.get("/users", response_model=list[UserOut])
+def users(db: DbSession, admin: ApiAdmin) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in crud.list_users(db)]
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def create_user(request: Request, body: UserCreate, db: DbSession, admin: ApiAdmin) -> UserOut:
+    """Create a user of any role (administrators)."""
+    try:
+        user = crud.create_user(db, body.username, body.password, role=body.role, full_name=body.full_name,
+                                language=body.language)
+    except UserExistsError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except CardioScreenError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    crud.record_event(db, "user_created", user=admin, subject=user.username, client=client_address(request),
+                      detail={"role": body.role})
+    db.commit()
+    return UserOut.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(request: Request, user_id: int, body: UserUpdate, db: DbSession, admin: ApiAdmin) -> UserOut:
+    user = crud.get_user(db, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    crud.update_user(db, user, role=body.role, is_active=body.is_active, language=body.language)
+    crud.record_event(db, "user_updated", user=admin, subject=user.username, client=client_address(request),
+                      detail=body.model_dump(exclude_none=True))
+    db.commit()
+    return UserOut.model_validate(user)

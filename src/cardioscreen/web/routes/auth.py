@@ -1,0 +1,108 @@
+"""Sign-in, registration (patients only), sign-out and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.web import crud
+from cardioscreen.web.deps import DbSession, Settings, client_address, csrf_protect
+from cardioscreen.web.models import LANGUAGES, Role, User
+from cardioscreen.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+HOME_BY_ROLE = {Role.PATIENT.value: "/studies", Role.DOCTOR.value: "/queue", Role.ADMIN.value: "/admin/users"}
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _safe_next(url: str) -> str:
+    """Only local paths (no scheme, no host) may be redirect targets."""
+    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+
+
+def start_session(request: Request, user: User) -> None:
+    """A fresh session for ``user`` (new CSRF token: no session fixation)."""
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.state.user = user
+
+
+@router.get("/")
+def home(request: Request, db: DbSession) -> Response:
+    user_id = request.session.get("user_id")
+    user = crud.get_user(db, user_id) if isinstance(user_id, int) else None
+    return _redirect(HOME_BY_ROLE[user.role] if user and user.is_active else "/login")
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return render(request, "login.html", {"username": ""})
+
+
+@router.post("/login")
+def login(request: Request, db: DbSession, settings: Settings, username: Annotated[str, Form(max_length=200)],
+          password: Annotated[str, Form(max_length=1000)]) -> Response:
+    client = client_address(request)
+    if crud.recent_login_failures(db, username, client, settings.login_window_s) >= settings.login_max_failures:
+        return render(request, "login.html", {"username": username, "error": "too_many_attempts",
+                                              "minutes": max(1, settings.login_window_s // 60)},
+                      status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    user = crud.authenticate(db, username, password)
+    if user is None:
+        crud.record_event(db, "login_failed", subject=username.strip().lower(), client=client)
+        db.commit()
+        return render(request, "login.html", {"username": username, "error": "bad_credentials"},
+                      status_code=status.HTTP_401_UNAUTHORIZED)
+    crud.record_event(db, "login", user=user, subject=user.username, client=client)
+    db.commit()
+    start_session(request, user)
+    return _redirect(HOME_BY_ROLE[user.role])
+
+
+@router.get("/register")
+def register_form(request: Request) -> Response:
+    return render(request, "register.html", {"form": {}})
+
+
+@router.post("/register")
+def register(request: Request, db: DbSession, username: Annotated[str, Form(max_length=200)],
+             password: Annotated[str, Form(max_length=1000)], full_name: Annotated[str, Form(max_length=200)] = "",
+             language: Annotated[str, Form()] = "en") -> Response:
+    try:
+        user = crud.create_user(db, username, password, role=Role.PATIENT.value, full_name=full_name,
+                                language=language)
+    except CardioScreenError as exc:
+        return render(request, "register.html", {"form": {"username": username, "full_name": full_name},
+                                                 "error_text": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+    crud.record_event(db, "register", user=user, subject=user.username, client=client_address(request))
+    db.commit()
+    start_session(request, user)
+    flash(request, "registered")
+    return _redirect("/studies")
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return _redirect("/login")
+
+
+@router.post("/language")
+def set_language(request: Request, db: DbSession, lang: Annotated[str, Form()],
+                 next_url: Annotated[str, Form(alias="next")] = "/") -> Response:
+    if lang in LANGUAGES:
+        user_id = request.session.get("user_id")
+        user = crud.get_user(db, user_id) if isinstance(user_id, int) else None
+        if user is not None:
+            crud.update_user(db, user, language=lang)
+            db.commit()
+        request.session["lang"] = lang
+    return _redirect(_safe_next(next_url))

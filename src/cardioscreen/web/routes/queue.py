@@ -1,0 +1,49 @@
+"""Doctors' pages: the review queue, most urgent first, and the conclusion of a study."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.web import crud
+from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, csrf_protect, visible_study
+from cardioscreen.web.routes.studies import study_context
+from cardioscreen.web.templating import flash, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+VERDICT_PREFIX = "verdict_"
+MAX_CONCLUSION_CHARS = 20_000
+
+
+@router.get("/queue")
+def queue(request: Request, db: DbSession, doctor: CurrentDoctor) -> Response:
+    return render(request, "queue.html", {"studies": crud.review_queue(db)})
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.post("/studies/{study_id}/conclusion")
+def conclude(request: Request, study_id: int, db: DbSession, doctor: CurrentDoctor, store: Store,
+             form: Annotated[FormData, Depends(form_data)]) -> Response:
+    """Save the conclusion; ``verdict_<CODE>`` fields (``agree``/``disagree``) are read for the flagged classes."""
+    text = str(form.get("text", ""))[:MAX_CONCLUSION_CHARS]
+    study = visible_study(db, study_id, doctor)
+    flagged = {p["code"] for p in (study.result or {}).get("predictions") or [] if p["flagged"]}
+    verdicts = {code: form.get(VERDICT_PREFIX + code) == "agree" for code in sorted(flagged)
+                if form.get(VERDICT_PREFIX + code) in ("agree", "disagree")}
+    try:
+        crud.add_conclusion(db, study, doctor, text, verdicts)
+    except CardioScreenError as exc:
+        context = study_context(db, store, study, doctor) | {"error_text": str(exc), "draft": text}
+        return render(request, "study.html", context, status_code=status.HTTP_400_BAD_REQUEST)
+    db.commit()
+    flash(request, "conclusion_saved")
+    return RedirectResponse("/queue", status_code=status.HTTP_303_SEE_OTHER)

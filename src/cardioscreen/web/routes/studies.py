@@ -1,0 +1,97 @@
+"""Patients' pages: the list of their studies, the upload, the study page, its files, plot and report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.responses import Response
+
+from cardioscreen.errors import ECGFormatError
+from cardioscreen.web import crud
+from cardioscreen.web.deps import CurrentUser, DbSession, Settings, Store, client_address, csrf_protect, visible_study
+from cardioscreen.web.intake import ingest
+from cardioscreen.web.models import Role, Study, User
+from cardioscreen.web.rendering import plot_png, report_pdf
+from cardioscreen.web.templating import page_language, render
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+
+def _require_patient(user: User) -> None:
+    if user.role != Role.PATIENT.value:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only patients upload and list their own studies")
+
+
+def studies_page(request: Request, db: DbSession, user: User, settings: Settings, error: str | None = None,
+                 status_code: int = 200) -> Response:
+    return render(request, "studies.html", {"studies": crud.studies_of(db, user.id), "error_text": error,
+                                            "limit_mb": settings.max_upload_mb}, status_code=status_code)
+
+
+@router.get("/studies")
+def list_studies(request: Request, db: DbSession, user: CurrentUser, settings: Settings) -> Response:
+    _require_patient(user)
+    return studies_page(request, db, user, settings)
+
+
+@router.post("/studies")
+def upload(request: Request, db: DbSession, user: CurrentUser, settings: Settings, store: Store,
+           files: Annotated[list[UploadFile], File()]) -> Response:
+    """Store and analyse the upload (this sync route runs in the thread pool, off the event loop)."""
+    _require_patient(user)
+    try:
+        study = ingest(db, store, request.app.state.analyze, request.app.state.analysis_slots, user,
+                       [(f.filename or "upload", f.file) for f in files], client=client_address(request))
+    except ECGFormatError as exc:
+        return studies_page(request, db, user, settings, error=str(exc), status_code=status.HTTP_400_BAD_REQUEST)
+    return RedirectResponse(f"/studies/{study.id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def study_context(db: DbSession, store: Store, study: Study, user: User) -> dict[str, object]:
+    """What the study page shows: the result, the conclusion, and for doctors the patient's earlier studies."""
+    result = study.result or {}
+    predictions = sorted(result.get("predictions") or [], key=lambda p: (not p["flagged"], -p["probability"]))
+    flagged = list(dict.fromkeys(p["code"] for p in predictions if p["flagged"]))
+    is_doctor = user.role == Role.DOCTOR.value
+    return {
+        "study": study,
+        "result": result,
+        "predictions": predictions,
+        "flagged": flagged,
+        "files": [p.name for p in store.upload_files(study.storage_key)],
+        "is_doctor": is_doctor,
+        "earlier": crud.studies_of(db, study.owner_id, exclude=study.id) if is_doctor else [],
+    }
+
+
+@router.get("/studies/{study_id}")
+def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
+    study = visible_study(db, study_id, user)
+    return render(request, "study.html", study_context(db, store, study, user))
+
+
+@router.get("/studies/{study_id}/plot.png")
+def study_plot(study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
+    study = visible_study(db, study_id, user)
+    return FileResponse(plot_png(store, study.storage_key), media_type="image/png")
+
+
+@router.get("/studies/{study_id}/report.pdf")
+def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
+    study = visible_study(db, study_id, user)
+    if study.result is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this study has no analysis result")
+    lang = page_language(request)
+    return FileResponse(report_pdf(store, study.storage_key, lang), media_type="application/pdf",
+                        filename=f"cardioscreen-study-{study.id}-{lang}.pdf")
+
+
+@router.get("/studies/{study_id}/files/{name}")
+def study_file(study_id: int, name: str, db: DbSession, user: CurrentUser, store: Store) -> Response:
+    study = visible_study(db, study_id, user)
+    for path in store.upload_files(study.storage_key):
+        if path.name == name:
+            return FileResponse(path, media_type="application/octet-stream", filename=path.name)
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file in this study")

@@ -1,0 +1,72 @@
+"""Pydantic models of the JSON API (``/api``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds")
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    language: str
+    is_active: bool
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=8, max_length=1000)
+    role: Literal["patient", "doctor", "admin"] = "patient"
+    full_name: str = Field(default="", max_length=200)
+    language: Literal["en", "ru"] = "en"
+
+
+class UserUpdate(BaseModel):
+    role: Literal["patient", "doctor", "admin"] | None = None
+    is_active: bool | None = None
+    language: Literal["en", "ru"] | None = None
+
+
+class ConclusionIn(BaseModel):
+    text: str = Field(min_length=1, max_length=20_000)
+    verdicts: dict[str, bool] = Field(default_factory=dict, description="flagged class code -> the doctor agrees")
+
+
+class ConclusionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    text: str
+    doctor: str
+    created_at: datetime
+    verdicts: dict[str, bool]
+
+
+class StudySummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    owner_id: int
+    original_filename: str
+    status: str
+    error: str | None
+    urgency: float
+    flagged_codes: list[str]
+    reviewed: bool
+    created_at: datetime
+
+
+class StudyOut(StudySummary):
+    result: dict[str, Any] | None = Field(description="the analysis result (schema of `cardioscreen analyze --json`)")
+    conclusion: ConclusionOut | None

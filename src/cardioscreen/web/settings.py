@@ -1,0 +1,111 @@
+"""Settings of the web app, read from ``CARDIOSCREEN_*`` environment variables (pydantic-settings).
+
+The session secret is never a built-in default: when ``CARDIOSCREEN_SESSION_SECRET`` is not given, a random
+secret is generated on first start and stored (mode 0600) in the data directory, so that every worker process
+and every restart signs cookies with the same key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cardioscreen.errors import CardioScreenError
+
+SECRET_FILE = "session_secret"
+MIN_SECRET_LENGTH = 32
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/cardioscreen`` (``~/.local/share/cardioscreen`` by default)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "cardioscreen"
+
+
+class WebSettings(BaseSettings):
+    """Configuration of one deployment of the web app.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Holds the SQLite database (unless ``database_url`` is given), the stored studies and the session secret.
+    database_url : str, optional
+        SQLAlchemy URL, e.g. ``postgresql+psycopg://user:pw@host/db``; default SQLite in ``data_dir``.
+    session_secret : SecretStr, optional
+        Key that signs session cookies (at least 32 characters); generated and stored when absent.
+    secure_cookies : bool
+        Send the session cookie with the ``Secure`` flag (set this behind HTTPS).
+    max_upload_mb : float
+        Largest request body accepted by the upload endpoints, in MB (10**6 bytes).
+    login_max_failures, login_window_s : int
+        At most this many failed logins per user name (and per client address) within the window, in seconds.
+    session_max_age_s : int
+        Lifetime of a session cookie, in seconds.
+    api_token_ttl_s : int
+        Lifetime of an API token, in seconds.
+    default_language : {"en", "ru"}
+        Language of pages for visitors who have not chosen one.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CARDIOSCREEN_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    session_secret: SecretStr | None = None
+    secure_cookies: bool = False
+    max_upload_mb: float = Field(default=20.0, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_s: int = Field(default=900, ge=1)
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    api_token_ttl_s: int = Field(default=24 * 3600, ge=60)
+    default_language: Literal["en", "ru"] = "en"
+
+    @field_validator("session_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"CARDIOSCREEN_SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1_000_000)
+
+    @property
+    def studies_dir(self) -> Path:
+        return self.data_dir / "studies"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    def resolved_database_url(self) -> str:
+        """``database_url``, or a SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'cardioscreen.sqlite3').resolve()}"
+
+    def resolved_session_secret(self) -> str:
+        """The configured secret, or the one stored in the data directory (created on first call)."""
+        if self.session_secret is not None:
+            return self.session_secret.get_secret_value()
+        path = self.data_dir / SECRET_FILE
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            staged = path.with_name(f".{SECRET_FILE}.{os.getpid()}")
+            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(staged, path)  # atomic: the first worker process wins, the others read its secret
+            except FileExistsError:
+                pass
+            finally:
+                staged.unlink()
+        secret = path.read_text().strip()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise CardioScreenError(f"the session secret in {path} is shorter than {MIN_SECRET_LENGTH} characters")
+        return secret

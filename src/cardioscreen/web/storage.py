@@ -1,0 +1,137 @@
+"""Study files on disk: the upload, its parsed record and its result, stored together atomically.
+
+A study is staged in ``<data>/staging/<key>/`` and moved in one ``rename`` to ``<data>/studies/<key>/``, which
+then holds the uploaded file(s) under ``upload/``, ``record.npz`` (signal, fs, leads, meta) and, when the analysis
+ran, ``result.json`` plus ``saliency.npz``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from cardioscreen.errors import ECGFormatError
+from cardioscreen.record import ECGRecord
+from cardioscreen.result import AnalysisResult, Prediction
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_CHUNK = 1 << 16
+UPLOAD_DIR = "upload"
+RECORD_FILE = "record.npz"
+RESULT_FILE = "result.json"
+SALIENCY_FILE = "saliency.npz"
+_PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
+
+
+def safe_filename(name: str) -> str:
+    """``name`` without any folder part and with only ``[A-Za-z0-9._-]`` (never empty, never hidden)."""
+    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return base[:120] or "upload"
+
+
+def main_file(folder: Path) -> Path:
+    """The file to read in an upload folder: the WFDB header when there is one, else the only file."""
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    headers = [p for p in files if p.suffix.lower() == ".hea"]
+    if len(headers) == 1:
+        return headers[0]
+    if len(files) == 1:
+        return files[0]
+    raise ECGFormatError("upload one ECG file, or a WFDB record as its .hea file with its .dat/.mat file")
+
+
+@dataclass(frozen=True)
+class StudyStore:
+    """The study folders under ``root`` (staging beside them, on the same file system)."""
+
+    root: Path
+    staging: Path
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.staging.mkdir(parents=True, exist_ok=True)
+
+    def stage(self, files: Iterable[tuple[str, IO[bytes]]]) -> Path:
+        """Copy uploaded files into a new staging folder; raises :class:`ECGFormatError` for empty uploads."""
+        folder = self.staging / uuid.uuid4().hex
+        upload = folder / UPLOAD_DIR
+        upload.mkdir(parents=True)
+        try:
+            for name, handle in files:
+                target = upload / safe_filename(name)
+                with target.open("wb") as out:
+                    shutil.copyfileobj(handle, out, _CHUNK)
+                if target.stat().st_size == 0:
+                    raise ECGFormatError(f"the file {name!r} is empty")
+            if not any(upload.iterdir()):
+                raise ECGFormatError("no file was uploaded")
+        except BaseException:
+            self.discard(folder)
+            raise
+        return folder
+
+    def discard(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def commit(self, folder: Path) -> str:
+        """Move a complete staging folder into place in one rename; returns its storage key."""
+        key = folder.name
+        folder.rename(self.root / key)
+        return key
+
+    def folder(self, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{32}", key):
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root / key
+
+    def upload_files(self, key: str) -> list[Path]:
+        return sorted(p for p in (self.folder(key) / UPLOAD_DIR).iterdir() if p.is_file())
+
+    def load_record(self, key: str) -> ECGRecord:
+        return load_record(self.folder(key) / RECORD_FILE)
+
+    def load_result(self, key: str) -> AnalysisResult | None:
+        """The stored analysis result with its saliency maps, or None when the analysis did not complete."""
+        folder = self.folder(key)
+        if not (folder / RESULT_FILE).exists():
+            return None
+        data = json.loads((folder / RESULT_FILE).read_text())
+        with np.load(folder / SALIENCY_FILE) as arrays:
+            saliency = {code: arrays[code] for code in arrays.files}
+        return result_from_dict(data, saliency)
+
+
+def save_record(record: ECGRecord, path: Path) -> None:
+    np.savez(path, signal=record.signal, fs=np.float64(record.fs), leads=np.array(record.leads),
+             meta=np.array(json.dumps(record.meta, default=str)))
+
+
+def load_record(path: Path) -> ECGRecord:
+    with np.load(path, allow_pickle=False) as data:
+        return ECGRecord(signal=data["signal"], fs=float(data["fs"]), leads=tuple(str(x) for x in data["leads"]),
+                         meta=json.loads(str(data["meta"])))
+
+
+def save_result(result: AnalysisResult, folder: Path) -> None:
+    (folder / RESULT_FILE).write_text(json.dumps(result.to_dict()))
+    arrays: dict[str, Any] = {code: np.asarray(a, np.float32) for code, a in result.saliency.items()}
+    np.savez_compressed(folder / SALIENCY_FILE, **arrays)
+
+
+def result_from_dict(data: dict[str, Any], saliency: dict[str, np.ndarray]) -> AnalysisResult:
+    """Rebuild an :class:`AnalysisResult` from its ``to_dict()`` form and its saliency maps."""
+    return AnalysisResult(
+        record=data["record"], fs=float(data["fs"]), quality=data["quality"], intervals=data["intervals"],
+        predictions=tuple(Prediction(**{k: p[k] for k in _PREDICTION_FIELDS}) for p in data["predictions"]),
+        model=data["model"],
+        r_peaks=np.asarray(data["r_peaks"], dtype=np.int64), n_beats=int(data["n_beats"]),
+        refusal=data.get("refusal"), saliency=saliency,
+    )
