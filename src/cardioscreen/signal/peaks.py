@@ -101,8 +101,9 @@ def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray,
     return energy, contrast
 
 
-def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Fused, integrated QRS envelope ``(samples,)`` and the per-lead weights (sum 1, zeros for unusable leads)."""
+def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fused, integrated QRS envelope ``(samples,)``, the per-lead weights (sum 1, zeros for unusable leads)
+    and the per-lead QRS contrast (typical QRS energy over median energy)."""
     n_leads, n = sig.shape
     group = max(1, _CHUNK_ELEMENTS // max(n, 1))
     parts = [_lead_energy(np.asarray(sig[i : i + group], dtype=np.float64), fs, cfg)
@@ -121,7 +122,7 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
         fused /= total
         weights = weights / total
     width = max(int(round(cfg.integration_s * fs)), 1)
-    return ndimage.uniform_filter1d(fused, width, mode="nearest"), weights
+    return ndimage.uniform_filter1d(fused, width, mode="nearest"), weights, contrast
 
 
 def _running_levels(env: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -177,8 +178,8 @@ def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, 
 
 
 def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
-    env, weights = _envelope(sig, fs, cfg)
-    info: dict[str, Any] = {"weights": weights.round(4).tolist(),
+    env, weights, contrast = _envelope(sig, fs, cfg)
+    info: dict[str, Any] = {"weights": weights.round(4).tolist(), "contrast": contrast.round(1).tolist(),
                             "leads_used": np.flatnonzero(weights > 0).tolist()}
     if not weights.any():
         return np.zeros(0, dtype=np.int64), info
@@ -237,7 +238,8 @@ def ecg_peaks(sig: np.ndarray, fs: float, method: str = "default", config: PeakC
         R-peak sample indices, int64, sorted, unique.
     info : dict
         ``method``, ``fs``, ``leads_used`` (row indices that contributed), and for the default method
-        ``weights`` (per lead, sum 1), ``refine_lead`` and ``polarity`` (+1 upright, -1 inverted R).
+        ``weights`` (per lead, sum 1), ``contrast`` (per lead: typical QRS energy over median energy, near
+        0 for a flat lead and low for noise), ``refine_lead`` and ``polarity`` (+1 upright, -1 inverted R).
     """
     if method not in _METHODS:
         raise CardioScreenError(f"unknown peak method {method!r}; known methods: {', '.join(_METHODS)}")
