@@ -1,0 +1,238 @@
+"""The model bundle: one directory holding everything needed to use a trained model, loaded by one call.
+
+Layout::
+
+    BUNDLE/
+      manifest.json        model config, labels, thresholds, input spec, training config, metrics, version
+      model.safetensors    network weights
+      metrics.jsonl        per-epoch training log (optional)
+      ensemble/            added by the ensemble stage (boosting, calibration), named by manifest["ensemble"]
+
+``manifest["model"]`` is ``{"name": <registry name>, "kwargs": {...}}``; with ``"one_vs_rest": n`` it is ``n``
+binary networks of that kind (the seed recipe), combined by :class:`OneVsRest` into one ``(batch, n)`` output.
+Every network outputs logits; ``sigmoid`` of a column is the probability of that label.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from cardioscreen import __version__
+from cardioscreen.errors import CardioScreenError
+
+MANIFEST = "manifest.json"
+WEIGHTS = "model.safetensors"
+BUNDLE_FORMAT = "cardioscreen-bundle"
+BUNDLE_FORMAT_VERSION = 1
+INPUT_KINDS = ("record", "beats")
+AGGREGATIONS = ("mean", "max")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What the network expects.
+
+    Attributes
+    ----------
+    fs : float
+        Sampling rate (Hz) of the network input.
+    samples : int
+        Samples per input window (or per beat for ``kind="beats"``).
+    recipe : str
+        Normalisation recipe applied to the record first (:mod:`cardioscreen.datasets.preprocess`).
+    leads : tuple of str
+        Lead order of the input rows.
+    kind : str
+        ``"record"``: windows of ``samples`` over the normalised record; ``"beats"``: one input per beat.
+    stride : int
+        Step (samples) between windows of a longer record.
+    aggregate : str
+        How window/beat outputs combine into a record score: ``"mean"`` or ``"max"`` (of probabilities).
+    """
+
+    fs: float
+    samples: int
+    recipe: str
+    leads: tuple[str, ...]
+    kind: str = "record"
+    stride: int = 0
+    aggregate: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.fs <= 0 or self.samples <= 0:
+            raise CardioScreenError(f"input spec needs positive fs and samples, got {self.fs}, {self.samples}")
+        if self.kind not in INPUT_KINDS:
+            raise CardioScreenError(f"input kind {self.kind!r} is not one of {INPUT_KINDS}")
+        if self.aggregate not in AGGREGATIONS:
+            raise CardioScreenError(f"aggregation {self.aggregate!r} is not one of {AGGREGATIONS}")
+        object.__setattr__(self, "leads", tuple(self.leads))
+        object.__setattr__(self, "stride", int(self.stride) or int(self.samples))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fs": self.fs,
+            "samples": self.samples,
+            "recipe": self.recipe,
+            "leads": list(self.leads),
+            "kind": self.kind,
+            "stride": self.stride,
+            "aggregate": self.aggregate,
+        }
+
+
+@dataclass(frozen=True)
+class Label:
+    """One output of the network: an SCP code (or superclass) and the task it belongs to."""
+
+    code: str
+    task: str
+
+
+class OneVsRest(nn.Module):
+    """``n`` binary networks (2 logits each) as one module with ``n`` outputs: ``logit_pos - logit_neg``."""
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [member(x) for member in self.members]
+        return torch.stack([o[:, 1] - o[:, 0] if o.shape[1] == 2 else o[:, 0] for o in outs], dim=1)
+
+
+def build_model(model_config: Mapping[str, Any]) -> nn.Module:
+    """The (untrained) network described by ``manifest["model"]``."""
+    from cardioscreen.models.registry import create_model
+
+    name, kwargs = model_config["name"], dict(model_config.get("kwargs", {}))
+    n = model_config.get("one_vs_rest")
+    if n:
+        return OneVsRest([create_model(name, **kwargs) for _ in range(int(n))])
+    return create_model(name, **kwargs)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A loaded bundle. ``model`` is in eval mode on the CPU."""
+
+    path: Path
+    model: nn.Module
+    labels: tuple[Label, ...]
+    thresholds: np.ndarray
+    input_spec: InputSpec
+    metrics: dict[str, Any]
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(label.code for label in self.labels)
+
+    def task_columns(self, task: str) -> np.ndarray:
+        """Output columns belonging to ``task``."""
+        return np.array([i for i, label in enumerate(self.labels) if label.task == task], dtype=np.int64)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(label.task for label in self.labels))
+
+    @torch.no_grad()
+    def predict_proba(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Probabilities ``(n, n_labels)`` for network inputs ``x`` of shape ``(n, leads, samples)``."""
+        out = []
+        for start in range(0, len(x), batch_size):
+            batch = torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32))
+            out.append(torch.sigmoid(self.model(batch)).numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
+
+
+def save_bundle(
+    path: str | Path,
+    model: nn.Module,
+    *,
+    model_config: Mapping[str, Any],
+    labels: Sequence[Label],
+    thresholds: Sequence[float] | np.ndarray,
+    input_spec: InputSpec,
+    training_config: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` and its description into the bundle directory ``path`` (created; files replaced).
+
+    ``extra`` adds top-level manifest keys (e.g. ``"ensemble"``); it cannot replace the keys written here.
+    """
+    path = Path(path)
+    if len(thresholds) != len(labels):
+        raise CardioScreenError(f"{len(thresholds)} thresholds for {len(labels)} labels")
+    path.mkdir(parents=True, exist_ok=True)
+    module = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    save_file(state, str(path / WEIGHTS))
+    manifest: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "format_version": BUNDLE_FORMAT_VERSION,
+        "package_version": __version__,
+        "model": dict(model_config),
+        "labels": [{"code": label.code, "task": label.task} for label in labels],
+        "thresholds": [float(t) for t in thresholds],
+        "input_spec": input_spec.to_dict(),
+        "training": dict(training_config),
+        "metrics": dict(metrics),
+        "n_parameters": int(sum(p.numel() for p in module.parameters())),
+    }
+    for key, value in (extra or {}).items():
+        if key in manifest:
+            raise CardioScreenError(f"extra manifest key {key!r} would replace a bundle key")
+        manifest[key] = value
+    (path / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
+    return path
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of the bundle at ``path``."""
+    manifest_path = Path(path) / MANIFEST
+    if not manifest_path.is_file():
+        raise CardioScreenError(f"{path} is not a model bundle: {MANIFEST} is missing")
+    manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+    if manifest.get("format") != BUNDLE_FORMAT:
+        raise CardioScreenError(f"{manifest_path} is not a {BUNDLE_FORMAT} manifest")
+    return manifest
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load the bundle directory ``path``: network (eval mode, CPU), labels, thresholds, input spec, metrics."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    model = build_model(manifest["model"])
+    if not (path / WEIGHTS).is_file():
+        raise CardioScreenError(f"bundle {path} has no {WEIGHTS}")
+    missing, unexpected = model.load_state_dict(load_file(str(path / WEIGHTS)), strict=False)
+    if missing or unexpected:
+        raise CardioScreenError(
+            f"bundle {path}: weights do not fit {manifest['model']['name']} (missing {missing[:3]}, "
+            f"unexpected {unexpected[:3]})"
+        )
+    model.eval()
+    return Bundle(
+        path=path,
+        model=model,
+        labels=tuple(Label(**label) for label in manifest["labels"]),
+        thresholds=np.asarray(manifest["thresholds"], dtype=np.float64),
+        input_spec=InputSpec(**{**manifest["input_spec"], "leads": tuple(manifest["input_spec"]["leads"])}),
+        metrics=manifest.get("metrics", {}),
+        manifest=manifest,
+    )
+
+
+def default_bundle_path() -> Path:
+    """The shipped default bundle inside the package (``cardioscreen/data/model``)."""
+    return Path(__file__).resolve().parents[1] / "data" / "model"
