@@ -23,6 +23,10 @@ SNIFF_BYTES = 4096
 # Order matters: the first module whose sniff() accepts a file reads it (signatures before heuristics).
 FORMAT_MODULES: dict[str, str] = {
     "hl7-aecg": "cardioscreen.io.hl7_aecg",
+    "dicom": "cardioscreen.io.dicom",
+    "scp-ecg": "cardioscreen.io.scp_ecg",
+    "sierra": "cardioscreen.io.sierra",
+    "muse": "cardioscreen.io.muse",
     "edf": "cardioscreen.io.edf",
     "numpy": "cardioscreen.io.numpy_format",
     "wfdb": "cardioscreen.io.wfdb_format",
