@@ -1,0 +1,316 @@
+"""ECG intervals of a record: heart rate, RR variability, P, PR, QRS, QT, QTc and frontal axes, with flags.
+
+Each interval is the median over the record's normal beats of the per-beat value from the multi-lead
+delineation (:func:`cardioscreen.signal.delineate.ecg_delineate`). A value that cannot be measured is
+``None`` with a reason, never a guess: no PR in atrial fibrillation / flutter (irregular RR and no consistent
+P wave) or under ventricular pacing, no QT without a T wave, nothing on an unusable record. Ectopic beats
+(premature, or a QRS unlike the record's usual one) are left out of the medians.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import signal as sps
+
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.signal.delineate import Delineation, ecg_delineate
+from cardioscreen.signal.quality import QualityReport, ecg_quality
+
+__all__ = ["IntervalLimits", "Intervals", "ecg_intervals"]
+
+
+@dataclass(frozen=True)
+class IntervalLimits:
+    """Limits behind the measurement flags and the rhythm checks (ms, degrees, ratios)."""
+
+    pr_ms: float = 200.0
+    qrs_ms: float = 120.0
+    qtc_male_ms: float = 450.0
+    qtc_female_ms: float = 460.0
+    left_axis_deg: float = -30.0
+    right_axis_deg: float = 90.0
+    irregular_rr: float = 0.12
+    p_consistency: float = 0.93
+    ectopic_corr: float = 0.9
+    premature_ratio: float = 0.8
+    min_beat_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.left_axis_deg < self.right_axis_deg:
+            raise ValueError("left_axis_deg must be below right_axis_deg")
+        for name in ("irregular_rr", "p_consistency", "ectopic_corr", "premature_ratio", "min_beat_fraction"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} must lie in (0, 1]")
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Intervals of one record (durations in ms, axes in degrees, ``None`` where not measurable).
+
+    ``beats_used`` gives, per measure, the number of beats its median is taken over; ``reasons`` gives,
+    per ``None`` measure, why it is missing; ``flags`` lists the measurement findings (``pr_prolonged``,
+    ``qrs_wide``, ``qtc_prolonged``, ``left_axis_deviation``, ``right_axis_deviation``).
+    """
+
+    hr_bpm: float | None
+    rr_sdnn_ms: float | None
+    rr_rmssd_ms: float | None
+    p_ms: float | None
+    pr_ms: float | None
+    qrs_ms: float | None
+    qt_ms: float | None
+    qtc_bazett_ms: float | None
+    qtc_fridericia_ms: float | None
+    qtc_framingham_ms: float | None
+    p_axis_deg: float | None
+    qrs_axis_deg: float | None
+    t_axis_deg: float | None
+    n_beats: int
+    n_beats_total: int
+    n_ectopic: int
+    rhythm: str
+    paced: bool
+    flags: tuple[str, ...]
+    beats_used: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    method: str = "dsp"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary; keys include hr_bpm, p_ms, pr_ms, qrs_ms, qt_ms, qtc_*_ms, *_axis_deg, n_beats."""
+        out = asdict(self)
+        out["flags"] = list(self.flags)
+        return out
+
+
+_MEASURES = (
+    "hr_bpm", "rr_sdnn_ms", "rr_rmssd_ms", "p_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms",
+    "qtc_fridericia_ms", "qtc_framingham_ms", "p_axis_deg", "qrs_axis_deg", "t_axis_deg",
+)
+
+
+def _empty(n_total: int, reason: str, method: str) -> Intervals:
+    nulls: dict[str, Any] = dict.fromkeys(_MEASURES)
+    return Intervals(
+        **nulls, n_beats=0, n_beats_total=n_total, n_ectopic=0, rhythm="unknown",
+        paced=False, flags=(), reasons=dict.fromkeys(_MEASURES, reason), method=method,
+    )
+
+
+def _beat_windows(x: np.ndarray, centres: np.ndarray, before: int, after: int) -> np.ndarray:
+    idx = np.clip(centres[:, None] + np.arange(-before, after)[None, :], 0, x.shape[-1] - 1)
+    return x[:, idx].transpose(1, 0, 2).reshape(centres.size, -1)
+
+
+def _template_corr(segs: np.ndarray) -> np.ndarray:
+    """Correlation of each row of ``segs`` (beats, features) with their median."""
+    segs = segs - segs.mean(axis=1, keepdims=True)
+    tmpl = np.median(segs, axis=0)
+    num = segs @ tmpl
+    den = np.linalg.norm(segs, axis=1) * np.linalg.norm(tmpl) + 1e-12
+    return np.asarray(num / den)
+
+
+def _normal_beats(x: np.ndarray, fs: float, d: Delineation, irregular: bool, lim: IntervalLimits) -> np.ndarray:
+    """Mask of the beats that count: complete QRS, QRS like the record's usual one, not premature."""
+    r = d.r_peaks
+    ok = np.isfinite(d["qrs_on"]) & np.isfinite(d["qrs_off"])
+    ok &= (r >= round(0.1 * fs)) & (r < x.shape[-1] - round(0.15 * fs))
+    if ok.sum() >= 3:
+        corr = _template_corr(_beat_windows(x, r, round(0.08 * fs), round(0.12 * fs)))
+        ok &= corr >= lim.ectopic_corr
+    if not irregular and r.size >= 3:
+        rr_prev = np.concatenate([[np.inf], np.diff(r)])
+        ok &= rr_prev >= lim.premature_ratio * np.median(np.diff(r))
+    return ok
+
+
+def _p_consistency(x: np.ndarray, fs: float, qrs_on: np.ndarray) -> float:
+    """Median correlation of the beats' pre-QRS segments (200-20 ms before QRS onset) with their median."""
+    on = qrs_on[np.isfinite(qrs_on)].astype(int)
+    on = on[on >= round(0.2 * fs)]
+    if on.size < 3:
+        return float("nan")
+    segs = _beat_windows(x, on - round(0.11 * fs), round(0.09 * fs), round(0.09 * fs))
+    return float(np.median(_template_corr(segs)))
+
+
+def _axis(x: np.ndarray, leads: Sequence[str], start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Frontal axis (degrees) per beat from the net areas of leads I and aVF between ``start`` and ``stop``."""
+    if "I" not in leads or "aVF" not in leads:
+        return np.full(start.shape, np.nan)
+    li, lf = list(leads).index("I"), list(leads).index("aVF")
+    c = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
+    ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
+    a = np.where(ok, start, 0).astype(int)
+    b = np.where(ok, stop, 1).astype(int)
+    n = b - a
+    area_i = c[li, b] - c[li, a] - n * x[li, a]
+    area_f = c[lf, b] - c[lf, a] - n * x[lf, a]
+    return np.where(ok, np.degrees(np.arctan2(area_f * 2 / np.sqrt(3), area_i)), np.nan)
+
+
+def _median(values: np.ndarray, use: np.ndarray, min_beats: int) -> tuple[float | None, int]:
+    v = values[use & np.isfinite(values)]
+    if v.size < min_beats or v.size == 0:
+        return None, int(v.size)
+    return float(np.median(v)), int(v.size)
+
+
+def _circular_median_deg(values: np.ndarray, use: np.ndarray, min_beats: int) -> tuple[float | None, int]:
+    v = values[use & np.isfinite(values)]
+    if v.size < min_beats or v.size == 0:
+        return None, int(v.size)
+    centre = np.degrees(np.angle(np.exp(1j * np.radians(v)).mean()))
+    wrapped = (v - centre + 180.0) % 360.0 - 180.0
+    return float((np.median(wrapped) + centre + 180.0) % 360.0 - 180.0), int(v.size)
+
+
+def ecg_intervals(
+    sig: np.ndarray,
+    fs: float,
+    r_peaks: np.ndarray,
+    leads: Sequence[str],
+    *,
+    sex: str | None = None,
+    quality: QualityReport | None = None,
+    method: str = "dsp",
+    limits: IntervalLimits | None = None,
+) -> Intervals:
+    """Measure a record's intervals and axes.
+
+    Parameters
+    ----------
+    sig : np.ndarray
+        Shape ``(leads, samples)``, mV.
+    fs : float
+        Sampling rate in Hz.
+    r_peaks : np.ndarray
+        Shape ``(n_beats,)``, R-peak sample indices (:func:`cardioscreen.signal.peaks.ecg_peaks`).
+    leads : sequence of str
+        Lead names, one per row of ``sig``; the axes need ``"I"`` and ``"aVF"``.
+    sex : str, optional
+        ``"M"`` / ``"F"`` (any case, or ``male`` / ``female``) for the sex-specific QTc limit; the lower
+        (male) limit when unknown.
+    quality : QualityReport, optional
+        From :func:`cardioscreen.signal.quality.ecg_quality`; computed here when omitted. Only its
+        usable leads take part; an unusable record gives no values.
+    method : str
+        Delineation method (see :func:`cardioscreen.signal.delineate.delineate_methods`).
+    limits : IntervalLimits, optional
+        Flag limits and rhythm-check constants.
+
+    Returns
+    -------
+    Intervals
+    """
+    lim = limits or IntervalLimits()
+    x = np.atleast_2d(np.asarray(sig, dtype=float))
+    names = tuple(leads)
+    if len(names) != x.shape[0]:
+        raise CardioScreenError(f"{len(names)} lead names for a signal of shape {x.shape}")
+    r = np.asarray(r_peaks, dtype=np.int64).ravel()
+    quality = quality or ecg_quality(x, fs, names)
+    if quality.verdict == "unusable" or not quality.usable_leads:
+        return _empty(r.size, "signal quality unusable: " + "; ".join(quality.reasons), method)
+    if r.size < 3:
+        return _empty(r.size, f"only {r.size} beats detected; at least 3 are needed", method)
+    mask = np.array([n in quality.usable_leads for n in names])
+    d = ecg_delineate(x, fs, r, method, lead_mask=mask)
+    filt = sps.sosfiltfilt(sps.butter(2, [0.5, min(40.0, 0.45 * fs)], btype="band", fs=fs, output="sos"), x, axis=1)
+    usable = filt[mask]
+    ms = 1000.0 / fs
+    rr = np.diff(r) * ms
+    irregular = float(np.median(np.abs(np.diff(rr))) / np.median(rr)) > lim.irregular_rr if rr.size > 1 else False
+    normal = _normal_beats(usable, fs, d, irregular, lim)
+    n_normal = int(normal.sum())
+    reasons: dict[str, str] = {}
+    values: dict[str, float | None] = dict.fromkeys(_MEASURES)
+    used: dict[str, int] = {}
+    min_beats = max(1, int(np.ceil(lim.min_beat_fraction * n_normal)))
+    if n_normal == 0:
+        return _empty(r.size, "no beat with a complete, typical QRS complex", method)
+
+    rr_prev = np.concatenate([[np.nan], rr])
+    nn = rr[normal[1:] & normal[:-1]]
+    values["hr_bpm"], used["hr_bpm"] = 60000.0 / float(np.median(rr)), int(rr.size)
+    if nn.size >= 2:
+        values["rr_sdnn_ms"], values["rr_rmssd_ms"] = float(np.std(nn)), float(np.sqrt(np.mean(np.diff(nn) ** 2)))
+        used["rr_sdnn_ms"] = used["rr_rmssd_ms"] = int(nn.size)
+    else:
+        reasons["rr_sdnn_ms"] = reasons["rr_rmssd_ms"] = "fewer than 3 consecutive normal beats"
+
+    paced = d.pacing_spikes.size > 0
+    p_consistency = _p_consistency(usable, fs, d["qrs_on"])
+    no_p = irregular and not p_consistency >= lim.p_consistency
+    rhythm = "paced" if paced else ("irregular_without_p" if no_p else ("irregular" if irregular else "regular"))
+    per_beat = {
+        "p_ms": (d["p_off"] - d["p_on"]) * ms,
+        "pr_ms": (d["qrs_on"] - d["p_on"]) * ms,
+        "qrs_ms": (d["qrs_off"] - d["qrs_on"]) * ms,
+        "qt_ms": (d["t_off"] - d["qrs_on"]) * ms,
+    }
+    for key, vals in per_beat.items():
+        values[key], used[key] = _median(vals, normal, min_beats)
+    if no_p:
+        values["p_ms"] = values["pr_ms"] = None
+        reasons["p_ms"] = reasons["pr_ms"] = "irregular RR without a consistent P wave (atrial fibrillation/flutter)"
+    elif paced:
+        values["pr_ms"] = None
+        reasons["pr_ms"] = "paced rhythm: the PR interval is the pacemaker's AV delay"
+    rr_s = rr_prev / 1000.0
+    qt = per_beat["qt_ms"]
+    qtc = {
+        "qtc_bazett_ms": qt / np.sqrt(rr_s),
+        "qtc_fridericia_ms": qt / np.cbrt(rr_s),
+        "qtc_framingham_ms": qt + 154.0 * (1.0 - rr_s),
+    }
+    for key, vals in qtc.items():
+        values[key], used[key] = _median(vals, normal, min_beats) if values["qt_ms"] is not None else (None, 0)
+    axes = {
+        "p_axis_deg": _axis(filt, names, d["p_on"], d["p_off"]),
+        "qrs_axis_deg": _axis(filt, names, d["qrs_on"], d["qrs_off"]),
+        "t_axis_deg": _axis(filt, names, d["qrs_off"], d["t_off"]),
+    }
+    for key, vals in axes.items():
+        values[key], used[key] = _circular_median_deg(vals, normal, min_beats)
+    if no_p:
+        values["p_axis_deg"] = None
+        reasons["p_axis_deg"] = reasons["p_ms"]
+    for key in _MEASURES:
+        if values[key] is None and key not in reasons:
+            reasons[key] = _missing_reason(key, used.get(key, 0), n_normal, names)
+    flags = _flags(values, sex, lim)
+    return Intervals(
+        **{k: (None if v is None else round(float(v), 1)) for k, v in values.items()},
+        n_beats=n_normal, n_beats_total=int(r.size), n_ectopic=int(r.size - n_normal), rhythm=rhythm, paced=paced,
+        flags=flags, beats_used=used, reasons=reasons, method=method,
+    )
+
+
+def _missing_reason(key: str, n_used: int, n_normal: int, leads: Sequence[str]) -> str:
+    if key.endswith("axis_deg") and not {"I", "aVF"} <= set(leads):
+        return "leads I and aVF are needed for the frontal axis"
+    waves = {"p": "P wave", "pr": "P wave", "qt": "T wave", "qtc": "T wave", "t": "T wave"}
+    wave = waves.get(key.split("_")[0], "wave")
+    return f"{wave} found in {n_used} of {n_normal} normal beats: too few to measure"
+
+
+def _flags(values: dict[str, float | None], sex: str | None, lim: IntervalLimits) -> tuple[str, ...]:
+    flags = []
+    pr, qrs, qtc, axis = values["pr_ms"], values["qrs_ms"], values["qtc_bazett_ms"], values["qrs_axis_deg"]
+    female = sex is not None and sex.strip().lower() in ("f", "female", "w", "woman")
+    if pr is not None and pr > lim.pr_ms:
+        flags.append("pr_prolonged")
+    if qrs is not None and qrs >= lim.qrs_ms:
+        flags.append("qrs_wide")
+    if qtc is not None and qtc > (lim.qtc_female_ms if female else lim.qtc_male_ms):
+        flags.append("qtc_prolonged")
+    if axis is not None and axis < lim.left_axis_deg:
+        flags.append("left_axis_deviation")
+    if axis is not None and axis > lim.right_axis_deg:
+        flags.append("right_axis_deviation")
+    return tuple(flags)
