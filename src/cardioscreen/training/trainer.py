@@ -159,6 +159,12 @@ class _Distributed:
         return nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
+def _selection_key(entry: dict[str, Any]) -> float:
+    """Validation macro-AUC; minus the training loss when validation holds no evaluable class."""
+    auc = entry["val_macro_auc"]
+    return float(auc) if np.isfinite(auc) else -float(entry["train_loss"])
+
+
 def _batches(n: int, batch_size: int, rng: np.random.Generator, dist: _Distributed) -> Iterator[np.ndarray]:
     order = rng.permutation(n)[dist.rank :: dist.world]
     for start in range(0, len(order), batch_size):
@@ -250,8 +256,8 @@ class Trainer:
                 scheduler.step(entry["val_macro_auc"])
             if run is not None:
                 run.log(entry)
-            if entry["val_macro_auc"] > state["best_auc"]:
-                state.update(best_auc=entry["val_macro_auc"], best_epoch=epoch, best_scores=scores)
+            if _selection_key(entry) > state["best_auc"]:
+                state.update(best_auc=_selection_key(entry), best_epoch=epoch, best_scores=scores)
                 state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             state["history"].append(entry)
             state.update(epoch=epoch, seconds=time.perf_counter() - start_time)
