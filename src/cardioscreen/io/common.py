@@ -14,8 +14,8 @@ from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD
 _MILLIVOLTS_PER_UNIT: dict[str, float] = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 
 LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError, TypeError, IndexError, KeyError, AttributeError, ArithmeticError, OSError, EOFError, MemoryError,
-    UnicodeError, RuntimeError,
+    ValueError, TypeError, LookupError, AttributeError, ArithmeticError, OSError, EOFError, MemoryError,
+    UnicodeError, RuntimeError, SyntaxError,
 )
 """What third-party parsers raise on malformed input; :func:`library_errors` turns them into ECGFormatError."""
 
@@ -72,16 +72,17 @@ def parse_codes(value: str) -> list[str]:
 
 
 @contextmanager
-def library_errors(path: Path, what: str) -> Iterator[None]:
+def library_errors(path: Path, what: str, extra: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """Translate a parsing library's exception into :class:`ECGFormatError` naming the file and the problem.
 
     ``with library_errors(path, "WFDB header"): ...`` turns e.g. ``ValueError: invalid literal`` into
-    ``ECGFormatError("00001_hr.hea: cannot read WFDB header: invalid literal")``.
+    ``ECGFormatError("00001_hr.hea: cannot read WFDB header: invalid literal")``. ``extra`` adds
+    library-specific exception types (``zipfile.BadZipFile``...) to :data:`LIBRARY_ERRORS`.
     """
     try:
         yield
     except ECGFormatError:
         raise
-    except LIBRARY_ERRORS as exc:
+    except (*LIBRARY_ERRORS, *extra) as exc:
         detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise ECGFormatError(f"{path.name}: cannot read {what}: {detail}") from exc

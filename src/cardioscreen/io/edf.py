@@ -8,6 +8,7 @@ the ECG is the voltage channels at the most common rate among them.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,8 @@ _EDF_VERSION = b"0       "
 _BDF_VERSION = b"\xffBIOSEMI"
 _HEADER_BYTES = 256
 _DIGITAL_MIN, _DIGITAL_MAX = -32768, 32767
+_RECORD_DURATIONS_S = (1.0, 2.0, 0.5, 5.0, 0.25, 0.2, 10.0, 0.1, 0.05, 0.04, 0.025, 0.02, 0.01, 0.005, 0.002, 0.001)
+"""Data-record durations the writer tries, each exact in EDF's 8-character field, largest usual first."""
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -107,11 +110,21 @@ def _meta(edf: Any) -> dict[str, Any]:
     return meta
 
 
+def _record_duration(fs: float, n_samples: int) -> float | None:
+    """A data-record duration (s) holding a whole number of samples that divides ``n_samples``, if any."""
+    for duration in _RECORD_DURATIONS_S:
+        per_record = fs * duration
+        if abs(per_record - round(per_record)) < 1e-9 and round(per_record) >= 1 and n_samples % round(per_record) == 0:
+            return duration
+    return None
+
+
 def write(record: ECGRecord, path: Path) -> Path:
     """Write ``record`` as EDF+ (16-bit) to ``path`` and return it.
 
     Physical values are stored in uV with integer physical minimum/maximum per lead (exact in the header's
-    8-character fields), so the round-trip error is at most half a step of ``(max - min) / 65535`` uV.
+    8-character fields) and rounded to the nearest digital value here (edflib would truncate), so the
+    round-trip error is at most half a step of ``(max - min) / 65535`` uV.
     """
     import pyedflib
 
@@ -121,6 +134,9 @@ def write(record: ECGRecord, path: Path) -> Path:
     high = np.maximum(np.ceil(microvolts.max(axis=1)), low + 1)
     if np.abs(np.concatenate([low, high])).max() > 9_999_999:
         raise ECGFormatError("amplitudes above 9999 mV cannot be written to EDF")
+    steps = (high - low) / (_DIGITAL_MAX - _DIGITAL_MIN)
+    digital = np.round((microvolts - low[:, None]) / steps[:, None]) + _DIGITAL_MIN
+    digital = np.ascontiguousarray(np.clip(digital, _DIGITAL_MIN, _DIGITAL_MAX), dtype=np.int32)
     headers: list[dict[str, Any]] = [
         {"label": name, "dimension": "uV", "sample_frequency": record.fs, "physical_min": float(lo),
          "physical_max": float(hi), "digital_min": _DIGITAL_MIN, "digital_max": _DIGITAL_MAX, "transducer": "",
@@ -128,11 +144,19 @@ def write(record: ECGRecord, path: Path) -> Path:
         for name, lo, hi in zip(record.leads, low, high, strict=True)
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
+    duration = _record_duration(record.fs, record.n_samples)
     with library_errors(path, "EDF output"):
         writer = pyedflib.EdfWriter(str(path), record.n_leads, file_type=pyedflib.FILETYPE_EDFPLUS)
         try:
             writer.setSignalHeaders(headers)
-            writer.writeSamples(list(microvolts))
+            if duration is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    writer.setDatarecordDuration(duration)
+            else:
+                logger.warning("%s: %d samples at %g Hz do not fill whole EDF data records; the last one is "
+                               "padded", path.name, record.n_samples, record.fs)
+            writer.writeSamples(list(digital), digital=True)
         finally:
             writer.close()
     return path

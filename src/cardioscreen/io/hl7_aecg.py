@@ -66,7 +66,8 @@ def read(path: Path, **options: Any) -> ECGRecord:
     """
     if options:
         raise ECGFormatError(f"HL7 aECG files take no options; got {sorted(options)}")
-    root = parse_xml(path, "HL7 aECG")
+    with library_errors(path, "HL7 aECG XML"):
+        root = parse_xml(path, "HL7 aECG")
     if local_name(root.tag) != "AnnotatedECG":
         raise ECGFormatError(f"{path.name}: root element is {local_name(root.tag)!r}, not AnnotatedECG")
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""

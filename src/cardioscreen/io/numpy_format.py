@@ -9,7 +9,9 @@ second axis can be a lead count (e.g. ``(5000, 12)``). An ``.npz`` holds ``signa
 from __future__ import annotations
 
 import logging
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,7 +67,7 @@ def read(
     if options:
         raise ECGFormatError(f"NumPy files take only the fs and leads options; got {sorted(options)}")
     stored: dict[str, np.ndarray] = {}
-    with library_errors(path, "NumPy array"):
+    with library_errors(path, "NumPy array", extra=(zipfile.BadZipFile, zlib.error, tokenize.TokenError)):
         with open(path, "rb") as handle:
             is_npy = handle.read(len(_NPY_MAGIC)) == _NPY_MAGIC
             handle.seek(0)
@@ -90,9 +92,9 @@ def _load_checked(handle: IO[bytes], where: str) -> np.ndarray:
     """One ``.npy`` array from an open stream, after checking its header's dtype and element count."""
     version = np.lib.format.read_magic(handle)
     if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
     else:
-        shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(handle)
     if dtype.hasobject or dtype.kind not in "iufU":
         raise ECGFormatError(f"{where}: array dtype {dtype} is not numeric (pickled objects are refused)")
     count = int(np.prod(shape, dtype=np.int64))
@@ -100,7 +102,11 @@ def _load_checked(handle: IO[bytes], where: str) -> np.ndarray:
         raise ECGFormatError(f"{where}: array is empty (shape {shape})")
     if count > MAX_LEADS * MAX_SAMPLES_PER_LEAD:
         raise ECGFormatError(f"{where}: array of shape {shape} is larger than any accepted record")
-    return np.lib.format.read_array(handle, allow_pickle=False)
+    n_bytes = count * dtype.itemsize
+    data = bytearray(handle.read(n_bytes))
+    if len(data) < n_bytes:
+        raise ECGFormatError(f"{where}: truncated: {len(data)} of {n_bytes} data bytes present")
+    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if fortran_order else "C")
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:

@@ -77,9 +77,9 @@ def read(path: Path, **options: Any) -> ECGRecord:
     record_name = str(header.with_suffix(""))
     with library_errors(header, "WFDB header"):
         head = wfdb.rdheader(record_name)
-    if not isinstance(head, wfdb.Record):
-        raise ECGFormatError(f"{header.name}: multi-segment WFDB records are not supported")
-    _check_header(head, header)
+        if not isinstance(head, wfdb.Record):
+            raise ECGFormatError(f"{header.name}: multi-segment WFDB records are not supported")
+        _check_header(head, header)
     keep, factors = _voltage_channels(head, header)
     with library_errors(header, "WFDB signals"):
         rec = wfdb.rdrecord(record_name, channels=keep, return_res=32)
@@ -98,6 +98,9 @@ def _check_header(head: Any, header: Path) -> None:
         raise ECGFormatError(f"{header.name}: sampling rate {fs:g} Hz is outside {MIN_FS_HZ:g}-{MAX_FS_HZ:g} Hz")
     if sig_len is None:
         raise ECGFormatError(f"{header.name}: header does not give the number of samples")
+    described = len(head.file_name or [])
+    if described != n_sig:
+        raise ECGFormatError(f"{header.name}: header declares {n_sig} signals but describes {described}")
     check_size(n_sig, int(sig_len), header.name)
     if any(spf not in (None, 1) for spf in head.samps_per_frame or []):
         raise ECGFormatError(f"{header.name}: multi-frequency WFDB records (samples per frame > 1) are not supported")
