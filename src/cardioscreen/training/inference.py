@@ -16,7 +16,11 @@ _AGGREGATE: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.m
 
 
 @torch.no_grad()
-def _probabilities(model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int) -> np.ndarray:
+def probabilities(
+    model: nn.Module, x: np.ndarray, batch_size: int = 256, device: torch.device | None = None
+) -> np.ndarray:
+    """``sigmoid(model(x))`` in batches: ``(n, n_outputs)`` for network inputs ``x`` ``(n, ...)``."""
+    device = device or next(model.parameters()).device
     model.eval()
     out = []
     for start in range(0, len(x), batch_size):
@@ -38,12 +42,11 @@ def predict_windows(
     Records longer than ``spec.samples`` are cut into windows every ``spec.stride`` samples and their
     probabilities aggregated by ``spec.aggregate``.
     """
-    device = device or torch.device("cpu")
     if x.shape[-1] == spec.samples:
-        return _probabilities(model, x, device, batch_size)
+        return probabilities(model, x, batch_size, device)
     parts = [windows(record, spec.samples, spec.stride) for record in x]
     counts = [len(p) for p in parts]
-    probs = _probabilities(model, np.concatenate(parts), device, batch_size)
+    probs = probabilities(model, np.concatenate(parts), batch_size, device)
     bounds = np.cumsum([0, *counts])
     reduce = _AGGREGATE[spec.aggregate]
     return np.stack([reduce(probs[a:b], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])

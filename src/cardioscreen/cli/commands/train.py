@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, required=True, help="PTB-XL folder (official layout)")
     parser.add_argument("--out", type=Path, required=True, help="bundle directory to write")
     parser.add_argument("--task", default="seed17,superdiagnostic", help="label task(s), comma-separated")
-    parser.add_argument("--model", default="se_ecgnet", help="model name in the registry")
+    parser.add_argument("--model", default=None, help="registry name (default se_ecgnet; se_ecgnet_seed for seed)")
     parser.add_argument("--model-kwargs", default="{}", help="JSON object of extra model arguments")
     parser.add_argument("--recipe", choices=RECIPE_NAMES, default="multilabel")
     parser.add_argument("--extra-data", type=Path, action="append", default=[], help="more folders (ptbxl-z100)")
@@ -50,15 +50,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    default_lr = 3e-5 if args.recipe == "seed" else 1e-3
+    seed = args.recipe == "seed"
     config = TrainConfig(
-        model=args.model,
+        model=args.model or ("se_ecgnet_seed" if seed else "se_ecgnet"),
         model_kwargs=json.loads(args.model_kwargs),
         epochs=args.epochs,
         batch_size=args.batch_size,
-        lr=args.lr or default_lr,
-        loss="focal" if args.recipe == "seed" else args.loss,
-        focal_gamma=1.8 if args.recipe == "seed" else 2.0,
+        lr=args.lr or (3e-5 if seed else 1e-3),
+        loss="focal" if seed else args.loss,
+        focal_gamma=1.8 if seed else 2.0,
+        optimizer="adam_plateau" if seed else "adamw_onecycle",
         patience=args.patience,
         seed=args.seed,
         crop_samples=args.crop,
