@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
+from starlette.status import HTTP_413_CONTENT_TOO_LARGE
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class UploadTooLargeError(Exception):
-    """The request body is larger than the configured limit."""
+class UploadTooLargeError(HTTPException):
+    """The request body is larger than the configured limit (an HTTP error, so body parsers pass it on)."""
 
     def __init__(self, limit_bytes: int) -> None:
-        super().__init__(f"request body larger than {limit_bytes} bytes")
+        super().__init__(HTTP_413_CONTENT_TOO_LARGE, f"request body larger than {limit_bytes} bytes")
         self.limit_bytes = limit_bytes
 
 

@@ -1,0 +1,45 @@
+"""Helpers of the web tests: a TestClient that signs in, reads CSRF tokens and uploads real records."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "correct horse 1"
+
+
+def wfdb_files(header: Path) -> list[tuple[str, tuple[str, bytes]]]:
+    """Multipart ``files`` entries for a WFDB record: its ``.hea`` and ``.dat``."""
+    return [("files", (p.name, p.read_bytes())) for p in (header, header.with_suffix(".dat"))]
+
+
+class Browser:
+    """A TestClient session that behaves like a browser filling in the site's forms."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        match = CSRF_RE.search(self.client.get(path).text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def post_form(self, path: str, data: dict[str, str], files: list | None = None, page: str = "/login",
+                  ) -> Response:
+        return self.client.post(path, data={"csrf_token": self.csrf(page), **data}, files=files)
+
+    def register(self, username: str, full_name: str = "", password: str = PASSWORD) -> Response:
+        return self.post_form("/register", {"username": username, "password": password, "full_name": full_name})
+
+    def login(self, username: str, password: str = PASSWORD) -> Response:
+        return self.post_form("/login", {"username": username, "password": password})
+
+    def logout(self) -> Response:
+        return self.post_form("/logout", {})
+
+    def upload(self, files: list) -> Response:
+        return self.post_form("/studies", {}, files=files, page="/studies")
