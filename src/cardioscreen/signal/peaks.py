@@ -39,8 +39,10 @@ class PeakConfig:
     integration_s: float = 0.08
     refractory_s: float = 0.2
     block_s: float = 2.0
+    weight_block_s: float = 1.0
+    background: float = 0.0003
     level_blocks: int = 11
-    threshold: float = 0.3
+    threshold: float = 0.45
     searchback_rr: float = 1.6
     searchback_threshold: float = 0.5
     clip: float = 6.0
@@ -55,7 +57,8 @@ class PeakConfig:
             raise CardioScreenError("thresholds must be fractions in (0, 1]")
         if self.level_blocks < 1 or self.level_blocks % 2 == 0:
             raise CardioScreenError(f"level_blocks must be a positive odd number, got {self.level_blocks}")
-        for name in ("integration_s", "refractory_s", "block_s", "searchback_rr", "clip", "refine_s"):
+        for name in ("integration_s", "refractory_s", "block_s", "weight_block_s", "background", "searchback_rr",
+                     "clip", "refine_s"):
             if not getattr(self, name) > 0:
                 raise CardioScreenError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -80,59 +83,67 @@ def _block_stat(x: np.ndarray, block: int, fn: Callable[..., np.ndarray]) -> np.
     return np.asarray(out)
 
 
-def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised QRS energy of each lead, ``(leads, samples)``, and each lead's weight ``(leads,)``.
+def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normalised QRS energy of each lead, its QRS contrast and its local background.
 
-    Energy is the squared derivative of the band-passed lead divided by the median of its 2 s block maxima
-    (the typical QRS level), clipped at ``cfg.clip``. The weight is the ratio of that level to the lead's
-    median energy: high for clear QRS complexes, low for flat, noise-only or wandering leads.
+    Energy is the squared derivative of the band-passed lead divided by the median of its block maxima
+    (the typical QRS level), clipped at ``cfg.clip``: ``(leads, samples)``. Contrast ``(leads,)`` is that
+    level over the lead's median energy: high for clear QRS complexes, low for flat, noise-only or wandering
+    leads. The background ``(leads, blocks)`` is the median normalised energy of each ``weight_block_s`` block.
     """
     sos = _bandpass(fs, *cfg.band_hz)
     bp = sps.sosfiltfilt(sos, x, axis=-1, padlen=min(x.shape[-1] - 1, int(fs)))
     energy = np.diff(bp, axis=-1, prepend=bp[..., :1]) ** 2
-    block = max(int(cfg.block_s * fs), 1)
-    level = np.median(_block_stat(energy, block, np.max), axis=-1)
-    floor = np.median(energy, axis=-1)
+    level = np.median(_block_stat(energy, max(int(cfg.block_s * fs), 1), np.max), axis=-1)
     ok = level > 1e-12
-    scale = np.where(ok, level, 1.0)
-    energy /= scale[:, None]
+    energy /= np.where(ok, level, 1.0)[:, None]
     np.minimum(energy, cfg.clip, out=energy)
-    contrast = np.where(ok, level / (floor + 1e-3 * level + 1e-30), 0.0)
-    return energy, contrast
+    wblock = max(int(cfg.weight_block_s * fs), 1)
+    step = max(wblock // 100, 1)
+    background = _block_stat(energy, wblock, lambda v, axis: np.median(v[..., ::step], axis=axis))
+    floor = np.median(background, axis=-1)
+    contrast = np.where(ok, 1.0 / (floor + 1e-3), 0.0)
+    return energy, contrast, background
 
 
 def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fused, integrated QRS envelope ``(samples,)``, the per-lead weights (sum 1, zeros for unusable leads)
-    and the per-lead QRS contrast (typical QRS energy over median energy)."""
+    """Fused RMS QRS envelope ``(samples,)``, the per-lead weights (sum 1, zeros for unusable leads) and the
+    per-lead QRS contrast.
+
+    Each lead's normalised energy enters the fused envelope with weight (lead contrast) / (local background +
+    ``cfg.background``), so a lead counts less wherever it is locally noisy.
+    """
     n_leads, n = sig.shape
     group = max(1, _CHUNK_ELEMENTS // max(n, 1))
     parts = [_lead_energy(np.asarray(sig[i : i + group], dtype=np.float64), fs, cfg)
              for i in range(0, n_leads, group)]
-    contrast = np.concatenate([c for _, c in parts])
+    contrast = np.concatenate([c for _, c, _ in parts])
     weights = contrast / contrast.max() if contrast.max() > 0 else contrast
     weights = np.where(weights >= cfg.min_weight, weights, 0.0)
-    fused = np.zeros(n)
+    wblock = max(int(cfg.weight_block_s * fs), 1)
+    block_of = np.minimum(np.arange(n) // wblock, max(n // wblock, 1) - 1)
+    numerator = np.zeros(n)
+    denominator = np.full(n, 1e-30)
     start = 0
-    for energy, c in parts:
-        w = weights[start : start + len(c)]
-        fused += w @ energy
+    for energy, c, background in parts:
+        local = (weights[start : start + len(c), None] / (background + cfg.background))[:, block_of]
+        numerator += np.einsum("ij,ij->j", local, energy)
+        denominator += local.sum(axis=0)
         start += len(c)
     total = weights.sum()
     if total > 0:
-        fused /= total
         weights = weights / total
     width = max(int(round(cfg.integration_s * fs)), 1)
-    return ndimage.uniform_filter1d(fused, width, mode="nearest"), weights, contrast
+    return np.sqrt(ndimage.uniform_filter1d(numerator / denominator, width, mode="nearest")), weights, contrast
 
 
-def _running_levels(env: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
-    """QRS level and background level of the envelope around each sample, from medians over nearby blocks."""
+def _running_levels(env: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
+    """QRS level and background level of the envelope at samples ``at``, from medians over nearby blocks."""
     block = max(int(cfg.block_s * fs), 1)
     peaks = ndimage.median_filter(_block_stat(env, block, np.max), size=cfg.level_blocks, mode="nearest")
     floors = ndimage.median_filter(_block_stat(env, block, np.median), size=cfg.level_blocks, mode="nearest")
     centres = (np.arange(len(peaks)) + 0.5) * block
-    t = np.arange(len(env))
-    return np.interp(t, centres, peaks), np.interp(t, centres, floors)
+    return np.interp(at, centres, peaks), np.interp(at, centres, floors)
 
 
 def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low_thr: np.ndarray,
@@ -185,8 +196,8 @@ def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dic
         return np.zeros(0, dtype=np.int64), info
     cand, props = sps.find_peaks(env, distance=max(int(cfg.refractory_s * fs), 1), height=0)
     height = props["peak_heights"]
-    level, floor = _running_levels(env, fs, cfg)
-    thr = floor[cand] + cfg.threshold * (level[cand] - floor[cand])
+    level, floor = _running_levels(env, cand, fs, cfg)
+    thr = floor + cfg.threshold * (level - floor)
     accepted = _search_back(cand, height, height >= thr, cfg.searchback_threshold * thr, fs, cfg)
     peaks = cand[accepted]
     if len(peaks) == 0:
