@@ -125,16 +125,14 @@ class Analyzer:
         """Analyse one record (any rate, length >= 2 s, at least leads I, II and V1-V6)."""
         std = record.to_standard12()
         name = record_id or str(record.meta.get("record_id", "record"))
-        quality = ecg_quality(std.signal, std.fs, std.leads)
-        base: dict[str, Any] = {"record": name, "fs": std.fs, "quality": quality.to_dict(), "model": self.model_info}
-        if quality.verdict == "unusable":
-            return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=np.zeros(0, np.int64), n_beats=0,
-                                  refusal="signal quality too poor: " + "; ".join(quality.reasons))
         clean = ecg_clean(std.signal, std.fs, powerline_hz=self.config.powerline_hz)
-        r_peaks, _ = ecg_peaks(clean, std.fs)
-        if len(r_peaks) < MIN_BEATS:
+        r_peaks, peak_info = ecg_peaks(clean, std.fs)
+        quality = ecg_quality(std.signal, std.fs, std.leads, peaks=(r_peaks, peak_info))
+        base: dict[str, Any] = {"record": name, "fs": std.fs, "quality": quality.to_dict(), "model": self.model_info}
+        refusal = _refusal(quality.verdict, quality.reasons, len(r_peaks))
+        if refusal is not None:
             return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
-                                  refusal=f"only {len(r_peaks)} heartbeat(s) detected; at least {MIN_BEATS} needed")
+                                  refusal=refusal)
         intervals = ecg_intervals(clean, std.fs, r_peaks, std.leads, sex=record.meta.get("sex"), quality=quality)
         x = record_input(std, self.bundle.input_spec)
         spec = self.bundle.input_spec
@@ -174,6 +172,15 @@ class Analyzer:
             self.bundle.labels[index].code: full[k] / max(float(full[k].max()), np.finfo(np.float32).tiny)
             for k, index in enumerate(flagged)
         }
+
+
+def _refusal(verdict: str, reasons: list[str], n_peaks: int) -> str | None:
+    """Why a record gets no probabilities, or None when it can be analysed."""
+    if verdict == "unusable":
+        return "signal quality too poor: " + "; ".join(reasons)
+    if n_peaks < MIN_BEATS:
+        return f"only {n_peaks} heartbeat(s) detected; at least {MIN_BEATS} are needed"
+    return None
 
 
 def _aggregate(probabilities: np.ndarray, how: str) -> np.ndarray:
