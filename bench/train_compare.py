@@ -1,0 +1,250 @@
+"""Train every recipe/model on the shared PTB-XL subset and compare them in one table, all measured in this run.
+
+Rows: the seed recipe (17 one-vs-rest beat networks), multi-label ``se_ecgnet``, ``xresnet1d101``,
+``inception1d``, a logistic regression on the handcrafted features, and the shipped default bundle. Columns:
+fold-9 macro-AUC with 90% bootstrap CI for ``seed17`` and ``superdiagnostic``, parameters, training time and
+inference milliseconds per record on one CPU core. The seed recipe's inference is also timed at the prototype's
+full width (17 x 42.7 M parameters; timing does not depend on the weights).
+
+Environment (to fit the run into the time at hand):
+  CARDIOSCREEN_BENCH_EPOCHS       epochs of the multi-label networks (default 30)
+  CARDIOSCREEN_BENCH_SEED_EPOCHS  epochs of each seed-recipe network (default 5)
+  CARDIOSCREEN_BENCH_SEED_WIDTH   width of the trained seed networks, passed as ``width`` (default 0.25)
+  CARDIOSCREEN_BENCH_MAX_RECORDS  at most this many records per split and folder (default: all)
+  CARDIOSCREEN_BENCH_ROWS         comma-separated subset of rows to run (default: all)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import SHARED_DATA, median_seconds, single_core
+from cardioscreen.datasets.labels import SEED17
+from cardioscreen.models.bundle import default_bundle_path, load_bundle
+from cardioscreen.training.data import TaskData, load_training_data
+from cardioscreen.training.evaluate import evaluate_bundle, evaluated_rows
+from cardioscreen.training.inference import predict_inputs
+from cardioscreen.training.metrics import evaluate_scores
+from cardioscreen.training.recipes import RunSpec, train_bundle
+from cardioscreen.training.trainer import TrainConfig
+
+PTBXL_DIR = SHARED_DATA / "ptbxl"
+Z100_DIR = SHARED_DATA / "ptbxl-z100"
+TASKS = ("seed17", "superdiagnostic")
+N_BOOT = 500
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass
+class Row:
+    name: str
+    aucs: dict[str, tuple[float, list[float]]]
+    params: int
+    train_s: float
+    infer_ms: float
+    note: str = ""
+
+
+def _fold9(bundle: Any, cache: Path) -> dict[str, tuple[float, list[float]]]:
+    out = {}
+    for task in TASKS:
+        result = evaluate_bundle(bundle, PTBXL_DIR, task=task, folds=(9,), n_boot=N_BOOT, cache_dir=cache)
+        out[task] = (result["macro_auc"], result["macro_auc_ci"])
+    return out
+
+
+def _infer_ms(bundle: Any, record: np.ndarray) -> float:
+    return 1000 * median_seconds(lambda: predict_inputs(bundle, record[None]), repeats=10, warmup=1)
+
+
+def _network_row(name: str, recipe: str, config: TrainConfig, data: TaskData, work: Path, cache: Path) -> Row:
+    run = RunSpec(data_dir=PTBXL_DIR, out=work / name, tasks=TASKS, recipe=recipe, cache_dir=cache, n_boot=N_BOOT)
+    start = time.perf_counter()
+    train_bundle(run, config, data)
+    train_s = time.perf_counter() - start
+    bundle = load_bundle(run.out)
+    record = data.in_split("val").x[0]
+    return Row(name, _fold9(bundle, cache), bundle.manifest["n_parameters"], train_s, _infer_ms(bundle, record))
+
+
+def _features(x_mv: np.ndarray, fs: float) -> np.ndarray:
+    from cardioscreen.features import record_features
+    from cardioscreen.signal.beats import ecg_beats
+    from cardioscreen.signal.peaks import ecg_peaks
+
+    leads = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+    rows = []
+    for record in x_mv:
+        peaks, _ = ecg_peaks(record, fs)
+        beats, _ = ecg_beats(record, fs, peaks, n_samples=500)
+        rows.append(record_features(beats, fs, leads, peaks, fs)[0])
+    return np.nan_to_num(np.asarray(rows, dtype=np.float64))
+
+
+def _logistic_row(cache: Path) -> Row:
+    """One logistic regression per class on the record features of the raw (mV) PTB-XL records."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from cardioscreen.datasets.ptbxl import PTBXL
+
+    dataset = PTBXL.load(PTBXL_DIR)
+    train, val = dataset.in_folds(range(1, 9)), dataset.in_folds([9])
+    start = time.perf_counter()
+    f_train = _features(train.signals(500, cache_dir=cache), 500)
+    aucs, models = {}, {}
+    for task in TASKS:
+        classes = SEED17 if task == "seed17" else train.labels(task).classes
+        y_train = train.labels(task, classes).y
+        models[task] = [
+            make_pipeline(StandardScaler(), LogisticRegression(C=0.05, class_weight="balanced", max_iter=2000)).fit(
+                f_train, y_train[:, j]
+            )
+            if 0 < y_train[:, j].sum() < len(y_train)
+            else None
+            for j in range(len(classes))
+        ]
+    train_s = time.perf_counter() - start
+    x_val = val.signals(500, cache_dir=cache)
+    f_val = _features(x_val, 500)
+    for task in TASKS:
+        classes = SEED17 if task == "seed17" else train.labels(task).classes
+        labels = val.labels(task, classes)
+        scores = np.column_stack([m.predict_proba(f_val)[:, 1] if m else np.zeros(len(f_val)) for m in models[task]])
+        keep = evaluated_rows(task, labels.y, labels.mask)
+        result = evaluate_scores(labels.y[keep], scores[keep], classes, np.full(len(classes), 0.5), n_boot=N_BOOT)
+        aucs[task] = (result["macro_auc"], result["macro_auc_ci"])
+    n_params = sum(m[-1].coef_.size + 1 for task in TASKS for m in models[task] if m)
+
+    def infer() -> None:
+        feats = _features(x_val[:1], 500)
+        for task in TASKS:
+            [m.predict_proba(feats) for m in models[task] if m]
+
+    infer_ms = 1000 * median_seconds(infer, repeats=10, warmup=1)
+    return Row("logistic regression (features)", aucs, n_params, train_s, infer_ms, "PTB-XL only (mV features)")
+
+
+def _seed_full_width_ms(record: np.ndarray) -> tuple[int, float]:
+    """Inference of the prototype-sized seed recipe (17 networks at full width) on one record's beats."""
+    from cardioscreen.models.registry import create_model
+
+    from cardioscreen.models.bundle import OneVsRest
+    from cardioscreen.training.inference import probabilities
+    from cardioscreen.training.seed import BEAT_SAMPLES, beats_of
+
+    model = OneVsRest([create_model("se_ecgnet_seed", num_classes=2) for _ in SEED17]).eval()
+    n_params = sum(p.numel() for p in model.parameters())
+
+    def infer() -> None:
+        beats, _ = beats_of(record[None], 100.0)
+        probabilities(model, beats[..., :BEAT_SAMPLES])
+
+    return n_params, 1000 * median_seconds(infer, repeats=3, warmup=1)
+
+
+def _print(rows: list[Row], seed_full: tuple[int, float] | None) -> None:
+    def auc(row: Row, task: str) -> str:
+        value, ci = row.aucs[task]
+        return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+    print(
+        f"{'model':<36}{'seed17 AUC (90% CI)':>26}{'superdiag AUC (90% CI)':>26}{'params':>12}"
+        f"{'train s':>9}{'infer ms':>10}  note"
+    )
+    for row in rows:
+        print(
+            f"{row.name:<36}{auc(row, 'seed17'):>26}{auc(row, 'superdiagnostic'):>26}{row.params:>12,}"
+            f"{row.train_s:>9.0f}{row.infer_ms:>10.1f}  {row.note}"
+        )
+    if seed_full is not None:
+        params, ms = seed_full
+        print(f"\nseed recipe at the prototype's full width: {params:,} parameters, {ms:.0f} ms per record (1 core)")
+        for row in rows:
+            if row.name.startswith("shipped"):
+                print(f"shipped default / full seed recipe inference time: 1/{ms / row.infer_ms:.0f}")
+
+
+def main() -> None:
+    single_core()
+    epochs = _env_int("CARDIOSCREEN_BENCH_EPOCHS", 30)
+    seed_epochs = _env_int("CARDIOSCREEN_BENCH_SEED_EPOCHS", 5)
+    seed_width = float(os.environ.get("CARDIOSCREEN_BENCH_SEED_WIDTH", "0.25"))
+    max_records = _env_int("CARDIOSCREEN_BENCH_MAX_RECORDS", 0) or None
+    wanted = [r for r in os.environ.get("CARDIOSCREEN_BENCH_ROWS", "").split(",") if r]
+    print(f"epochs {epochs}, seed epochs {seed_epochs}, seed width {seed_width}, max records {max_records}")
+    with tempfile.TemporaryDirectory() as tmp:
+        work, cache = Path(tmp), Path(tmp) / "cache"
+        data = load_training_data(PTBXL_DIR, TASKS, extra_dirs=[Z100_DIR], cache_dir=cache, max_records=max_records)
+        ptbxl_only = data.take(data.source == "ptbxl")
+        print(f"records: {dict(zip(*np.unique(data.split + '/' + data.source, return_counts=True), strict=True))}")
+        multilabel = TrainConfig(epochs=epochs, patience=epochs)
+        entries: dict[str, Callable[[], Row]] = {
+            "seed": lambda: _network_row(
+                "seed recipe (se_ecgnet_seed per class)",
+                "seed",
+                TrainConfig(
+                    model="se_ecgnet_seed",
+                    model_kwargs={"width": seed_width},
+                    epochs=seed_epochs,
+                    lr=3e-5,
+                    loss="focal",
+                    focal_gamma=1.8,
+                    optimizer="adam_plateau",
+                    patience=seed_epochs,
+                ),
+                ptbxl_only,
+                work,
+                cache,
+            ),
+            "se_ecgnet": lambda: _network_row("multilabel se_ecgnet", "multilabel", multilabel, data, work, cache),
+            "xresnet1d101": lambda: _network_row(
+                "multilabel xresnet1d101",
+                "multilabel",
+                TrainConfig(model="xresnet1d101", epochs=epochs, patience=epochs, crop_samples=250),
+                data,
+                work,
+                cache,
+            ),
+            "inception1d": lambda: _network_row(
+                "multilabel inception1d",
+                "multilabel",
+                TrainConfig(model="inception1d", epochs=epochs, patience=epochs, crop_samples=250),
+                data,
+                work,
+                cache,
+            ),
+            "logistic": lambda: _logistic_row(cache),
+        }
+        rows = []
+        for key, make in entries.items():
+            if not wanted or key in wanted:
+                print(f"training {key} ...", flush=True)
+                rows.append(make())
+        if default_bundle_path().joinpath("manifest.json").is_file():
+            shipped = load_bundle(default_bundle_path())
+            record = data.in_split("val").x[0]
+            rows.append(
+                Row(
+                    "shipped default",
+                    _fold9(shipped, cache),
+                    shipped.manifest["n_parameters"],
+                    float(shipped.manifest["training"].get("seconds", float("nan"))),
+                    _infer_ms(shipped, record),
+                    "trained earlier; train s from its manifest",
+                )
+            )
+        seed_full = _seed_full_width_ms(data.in_split("val").x[0]) if not wanted or "seed" in wanted else None
+        _print(rows, seed_full)
