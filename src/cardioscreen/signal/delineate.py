@@ -41,7 +41,7 @@ def _combine_extent(marks: np.ndarray) -> np.ndarray:
     out = med.copy()
     onsets = [FIDUCIAL_INDEX[n] for n in FIDUCIALS if n.endswith("_on")]
     offsets = [FIDUCIAL_INDEX[n] for n in FIDUCIALS if n.endswith("_off")]
-    valid = np.isfinite(kept).any(axis=1)
+    valid = np.asarray(np.isfinite(kept).any(axis=1))
     earliest = np.min(np.where(np.isfinite(kept), kept, np.inf), axis=1)
     latest = np.max(np.where(np.isfinite(kept), kept, -np.inf), axis=1)
     out[:, onsets] = np.where(valid[:, onsets], earliest[:, onsets], np.nan)

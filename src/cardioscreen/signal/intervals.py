@@ -280,6 +280,8 @@ def ecg_intervals(
     if no_p:
         values["p_axis_deg"] = None
         reasons["p_axis_deg"] = reasons["p_ms"]
+    for key in reasons:
+        used[key] = 0
     for key in _MEASURES:
         if values[key] is None and key not in reasons:
             reasons[key] = _missing_reason(key, used.get(key, 0), n_normal, names)
