@@ -1,0 +1,117 @@
+"""The whole clinic in a real browser (Playwright driving Debian's Chromium, headless) against a live server.
+
+Screenshots of the patient's study page and the doctor's queue go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from .conftest import AppFactory, add_user
+from .support import PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def live_url(make_app: AppFactory) -> Iterator[str]:
+    app = make_app()
+    add_user(app, "chief", "admin", full_name="Chief Admin")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(f"{CHROMIUM} not found; install Debian's chromium (make system-deps)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _page(chromium: Browser, base_url: str) -> Page:
+    context = chromium.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    return context.new_page()
+
+
+def _sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit] >> text=Sign in")
+
+
+def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: str, ptbxl_headers: list[Path]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    header = ptbxl_headers[0]
+
+    patient = _page(chromium, live_url)
+    patient.goto("/register")
+    patient.fill("input[name=username]", "anna")
+    patient.fill("input[name=full_name]", "Anna Petrova")
+    patient.fill("input[name=password]", PASSWORD)
+    patient.click("form[action='/register'] button[type=submit]")
+    expect(patient).to_have_url(re.compile(r"/studies$"))
+    patient.set_input_files("input[name=files]", [str(header), str(header.with_suffix(".dat"))])
+    patient.click("button[type=submit] >> text=Upload and analyse")
+    expect(patient).to_have_url(re.compile(r"/studies/\d+$"), timeout=60_000)
+    study_url = patient.url
+    expect(patient.locator("table.predictions")).to_be_visible()
+    expect(patient.locator("img.ecg")).to_be_visible()
+
+    admin = _page(chromium, live_url)
+    _sign_in(admin, "chief")
+    expect(admin).to_have_url(re.compile(r"/admin/users$"))
+    admin.fill("form[action='/admin/users'] input[name=username]", "drsmith")
+    admin.fill("form[action='/admin/users'] input[name=full_name]", "Dr John Smith")
+    admin.fill("form[action='/admin/users'] input[name=password]", PASSWORD)
+    admin.select_option("form[action='/admin/users'] select[name=role]", "doctor")
+    admin.click("form[action='/admin/users'] button[type=submit]")
+    expect(admin.locator(".alert-ok")).to_contain_text("drsmith")
+
+    doctor = _page(chromium, live_url)
+    _sign_in(doctor, "drsmith")
+    expect(doctor).to_have_url(re.compile(r"/queue$"))
+    expect(doctor.locator("table")).to_contain_text("Anna Petrova")
+    doctor.screenshot(path=str(ARTIFACTS / "doctor_queue.png"), full_page=True)
+    doctor.click("a.btn >> text=Open")
+    expect(doctor).to_have_url(study_url)
+    doctor.fill("textarea[name=text]", "Sinus rhythm. Findings reviewed; follow-up in 12 months.")
+    for radio in doctor.locator("input[type=radio][value=agree]").all():
+        radio.check()
+    doctor.click("button[type=submit] >> text=Save conclusion")
+    expect(doctor).to_have_url(re.compile(r"/queue$"))
+    expect(doctor.locator(".alert-ok")).to_be_visible()
+    expect(doctor.locator("main")).not_to_contain_text("Anna Petrova")
+
+    patient.reload()
+    expect(patient.locator("blockquote.conclusion")).to_contain_text("follow-up in 12 months")
+    expect(patient.locator("main")).to_contain_text("Dr John Smith")
+    patient.wait_for_function("document.querySelector('img.ecg').complete")
+    patient.screenshot(path=str(ARTIFACTS / "patient_study.png"), full_page=True)
+    assert (ARTIFACTS / "patient_study.png").stat().st_size > 10_000
