@@ -15,7 +15,6 @@ import logging
 import time
 import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -187,7 +186,8 @@ def main() -> None:
     n_ref = {k: sum(np.isfinite(x[k]) for x in refs) for k in IEC}
     print(f"LUDB: {len(records)} records from {LUDB}; R-peaks by cardioscreen ecg_peaks; tolerance 150 ms")
 
-    scores = {"cardioscreen dsp": _WaveScore(), "cardioscreen dsp extent": _WaveScore(), "neurokit2 dwt (II)": _WaveScore()}
+    names = ("cardioscreen dsp", "cardioscreen dsp extent", "neurokit2 dwt (II)")
+    scores = {name: _WaveScore() for name in names}
     diffs = {name: {k: [] for k in IEC} for name in scores}
     diffs["ecg_intervals"] = {k: [] for k in IEC}
     times = {"cardioscreen dsp": [], "neurokit2 dwt (II)": []}
@@ -247,7 +247,8 @@ def main() -> None:
     for c in AXIS_ORDER:
         v = cat.qrs_axis[cat.axis_cat == c]
         if v.size:
-            print(f"  {c:<22} n={v.size:3d}  axis min {v.min():+6.0f}  median {v.median():+6.0f}  max {v.max():+6.0f} deg")
+            print(f"  {c:<22} n={v.size:3d}  axis min {v.min():+6.0f}  median {v.median():+6.0f}  "
+                  f"max {v.max():+6.0f} deg")
 
     t_dsp, t_nk = np.median(times["cardioscreen dsp"]), np.median(times["neurokit2 dwt (II)"])
     print(f"\nTime per record (median, one core): cardioscreen dsp 12 leads {1000 * t_dsp:.1f} ms; neurokit2 dwt "
