@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -72,7 +73,6 @@ def xli_decode(data: bytes, n_leads: int, n_samples: int, where: str) -> np.ndar
         after the declared leads (carts store 4 unused channels) are not decoded.
     """
     from sierraecg.lzw import LzwDecoder
-    from sierraecg.xli import xli_decode_deltas
 
     leads: list[np.ndarray] = []
     offset = 0
@@ -88,21 +88,31 @@ def xli_decode(data: bytes, n_leads: int, n_samples: int, where: str) -> np.ndar
             raise ECGFormatError(f"{where}: XLI chunk {len(leads) + 1} declares {size} bytes, {left} left")
         decoder = LzwDecoder(data[offset : offset + size], bits=10)
         offset += size
-        buffer: list[int] = []
-        while len(buffer) <= cap and (byte := decoder.read()) != -1:
-            buffer.append(byte & 0xFF)
+        buffer = bytes(islice(iter(decoder.read, -1), cap + 1))
         if len(buffer) > cap:
             raise ECGFormatError(f"{where}: XLI chunk {len(leads) + 1} expands beyond {n_samples} samples")
-        if len(buffer) % 2:
-            buffer.append(0)
-        try:
-            samples = xli_decode_deltas(buffer, first)
-        except (OverflowError, IndexError, ValueError) as exc:
-            raise ECGFormatError(f"{where}: XLI chunk {len(leads) + 1} does not decode: {exc}") from exc
-        if samples.size < n_samples:
-            raise ECGFormatError(f"{where}: XLI lead {len(leads) + 1} has {samples.size} of {n_samples} samples")
-        leads.append(samples[:n_samples].astype(np.int64))
+        samples = _undo_xli_deltas(np.frombuffer(buffer, dtype=np.uint8), first)[:n_samples]
+        if samples.size < n_samples or np.abs(samples).max(initial=0) > np.iinfo(np.int16).max:
+            raise ECGFormatError(f"{where}: XLI lead {len(leads) + 1} decodes to {samples.size} samples out of range")
+        leads.append(samples)
     return np.stack(leads)
+
+
+def _undo_xli_deltas(buffer: np.ndarray, first: int) -> np.ndarray:
+    """Samples from an XLI chunk's LZW output: sierraecg's ``xli_unpack`` + ``xli_decode_deltas``, vectorised.
+
+    The bytes hold the high bytes of all 16-bit values, then the low bytes. Values 0 and 1 are samples;
+    after that ``x[i] = 2 x[i-1] - x[i-2] - c[i]`` with ``c[2] = first`` and ``c[i] = v[i-1] - 64`` (``v``: the
+    stored values).
+    """
+    half = (buffer.size + 1) // 2
+    high, low = buffer[:half].astype(np.int64), np.pad(buffer[half:], (0, 2 * half - buffer.size)).astype(np.int64)
+    values = ((high << 8) | low).astype(np.uint16).astype(np.int16).astype(np.int64)
+    if values.size < 3:
+        return values
+    corrections = np.concatenate(([first], values[2:-1] - 64))
+    slopes = np.concatenate(([values[1] - values[0]], -corrections))
+    return values[0] + np.concatenate(([0], np.cumsum(np.cumsum(slopes))))
 
 
 def rebuild_limb_leads(counts: np.ndarray) -> np.ndarray:
