@@ -2,12 +2,18 @@
 
 Every figure comes from the same run, on one core; ratios are against ``wfdb.rdrecord``. For Sierra files the
 ``sierraecg.read_file`` time is printed too (this reader parses the XML once and decodes XLI with
-sierraecg's LZW and delta decoders, checking every chunk).
+sierraecg's LZW decoder, checking every chunk). When ``ecgdatakit`` is importable (it is not a dependency: its wheel
+carries a 64 MB weights file; ``pip install ecgdatakit`` into a scratch environment), its read time, NaN count,
+missing leads and largest difference from our samples are printed too.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import warnings
 from pathlib import Path
+
+import numpy as np
 
 from bench.common import SHARED_DATA, median_seconds, single_core
 
@@ -50,3 +56,37 @@ def main() -> None:
             _row(f"  sierraecg.read_file {label}", median_seconds(
                 lambda path=path: sierraecg.read_file(str(path), include_repbeats=True), repeats=REPEATS
             ), reference)
+    if importlib.util.find_spec("ecgdatakit") is None:
+        print("\necgdatakit not installed: comparison skipped")
+    else:
+        _ecgdatakit_rows(formats, reference)
+
+
+def _ecgdatakit_rows(formats: Path, reference: float) -> None:
+    """ecgdatakit on the same files: time, NaN samples, leads it lacks, max |difference| from ours (mV)."""
+    from ecgdatakit import FileParser
+
+    from cardioscreen.io import read_ecg
+    from cardioscreen.leads import normalize_lead_name
+
+    parser = FileParser()
+    print("\necgdatakit (same run): NaN samples, leads it lacks, max |ecgdatakit - ours| over its non-NaN samples")
+    for label, name in FILES.items():
+        path = formats / name
+        ours = read_ecg(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seconds = median_seconds(lambda path=path: parser.parse(path), repeats=REPEATS)
+            parsed = parser.parse(path)
+        theirs = {}
+        for lead in parsed.leads:
+            physical = lead.to_physical() if lead.is_raw else lead
+            to_mv = {"uV": 1e-3, "mV": 1.0, "nV": 1e-6}[physical.units]
+            theirs[normalize_lead_name(physical.label)] = np.asarray(physical.samples, dtype=float) * to_mv
+        nan = sum(int(np.isnan(values).sum()) for values in theirs.values())
+        lacking = [lead for lead in ours.leads if lead not in theirs]
+        diff = max(float(np.nanmax(np.abs(theirs[lead][: ours.n_samples] - ours.lead(lead))))
+                   for lead in ours.leads if lead in theirs)
+        _row(f"ecgdatakit {label}", seconds, reference)
+        print(f"{'':<34} NaN {nan}, lacks {lacking or 'none'}, {len(next(iter(theirs.values())))} samples/lead "
+              f"(ours {ours.n_samples}), max diff {diff:.4f} mV")
