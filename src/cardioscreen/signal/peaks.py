@@ -40,14 +40,21 @@ class PeakConfig:
     refractory_s: float = 0.2
     block_s: float = 2.0
     weight_block_s: float = 1.0
+    beat_window: int = 15
+    beat_fraction: float = 0.25
+    t_wave_s: float = 0.3
+    t_wave_ratio: float = 0.6
     background: float = 0.0003
     level_blocks: int = 11
-    threshold: float = 0.45
+    threshold: float = 0.5
     searchback_rr: float = 1.6
     searchback_threshold: float = 0.5
     clip: float = 6.0
     min_weight: float = 0.05
     refine_s: float = 0.08
+    baseline_s: float = 0.3
+    flip_ratio: float = 1.5
+    detect_hz: float = 150.0
 
     def __post_init__(self) -> None:
         low, high = self.band_hz
@@ -58,7 +65,7 @@ class PeakConfig:
         if self.level_blocks < 1 or self.level_blocks % 2 == 0:
             raise CardioScreenError(f"level_blocks must be a positive odd number, got {self.level_blocks}")
         for name in ("integration_s", "refractory_s", "block_s", "weight_block_s", "background", "searchback_rr",
-                     "clip", "refine_s"):
+                     "clip", "refine_s", "baseline_s", "flip_ratio", "detect_hz"):
             if not getattr(self, name) > 0:
                 raise CardioScreenError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -83,6 +90,12 @@ def _block_stat(x: np.ndarray, block: int, fn: Callable[..., np.ndarray]) -> np.
     return np.asarray(out)
 
 
+def _sparse_median(x: np.ndarray, axis: int) -> np.ndarray:
+    """Median along the last axis from at most about 64 evenly spaced values (``axis`` must be -1)."""
+    step = max(x.shape[-1] // 64, 1)
+    return np.asarray(np.median(x[..., ::step], axis=axis))
+
+
 def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalised QRS energy of each lead, its QRS contrast and its local background.
 
@@ -99,8 +112,7 @@ def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray,
     energy /= np.where(ok, level, 1.0)[:, None]
     np.minimum(energy, cfg.clip, out=energy)
     wblock = max(int(cfg.weight_block_s * fs), 1)
-    step = max(wblock // 100, 1)
-    background = _block_stat(energy, wblock, lambda v, axis: np.median(v[..., ::step], axis=axis))
+    background = _block_stat(energy, wblock, _sparse_median)
     floor = np.median(background, axis=-1)
     contrast = np.where(ok, 1.0 / (floor + 1e-3), 0.0)
     return energy, contrast, background
@@ -141,7 +153,7 @@ def _running_levels(env: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig)
     """QRS level and background level of the envelope at samples ``at``, from medians over nearby blocks."""
     block = max(int(cfg.block_s * fs), 1)
     peaks = ndimage.median_filter(_block_stat(env, block, np.max), size=cfg.level_blocks, mode="nearest")
-    floors = ndimage.median_filter(_block_stat(env, block, np.median), size=cfg.level_blocks, mode="nearest")
+    floors = ndimage.median_filter(_block_stat(env, block, _sparse_median), size=cfg.level_blocks, mode="nearest")
     centres = (np.arange(len(peaks)) + 0.5) * block
     return np.interp(at, centres, peaks), np.interp(at, centres, floors)
 
@@ -151,6 +163,7 @@ def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low
     """Add, in RR gaps longer than ``searchback_rr`` times the local median RR, the highest candidate above
     ``low_thr`` (repeatedly, so a gap may recover several beats). Returns the new accepted mask."""
     accepted = accepted.copy()
+    eligible = height >= low_thr
     refractory = cfg.refractory_s * fs
     for _ in range(50):
         idx = np.flatnonzero(accepted)
@@ -161,9 +174,10 @@ def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low
         local_rr = ndimage.median_filter(rr.astype(float), size=min(9, len(rr) | 1), mode="nearest")
         gaps = np.flatnonzero(rr > cfg.searchback_rr * local_rr)
         added = False
-        for g in gaps:
-            lo, hi = pos[g] + refractory, pos[g + 1] - refractory
-            inside = np.flatnonzero((cand > lo) & (cand < hi) & ~accepted & (height >= low_thr))
+        first = np.searchsorted(cand, pos[gaps] + refractory, side="right")
+        stop = np.searchsorted(cand, pos[gaps + 1] - refractory, side="left")
+        for lo, hi in zip(first, stop, strict=True):
+            inside = lo + np.flatnonzero(eligible[lo:hi] & ~accepted[lo:hi])
             if len(inside):
                 accepted[inside[np.argmax(height[inside])]] = True
                 added = True
@@ -174,32 +188,63 @@ def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low
 
 def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, cfg: PeakConfig
             ) -> tuple[np.ndarray, int, int]:
-    """Move each detection to the R extremum of the highest-weighted lead; returns peaks, lead, polarity."""
-    from cardioscreen.signal.clean import ecg_clean
+    """Move each detection to the R extremum of the highest-weighted lead; returns peaks, lead, polarity.
 
+    Within ``refine_s`` of a detection the lead's deviation from its local baseline (the median over
+    ``baseline_s`` around it) is searched for the extremum of the record's dominant QRS polarity; a beat
+    whose opposite extremum is more than ``flip_ratio`` times larger (a PVC of the other sign) takes that one.
+    """
     lead = int(np.argmax(weights))
-    x = ecg_clean(np.asarray(sig[lead], dtype=np.float64), fs)
+    x = np.asarray(sig[lead], dtype=np.float64)
+    wide = max(int(round(cfg.baseline_s * fs)), 1)
+    base_idx = np.clip(peaks[:, None] + np.arange(-wide, wide + 1, max(wide // 25, 1))[None, :], 0, len(x) - 1)
     half = max(int(round(cfg.refine_s * fs)), 1)
-    offsets = np.arange(-half, half + 1)
-    idx = np.clip(peaks[:, None] + offsets[None, :], 0, len(x) - 1)
-    seg = x[idx]
-    polarity = 1 if np.median(seg.max(axis=1) + seg.min(axis=1)) >= 0 else -1
-    refined = idx[np.arange(len(peaks)), np.argmax(polarity * seg, axis=1)]
+    idx = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
+    seg = x[idx] - np.median(x[base_idx], axis=1, keepdims=True)
+    high, low = seg.max(axis=1), -seg.min(axis=1)
+    polarity = 1 if np.median(high - low) >= 0 else -1
+    major, minor = (high, low) if polarity > 0 else (low, high)
+    sign = np.where(minor > cfg.flip_ratio * major, -polarity, polarity)
+    refined = idx[np.arange(len(peaks)), np.argmax(sign[:, None] * seg, axis=1)]
     return np.unique(refined.astype(np.int64)), lead, polarity
 
 
+def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, int]:
+    """Boxcar-average ``sig`` by the integer factor that brings ``fs`` nearest above ``cfg.detect_hz``."""
+    q = max(int(fs // cfg.detect_hz), 1)
+    if q == 1:
+        return sig, 1
+    n = sig.shape[-1] // q
+    out = sig[:, 0 : n * q : q].astype(np.float64)
+    for k in range(1, q):
+        out += sig[:, k : n * q : q]
+    return out / q, q
+
+
 def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
-    env, weights, contrast = _envelope(sig, fs, cfg)
+    small, q = _decimate(sig, fs, cfg)
+    fs_small = fs / q
+    env, weights, contrast = _envelope(small, fs_small, cfg)
     info: dict[str, Any] = {"weights": weights.round(4).tolist(), "contrast": contrast.round(1).tolist(),
                             "leads_used": np.flatnonzero(weights > 0).tolist()}
     if not weights.any():
         return np.zeros(0, dtype=np.int64), info
-    cand, props = sps.find_peaks(env, distance=max(int(cfg.refractory_s * fs), 1), height=0)
+    cand, props = sps.find_peaks(env, distance=max(int(cfg.refractory_s * fs_small), 1), height=0)
     height = props["peak_heights"]
-    level, floor = _running_levels(env, cand, fs, cfg)
+    level, floor = _running_levels(env, cand, fs_small, cfg)
+    if cfg.beat_window:
+        big = np.flatnonzero(height >= floor + cfg.beat_fraction * (level - floor))
+        if len(big) >= 3:
+            typical = ndimage.median_filter(height[big], size=min(cfg.beat_window, len(big)) | 1, mode="nearest")
+            level = np.interp(cand, cand[big], typical)
     thr = floor + cfg.threshold * (level - floor)
-    accepted = _search_back(cand, height, height >= thr, cfg.searchback_threshold * thr, fs, cfg)
-    peaks = cand[accepted]
+    accepted = _search_back(cand, height, height >= thr, cfg.searchback_threshold * thr, fs_small, cfg)
+    if cfg.t_wave_s:
+        idx = np.flatnonzero(accepted)
+        close = np.diff(cand[idx]) < cfg.t_wave_s * fs_small
+        weak = height[idx[1:]] < cfg.t_wave_ratio * height[idx[:-1]]
+        accepted[idx[1:][close & weak]] = False
+    peaks = cand[accepted] * q + q // 2
     if len(peaks) == 0:
         return np.zeros(0, dtype=np.int64), info
     peaks, lead, polarity = _refine(sig, fs, peaks, weights, cfg)
