@@ -11,8 +11,25 @@ import pytest
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.report.descriptions import LANGUAGES, describe, described_codes, ui_strings
 
-SEED17 = ("NORM", "IMI", "NDT", "NST_", "LVH", "LAFB", "IRBBB", "IVCD", "ASMI", "AMI", "ISCAL", "1AVB", "ILMI",
-          "ISC_", "CRBBB", "CLBBB", "LAO/LAE")
+SEED17 = (
+    "NORM",
+    "IMI",
+    "NDT",
+    "NST_",
+    "LVH",
+    "LAFB",
+    "IRBBB",
+    "IVCD",
+    "ASMI",
+    "AMI",
+    "ISCAL",
+    "1AVB",
+    "ILMI",
+    "ISC_",
+    "CRBBB",
+    "CLBBB",
+    "LAO/LAE",
+)
 SUPERCLASSES = ("NORM", "MI", "STTC", "CD", "HYP")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 

@@ -1,0 +1,276 @@
+"""What a report says, resolved to one language and formatted, independent of HTML or PDF.
+
+:func:`build_content` turns a record and its :class:`~cardioscreen.result.AnalysisResult` into a
+:class:`ReportContent`: the ECG figure plus rows of already-formatted text that the HTML and PDF
+renderers lay out, so both formats say exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from cardioscreen.errors import ECGFormatError
+from cardioscreen.record import ECGRecord
+from cardioscreen.report.descriptions import describe, ui_strings
+from cardioscreen.report.plot import plot_ecg
+from cardioscreen.result import AnalysisResult, Prediction
+from cardioscreen.signal.clean import ecg_clean
+
+__all__ = ["EcgPanel", "Finding", "PredictionRow", "ReportContent", "build_content"]
+
+_MEASURES: tuple[str, ...] = (
+    "hr_bpm", "pr_ms", "p_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "qtc_framingham_ms",
+    "qrs_axis_deg", "p_axis_deg", "t_axis_deg", "rr_sdnn_ms", "rr_rmssd_ms",
+)
+"""Interval measures shown, in this order, when the result has them."""
+_UNITS: dict[str, str] = {"_ms": "unit_ms", "_bpm": "unit_bpm", "_deg": "unit_deg"}
+_VALIDATION_COLUMNS: tuple[str, ...] = ("macro_auc", "macro_f1", "sensitivity", "specificity")
+_N_DRIVING_LEADS = 3
+_NO_SHADING = frozenset({"NORM"})
+"""Flagged classes whose saliency is not shaded: a normal ECG has no region that 'drives' it."""
+
+
+@dataclass(frozen=True)
+class PredictionRow:
+    code: str
+    name: str
+    probability: str
+    threshold: str
+    flagged: bool
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A flagged class: its description and, when saliency exists, the leads that drove it."""
+
+    code: str
+    name: str
+    text: str
+    probability: str
+    driving_leads: str
+    class_auc: str
+
+
+@dataclass(frozen=True)
+class EcgPanel:
+    """The printout to draw: the record as shown (12 standard leads, cleaned) and its overlays."""
+
+    record: ECGRecord
+    r_peaks: np.ndarray
+    shading: np.ndarray | None
+    title: str
+    lang: str
+
+    def draw(self, ax: Axes | None = None) -> Figure:
+        """The printout as a new true-scale figure, or drawn into ``ax``."""
+        return plot_ecg(self.record, r_peaks=self.r_peaks, shading=self.shading, title=self.title, lang=self.lang,
+                        ax=ax)
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything a report shows, as language-resolved text (``text`` holds the interface strings)."""
+
+    lang: str
+    text: dict[str, str]
+    info: list[tuple[str, str]]
+    ecg: EcgPanel
+    ecg_caption: str
+    refusal: str | None
+    prediction_groups: list[tuple[str, list[PredictionRow]]]
+    findings: list[Finding]
+    intervals: list[tuple[str, str]]
+    quality_verdict: str
+    quality_notes: list[str]
+    device_statements: list[str]
+    model_info: list[tuple[str, str]]
+    validation_header: list[str]
+    validation_rows: list[list[str]]
+
+
+def _percent(value: float) -> str:
+    return f"{100.0 * value:.0f}%"
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "\u2014"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _plot_record(record: ECGRecord, fs: float) -> ECGRecord:
+    """The record as the analysis saw it: the 12 standard leads when it has them, at ``fs``, cleaned for display."""
+    try:
+        shown = record.to_standard12()
+    except ECGFormatError:
+        shown = record
+    if shown.fs != fs:
+        shown = shown.resample(fs)
+    return shown.with_signal(ecg_clean(shown.signal, shown.fs))
+
+
+def _shaded(result: AnalysisResult, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Saliency maps of the flagged abnormal classes that fit the plotted record."""
+    return {
+        p.code: np.asarray(result.saliency[p.code])
+        for p in result.flagged
+        if p.code not in _NO_SHADING and p.code in result.saliency and np.shape(result.saliency[p.code]) == shape
+    }
+
+
+def _validation_tasks(model: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Task -> figures from the model's validation dict (``{"validation": {task: ...}}`` or ``{task: ...}``)."""
+    figures: Any = model.get("validation") or {}
+    if isinstance(figures, Mapping) and isinstance(figures.get("validation"), Mapping):
+        figures = figures["validation"]
+    if not isinstance(figures, Mapping):
+        return {}
+    return {task: dict(v) for task, v in figures.items() if isinstance(v, Mapping) and "macro_auc" in v}
+
+
+def _with_ci(figures: Mapping[str, Any], key: str) -> str:
+    value = figures.get(key)
+    ci = figures.get(f"{key}_ci")
+    text = _number(value)
+    if isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(c, int | float) and math.isfinite(c)
+                                                            for c in ci):
+        text += f" [{ci[0]:.2f}, {ci[1]:.2f}]"
+    return text
+
+
+def _validation(text: dict[str, str], tasks: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    header = [text["metric_task"], *(text[k] for k in _VALIDATION_COLUMNS), text["n_records"], text["baseline"]]
+    rows = []
+    for task, figures in tasks.items():
+        baseline = figures.get("baseline", {})
+        rows.append([
+            text.get(f"task_{task}", task),
+            *(_with_ci(figures, k) for k in _VALIDATION_COLUMNS),
+            _number(figures.get("n_records")),
+            _with_ci(baseline, "macro_f1") if isinstance(baseline, Mapping) else "\u2014",
+        ])
+    return header, rows
+
+
+def _intervals(text: dict[str, str], intervals: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    if not intervals:
+        return []
+    rows = []
+    for key in _MEASURES:
+        if key not in intervals:
+            continue
+        value = intervals[key]
+        unit = next((text[u] for suffix, u in _UNITS.items() if key.endswith(suffix)), "")
+        shown = text["not_measured"] if value is None else f"{float(value):.0f} {unit}".replace(" \u00b0", "\u00b0")
+        rows.append((text.get(key, key), shown))
+    if intervals.get("rhythm"):
+        rows.append((text["rhythm"], text.get(f"rhythm_{intervals['rhythm']}", str(intervals["rhythm"]))))
+    if intervals.get("flags"):
+        rows.append((text["measurement_flags"], ", ".join(text.get(f, f) for f in intervals["flags"])))
+    return rows
+
+
+def _quality(text: dict[str, str], quality: Mapping[str, Any]) -> tuple[str, list[str]]:
+    verdict = str(quality.get("verdict", ""))
+    by_issue: dict[str, list[str]] = {}
+    for lead, issues in (quality.get("per_lead") or {}).items():
+        for issue in issues:
+            by_issue.setdefault(issue, []).append(lead)
+    notes = [f"{text.get(f'issue_{issue}', issue)}: {', '.join(leads)}" for issue, leads in by_issue.items()]
+    if not notes:
+        notes = [str(reason) for reason in quality.get("reasons", ())]
+    return text.get(f"quality_{verdict}", verdict), notes
+
+
+def _info(text: dict[str, str], record: ECGRecord, result: AnalysisResult) -> list[tuple[str, str]]:
+    meta = record.meta
+    rows = [
+        (text["record"], result.record),
+        (text["generated"], datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        (text["file_format"], str(meta.get("format", "\u2014"))),
+        (text["sampling_rate"], f"{record.fs:g} {text['unit_hz']}"),
+        (text["duration"], f"{record.duration_s:.1f} {text['unit_s']}"),
+        (text["leads"], " ".join(record.leads)),
+    ]
+    if meta.get("age") is not None:
+        rows.append((text["age"], f"{float(meta['age']):g}"))
+    if meta.get("sex"):
+        rows.append((text["sex"], str(meta["sex"])))
+    rows.append((text["beats_used"], str(result.n_beats)))
+    return rows
+
+
+def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> ReportContent:
+    """Resolve and format everything a report shows.
+
+    Parameters
+    ----------
+    record : ECGRecord
+        The record as read from the file (any leads, any rate).
+    result : AnalysisResult
+        Its analysis; ``result.saliency`` arrays (``(leads, samples)`` at ``result.fs`` over the 12 standard
+        leads) are shaded on the plot for the flagged classes.
+    lang : str
+        ``"en"`` or ``"ru"``.
+    """
+    text = ui_strings(lang)
+    shown = _plot_record(record, result.fs)
+    shaded = _shaded(result, shown.signal.shape)
+    shading = np.max(np.stack(list(shaded.values())), axis=0) if shaded else None
+    ecg = EcgPanel(shown, np.asarray(result.r_peaks), shading, f"{result.record}   {text['title']}", lang)
+    caption = text["ecg_caption"]
+    if shaded:
+        caption += " " + text["ecg_caption_saliency"].format(codes=", ".join(shaded))
+
+    groups: dict[str, list[PredictionRow]] = {}
+    for p in sorted(result.predictions, key=lambda p: -p.probability):
+        name = describe(p.code, lang)[0]
+        groups.setdefault(text.get(f"task_{p.task}", p.task), []).append(
+            PredictionRow(p.code, name, _percent(p.probability), _percent(p.threshold), p.flagged))
+
+    tasks = _validation_tasks(result.model)
+    first_by_code: dict[str, Prediction] = {}
+    for p in result.flagged:  # most probable first; NORM may be flagged in two tasks
+        first_by_code.setdefault(p.code, p)
+    findings = []
+    for p in first_by_code.values():
+        name, description = describe(p.code, lang)
+        leads = ""
+        if p.code in shaded:
+            weight = shaded[p.code].mean(axis=1)
+            leads = ", ".join(shown.leads[i] for i in np.argsort(-weight)[:_N_DRIVING_LEADS])
+        auc = tasks.get(p.task, {}).get("per_class_auc", {}).get(p.code)
+        findings.append(Finding(p.code, name, description, _percent(p.probability), leads, _number(auc)))
+
+    verdict, notes = _quality(text, result.quality)
+    header, rows = _validation(text, tasks)
+    model = result.model
+    return ReportContent(
+        lang=lang,
+        text=text,
+        info=_info(text, record, result),
+        ecg=ecg,
+        ecg_caption=caption,
+        refusal=result.refusal,
+        prediction_groups=list(groups.items()),
+        findings=findings,
+        intervals=_intervals(text, result.intervals),
+        quality_verdict=verdict,
+        quality_notes=notes,
+        device_statements=[str(s) for s in record.meta.get("statements") or ()],
+        model_info=[(text["model_name"], str(model.get("name", "\u2014"))),
+                    (text["model_version"], str(model.get("version", "\u2014"))),
+                    (text["backend"], str(model.get("backend", "\u2014")))],
+        validation_header=header,
+        validation_rows=rows,
+    )
