@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -112,6 +113,12 @@ def text_of(root: Element, *names: str) -> str | None:
     node = find_local(root, *names)
     text = (node.text or "").strip() if node is not None else ""
     return text or None
+
+
+def age_at(birth: date, acquired: date) -> float | None:
+    """Completed years between a birth date and the acquisition (the birth date itself is never kept)."""
+    years = acquired.year - birth.year - ((acquired.month, acquired.day) < (birth.month, birth.day))
+    return float(years) if 0 <= years <= 130 else None
 
 
 def device_measurements(values: dict[str, Any], undefined: frozenset[float] = frozenset()) -> dict[str, float]:

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from cardioscreen.errors import ECGFormatError
-from cardioscreen.io.clinical import device_measurements, finish_record, standard_order
+from cardioscreen.io.clinical import age_at, device_measurements, finish_record, standard_order
 from cardioscreen.io.common import LIBRARY_ERRORS, check_size, millivolts_per_unit, parse_sex
 from cardioscreen.io.quirks import INT16_FILL, unfilled_length
 from cardioscreen.leads import normalize_lead_name
@@ -128,6 +128,16 @@ def _annotations(ds: Any) -> tuple[list[str], dict[str, float]]:
     return statements, device_measurements(measured)
 
 
+def _dicom_time(value: str) -> datetime | None:
+    """A DICOM DA/DT value (``YYYYMMDD[HHMM[SS]]``) as a datetime, or None."""
+    for layout, width in (("%Y%m%d%H%M%S", 14), ("%Y%m%d%H%M", 12), ("%Y%m%d", 8)):
+        try:
+            return datetime.strptime(value.strip()[:width], layout)
+        except ValueError:
+            continue
+    return None
+
+
 def _meta(ds: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     age = _age(str(ds.get("PatientAge", "") or ""))
@@ -136,13 +146,14 @@ def _meta(ds: Any) -> dict[str, Any]:
     sex = parse_sex(ds.get("PatientSex", ""))
     if sex:
         meta["sex"] = sex
-    stamp = str(ds.get("AcquisitionDateTime", "") or "")[:14]
-    for layout in ("%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y%m%d"):
-        try:
-            meta["acquired"] = datetime.strptime(stamp, layout).isoformat()
-            break
-        except ValueError:
-            continue
+    acquired = _dicom_time(str(ds.get("AcquisitionDateTime", "") or ""))
+    if acquired is not None:
+        meta["acquired"] = acquired.isoformat()
+        birth = _dicom_time(str(ds.get("PatientBirthDate", "") or ""))
+        if "age" not in meta and birth is not None:
+            age_years = age_at(birth, acquired)
+            if age_years is not None:
+                meta["age"] = age_years
     device = " ".join(
         str(ds.get(key, "") or "").strip() for key in ("Manufacturer", "ManufacturerModelName")
         if str(ds.get(key, "") or "").strip().lower() not in ("", "unknown")

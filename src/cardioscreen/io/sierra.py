@@ -24,6 +24,7 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.clinical import (
+    age_at,
     device_measurements,
     find_local,
     finish_record,
@@ -220,7 +221,7 @@ def _meta(root: Element) -> dict[str, Any]:
             meta["age"] = float(years)
         elif birth is not None and acquired is not None:
             with contextlib.suppress(ValueError):
-                meta["age"] = float(int((acquired - datetime.fromisoformat(birth)).days / 365.25))
+                meta["age"] = age_at(datetime.fromisoformat(birth), acquired)
         sex = parse_sex(text_of(patient, "sex"))
         if sex:
             meta["sex"] = sex

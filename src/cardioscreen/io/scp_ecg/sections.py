@@ -10,10 +10,11 @@ from __future__ import annotations
 import binascii
 import contextlib
 import struct
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from cardioscreen.errors import ECGFormatError
+from cardioscreen.io.clinical import age_at
 
 SECTION_HEADER_BYTES = 16
 UNDEFINED = frozenset({29999.0, 29998.0, 29997.0})
@@ -25,7 +26,7 @@ LEAD_NAMES: dict[int, str] = {
     64: "aVF", 65: "-aVR", 66: "V8", 67: "V9", 68: "V8R", 69: "V9R",
 }
 _AGE_YEARS_PER_UNIT = {1: 1.0, 2: 1 / 12, 3: 7 / 365.25, 4: 1 / 365.25, 5: 1 / 8766}
-_TAG_AGE, _TAG_SEX, _TAG_DEVICE, _TAG_DATE, _TAG_TIME, _TAG_END = 4, 8, 14, 25, 26, 255
+_TAG_AGE, _TAG_BIRTH, _TAG_SEX, _TAG_DEVICE, _TAG_DATE, _TAG_TIME, _TAG_END = 4, 5, 8, 14, 25, 26, 255
 _DEVICE_MODEL = slice(8, 14)
 
 
@@ -105,7 +106,12 @@ def patient_and_device(body: bytes) -> dict[str, Any]:
         year, month, day = struct.unpack_from("<HBB", fields[_TAG_DATE])
         hour, minute, second = struct.unpack_from("<BBB", fields[_TAG_TIME])
         with contextlib.suppress(ValueError):
-            meta["acquired"] = datetime(year, month, day, hour, minute, second).isoformat()
+            acquired = datetime(year, month, day, hour, minute, second)
+            meta["acquired"] = acquired.isoformat()
+            if "age" not in meta and len(fields.get(_TAG_BIRTH, b"")) >= 4:
+                age = age_at(date(*struct.unpack_from("<HBB", fields[_TAG_BIRTH])), acquired)
+                if age is not None:
+                    meta["age"] = age
     model = fields.get(_TAG_DEVICE, b"")[_DEVICE_MODEL].split(b"\x00")[0].decode("latin-1").strip()
     if model:
         meta["device"] = model
