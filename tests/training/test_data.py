@@ -13,13 +13,8 @@ from cardioscreen.training.data import FoldSpec, TaskData, check_patient_wise, l
 
 
 @pytest.fixture(scope="module")
-def data(ptbxl_dir: Path, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> TaskData:
-    return load_training_data(
-        ptbxl_dir,
-        ("seed17", "superdiagnostic"),
-        extra_dirs=[shared_data / "ptbxl-z100"],
-        cache_dir=tmp_path_factory.mktemp("cache"),
-    )
+def data(ptbxl_dir: Path, shared_data: Path) -> TaskData:
+    return load_training_data(ptbxl_dir, ("seed17", "superdiagnostic"), extra_dirs=[shared_data / "ptbxl-z100"])
 
 
 class TestTrainingData:
