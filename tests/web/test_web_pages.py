@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cardioscreen.record import ECGRecord
+from cardioscreen.report.descriptions import describe
 from cardioscreen.result import AnalysisResult
 from cardioscreen.web.i18n import STRINGS
 from cardioscreen.web.models import Study, User
@@ -53,14 +54,20 @@ class TestStudyPages:
             assert f"<strong>{p['code']}</strong>" in page and f"{p['probability'] * 100:.1f}%" in page
         plot = patient.client.get(f"/studies/{ids[0]}/plot.png")
         assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
+        report = patient.client.get(f"/studies/{ids[0]}/report.pdf")
+        assert report.status_code == 200 and report.content.startswith(b"%PDF")
+        for code in {p["code"] for p in predictions if p["flagged"]}:
+            name, description = describe(code, "en")
+            assert name in page and (not description or description[:40] in page)
 
     def test_queue_is_sorted_by_urgency_and_conclusion_reaches_the_patient(
-            self, clinic: tuple[FastAPI, list[int]]) -> None:
+        self, clinic: tuple[FastAPI, list[int]]
+    ) -> None:
         app, ids = clinic
         doctor = Browser(TestClient(app))
         doctor.login("dr-who")
         queue = doctor.client.get("/queue").text
-        order = [int(i) for i in re.findall(r'<td>(\d+)</td>', queue)]
+        order = [int(i) for i in re.findall(r"<td>(\d+)</td>", queue)]
         with app.state.session_factory() as db:
             urgency = {s.id: s.urgency for s in db.scalars(select(Study))}
         assert sorted(order) == sorted(ids)
@@ -73,7 +80,7 @@ class TestStudyPages:
         form = {"text": "Left bundle branch block <confirmed>.", **{f"verdict_{c}": "agree" for c in flagged}}
         saved = doctor.post_form(f"/studies/{target}/conclusion", form, page=f"/studies/{target}")
         assert saved.status_code == 200 and str(saved.url).endswith("/queue")
-        assert f'<td>{target}</td>' not in saved.text
+        assert f"<td>{target}</td>" not in saved.text
 
         patient = Browser(TestClient(app))
         patient.login("paula")
@@ -108,8 +115,7 @@ def _broken_analysis(record: ECGRecord) -> AnalysisResult:
     raise RuntimeError(f"model crashed on {record.n_leads} leads")
 
 
-def test_failed_analysis_keeps_the_upload_and_shows_the_error(make_app: AppFactory,
-                                                             ptbxl_headers: list[Path]) -> None:
+def test_failed_analysis_keeps_the_upload_and_shows_the_error(make_app: AppFactory, ptbxl_headers: list[Path]) -> None:
     app = make_app(analysis=_broken_analysis)
     patient = Browser(TestClient(app))
     patient.register("fay")

@@ -38,7 +38,7 @@ def report_pdf(store: StudyStore, key: str, lang: str) -> Path:
     target = store.folder(key) / f"report-{lang}.pdf"
     if target.exists():
         return target
-    from cardioscreen.report import render_report
+    from cardioscreen.report.pdf import render_pdf
 
     record = store.load_record(key)
     result = store.load_result(key)
@@ -46,6 +46,6 @@ def report_pdf(store: StudyStore, key: str, lang: str) -> Path:
         raise FileNotFoundError("the study has no analysis result to report")
     staged = Path(f"{target}.{threading.get_ident()}.tmp.pdf")
     with _RENDER_LOCK:
-        render_report(record, result, staged, lang=lang)
+        render_pdf(record, result, staged, lang=lang)
     os.replace(staged, target)
     return target

@@ -13,7 +13,7 @@ from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, csrf_protect, visible_study
 from cardioscreen.web.routes.studies import study_context
-from cardioscreen.web.templating import flash, render
+from cardioscreen.web.templating import flash, page_language, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -42,7 +42,8 @@ def conclude(request: Request, study_id: int, db: DbSession, doctor: CurrentDoct
     try:
         crud.add_conclusion(db, study, doctor, text, verdicts)
     except CardioScreenError as exc:
-        context = study_context(db, store, study, doctor) | {"error_text": str(exc), "draft": text}
+        context = study_context(db, store, study, doctor, page_language(request))
+        context |= {"error_text": str(exc), "draft": text}
         return render(request, "study.html", context, status_code=status.HTTP_400_BAD_REQUEST)
     db.commit()
     flash(request, "conclusion_saved")

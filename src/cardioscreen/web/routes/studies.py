@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
 from cardioscreen.errors import ECGFormatError
+from cardioscreen.report.descriptions import describe
 from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentUser, DbSession, Settings, Store, client_address, csrf_protect, visible_study
 from cardioscreen.web.intake import ingest
@@ -49,10 +50,12 @@ def upload(request: Request, db: DbSession, user: CurrentUser, settings: Setting
     return RedirectResponse(f"/studies/{study.id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def study_context(db: DbSession, store: Store, study: Study, user: User) -> dict[str, object]:
-    """What the study page shows: the result, the conclusion, and for doctors the patient's earlier studies."""
+def study_context(db: DbSession, store: Store, study: Study, user: User, lang: str) -> dict[str, object]:
+    """What the study page shows: the result with class names and descriptions in ``lang``, the conclusion, and
+    for doctors the patient's earlier studies."""
     result = study.result or {}
-    predictions = sorted(result.get("predictions") or [], key=lambda p: (not p["flagged"], -p["probability"]))
+    predictions = sorted(({**p, "name": describe(p["code"], lang)[0]} for p in result.get("predictions") or []),
+                         key=lambda p: (not p["flagged"], -p["probability"]))
     flagged = list(dict.fromkeys(p["code"] for p in predictions if p["flagged"]))
     is_doctor = user.role == Role.DOCTOR.value
     return {
@@ -61,6 +64,7 @@ def study_context(db: DbSession, store: Store, study: Study, user: User) -> dict
         "predictions": predictions,
         "flagged": flagged,
         "files": [p.name for p in store.upload_files(study.storage_key)],
+        "descriptions": [(code, *describe(code, lang)) for code in flagged if describe(code, lang)[1]],
         "is_doctor": is_doctor,
         "earlier": crud.studies_of(db, study.owner_id, exclude=study.id) if is_doctor else [],
     }
@@ -69,7 +73,7 @@ def study_context(db: DbSession, store: Store, study: Study, user: User) -> dict
 @router.get("/studies/{study_id}")
 def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
     study = visible_study(db, study_id, user)
-    return render(request, "study.html", study_context(db, store, study, user))
+    return render(request, "study.html", study_context(db, store, study, user, page_language(request)))
 
 
 @router.get("/studies/{study_id}/plot.png")
