@@ -9,7 +9,9 @@ The signature of all of them is the same: every lead is *exactly* constant over 
 :data:`MIN_RUN_S` seconds. Real ECG never does that — quantisation noise alone moves some lead by a step
 within a few samples — so a run of frozen columns at an end of the strip is cut off, whatever its kind, and
 the kind is only a label for ``meta["trimmed"]``. Frozen spans inside the strip are left alone: they are a
-quality problem (lead off, saturation), not something a reader may silently remove.
+quality problem (lead off, saturation), not something a reader may silently remove. Filler that holds the
+last value also takes that last real sample with it (the two cannot be told apart). The test is made for
+multi-lead strips: on one or two coarsely quantised leads a quiet baseline can stay frozen for 40 ms.
 """
 
 from __future__ import annotations
