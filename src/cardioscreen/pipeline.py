@@ -8,7 +8,7 @@ unusable record is refused with the quality reasons instead of probabilities.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +174,7 @@ class Analyzer:
         }
 
 
-def _refusal(verdict: str, reasons: list[str], n_peaks: int) -> str | None:
+def _refusal(verdict: str, reasons: Sequence[str], n_peaks: int) -> str | None:
     """Why a record gets no probabilities, or None when it can be analysed."""
     if verdict == "unusable":
         return "signal quality too poor: " + "; ".join(reasons)

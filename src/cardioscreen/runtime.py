@@ -7,7 +7,7 @@ the PyTorch weights when the engine starts; a test checks the two engines agree 
 
 from __future__ import annotations
 
-import io
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -32,20 +32,20 @@ def export_onnx(bundle: Bundle, path: Path | None = None) -> bytes:
     import torch
 
     dummy = torch.zeros(1, len(bundle.input_spec.leads), bundle.input_spec.samples)
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        target = Path(tmp) / ONNX_FILE
         warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
         torch.onnx.export(
             bundle.model,
             (dummy,),
-            buffer,
+            target,
             input_names=["x"],
             output_names=["logits"],
             dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
-    graph = buffer.getvalue()
+        graph = target.read_bytes()
     if path is not None:
         path.write_bytes(graph)
     return graph
