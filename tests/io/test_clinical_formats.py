@@ -314,3 +314,22 @@ class TestScpDecoding:
                 for sample in range(qrs.start, qrs.end + 1):
                     residual[:, sample - 1] -= beat[:, fiducial - 1 + sample - qrs.fiducial]
         np.testing.assert_allclose(add_reference_beats(residual, beat, fiducial, complexes), rhythm)
+
+
+class TestLeadOrder:
+    def test_eight_leads_become_twelve_and_minus_avr_is_flipped(self):
+        from cardioscreen.io.clinical import standard_order
+
+        rng = np.random.default_rng(8)
+        rows = {name: rng.normal(0, 1, 50) for name in ("V1", "V2", "V3", "V4", "V5", "V6", "II", "I")}
+        rows["-aVR"] = (rows["I"] + rows["II"]) / 2
+        leads, signal = standard_order(rows)
+        assert leads == STANDARD_LEADS
+        np.testing.assert_allclose(signal[3], -rows["-aVR"])
+        np.testing.assert_allclose(signal[2], rows["II"] - rows["I"])
+
+    def test_dicom_channel_names(self):
+        from cardioscreen.io.dicom import _lead_name
+
+        names = ["Lead I (Einthoven)", "Lead aVR, augmented voltage, redirected", "Lead V6", "Lead -aVR", ""]
+        assert [_lead_name(name, 7) for name in names] == ["I", "aVR", "V6", "-aVR", "channel 7"]

@@ -56,6 +56,8 @@ def xml_root_name(head: bytes) -> str | None:
 def standard_order(rows: dict[str, np.ndarray]) -> tuple[tuple[str, ...], np.ndarray]:
     """Stack named leads in standard order, deriving III/aVR/aVL/aVF from I and II when they are missing.
 
+    A ``-aVR`` lead (Cabrera display) becomes ``aVR`` with its sign flipped.
+
     Parameters
     ----------
     rows : dict
@@ -69,6 +71,9 @@ def standard_order(rows: dict[str, np.ndarray]) -> tuple[tuple[str, ...], np.nda
         Shape ``(leads, samples)``.
     """
     rows = dict(rows)
+    inverted = rows.pop("-aVR", None)
+    if inverted is not None:
+        rows.setdefault("aVR", -inverted)
     if "I" in rows and "II" in rows:
         for name, values in derive_limb_leads(rows["I"], rows["II"]).items():
             rows.setdefault(name, values)

@@ -59,22 +59,26 @@ def _padding(group: Any) -> int | None:
     return int.from_bytes(value, "little", signed=signed)
 
 
-def _channels(group: Any, where: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Lead names, mV per raw unit, and offset (mV) of each channel of a multiplex group."""
+def _lead_name(meaning: str, number: int) -> str:
+    """Lead name from a channel source's code meaning: ``"Lead I"``, ``"Lead I (Einthoven)"``,
+    ``"Lead aVR, augmented voltage, redirected"``..."""
+    match = re.match(r"\s*lead\s+([A-Za-z0-9\-]+)", meaning, re.IGNORECASE)
+    token = match.group(1) if match else meaning or f"channel {number}"
+    return token if token.startswith("-") else normalize_lead_name(token)
+
+
+def _channels(group: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Lead names, mV per raw unit (NaN for a channel that is not a voltage), and offset (mV) of each channel."""
     names, gains, offsets = [], [], []
     for number, channel in enumerate(group.ChannelDefinitionSequence, start=1):
         source = channel.get("ChannelSourceSequence")
-        meaning = str(source[0].get("CodeMeaning", "")) if source else ""
         units = channel.get("ChannelSensitivityUnitsSequence")
-        unit = str(units[0].get("CodeValue", "")) if units else ""
-        to_mv = millivolts_per_unit(unit)
-        if to_mv is None:
-            raise ECGFormatError(f"{where}: channel {number} ({meaning}) has no voltage unit (got {unit!r})")
+        to_mv = millivolts_per_unit(str(units[0].get("CodeValue", "")) if units else "")
         sensitivity = float(channel.get("ChannelSensitivity", 1.0))
         correction = float(channel.get("ChannelSensitivityCorrectionFactor", 1.0))
-        names.append(normalize_lead_name(meaning or f"channel {number}"))
-        gains.append(sensitivity * correction * to_mv)
-        offsets.append(float(channel.get("ChannelBaseline", 0.0)) * to_mv)
+        names.append(_lead_name(str(source[0].get("CodeMeaning", "")) if source else "", number))
+        gains.append(float("nan") if to_mv is None else sensitivity * correction * to_mv)
+        offsets.append(float(channel.get("ChannelBaseline", 0.0)) * (to_mv or 0.0))
     return names, np.asarray(gains), np.asarray(offsets)
 
 
@@ -90,7 +94,7 @@ class _Group(NamedTuple):
 
 
 def _multiplex(ds: Any, index: int, where: str) -> _Group:
-    """Decode multiplex group ``index`` of the Waveform Sequence."""
+    """Decode the voltage channels of multiplex group ``index`` of the Waveform Sequence (others are dropped)."""
     from pydicom.waveforms import multiplex_array
 
     group = ds.WaveformSequence[index]
@@ -99,12 +103,16 @@ def _multiplex(ds: Any, index: int, where: str) -> _Group:
     bytes_needed = n_channels * n_samples * int(group.WaveformBitsAllocated) // 8
     if len(group.WaveformData) < bytes_needed:
         raise ECGFormatError(f"{where}: waveform data is {len(group.WaveformData)} bytes, {bytes_needed} declared")
-    names, gains, offsets = _channels(group, where)
+    names, gains, offsets = _channels(group)
     if len(names) != n_channels:
         raise ECGFormatError(f"{where}: {len(names)} channel definitions for {n_channels} channels")
-    raw = multiplex_array(ds, index, as_raw=True).T.astype(np.float64)
-    mv = raw * gains[:, None] + offsets[:, None]
-    return _Group(names, raw, mv, gains, float(group.SamplingFrequency), _padding(group))
+    volts = np.isfinite(gains)
+    if not volts.any():
+        raise ECGFormatError(f"{where}: no channel of the waveform is in volts")
+    raw = multiplex_array(ds, index, as_raw=True).T[volts].astype(np.float64)
+    mv = raw * gains[volts, None] + offsets[volts, None]
+    kept = [name for name, keep in zip(names, volts, strict=True) if keep]
+    return _Group(kept, raw, mv, gains[volts], float(group.SamplingFrequency), _padding(group))
 
 
 def _age(value: str) -> float | None:
