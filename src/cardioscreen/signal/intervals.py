@@ -22,6 +22,9 @@ from cardioscreen.signal.quality import QualityReport, ecg_quality
 
 __all__ = ["IntervalLimits", "Intervals", "ecg_intervals"]
 
+MEDOID_BEATS = 200
+"""At most this many beats (evenly spaced) are compared pairwise to find the dominant QRS morphology."""
+
 
 @dataclass(frozen=True)
 class IntervalLimits:
@@ -105,13 +108,21 @@ def _beat_windows(x: np.ndarray, centres: np.ndarray, before: int, after: int) -
     return x[:, idx].transpose(1, 0, 2).reshape(centres.size, -1)
 
 
-def _template_corr(segs: np.ndarray) -> np.ndarray:
-    """Correlation of each row of ``segs`` (beats, features) with their median."""
+def _template_corr(segs: np.ndarray, medoid: bool = False) -> np.ndarray:
+    """Correlation of each row of ``segs`` (beats, features) with the template.
+
+    The template is the rows' median, or with ``medoid`` the row most alike the others (the dominant
+    morphology, which a median would blur when two kinds of beats mix).
+    """
     segs = segs - segs.mean(axis=1, keepdims=True)
-    tmpl = np.median(segs, axis=0)
-    num = segs @ tmpl
-    den = np.linalg.norm(segs, axis=1) * np.linalg.norm(tmpl) + 1e-12
-    return np.asarray(num / den)
+    unit = segs / (np.linalg.norm(segs, axis=1, keepdims=True) + 1e-12)
+    if medoid:
+        sample = unit[:: max(1, unit.shape[0] // MEDOID_BEATS)]
+        tmpl = sample[int(np.argmax(np.median(sample @ sample.T, axis=1)))]
+    else:
+        tmpl = np.median(unit, axis=0)
+        tmpl = tmpl / (np.linalg.norm(tmpl) + 1e-12)
+    return np.asarray(unit @ tmpl)
 
 
 def _normal_beats(x: np.ndarray, fs: float, d: Delineation, irregular: bool, lim: IntervalLimits) -> np.ndarray:
@@ -120,7 +131,7 @@ def _normal_beats(x: np.ndarray, fs: float, d: Delineation, irregular: bool, lim
     ok = np.isfinite(d["qrs_on"]) & np.isfinite(d["qrs_off"])
     ok &= (r >= round(0.1 * fs)) & (r < x.shape[-1] - round(0.15 * fs))
     if ok.sum() >= 3:
-        corr = _template_corr(_beat_windows(x, r, round(0.08 * fs), round(0.12 * fs)))
+        corr = _template_corr(_beat_windows(x, r, round(0.08 * fs), round(0.12 * fs)), medoid=True)
         ok &= corr >= lim.ectopic_corr
     if not irregular and r.size >= 3:
         rr_prev = np.concatenate([[np.inf], np.diff(r)])

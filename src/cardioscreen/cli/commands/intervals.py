@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io import read_ecg
@@ -33,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _read(path: Path, fs: float | None) -> ECGRecord:
-    options = {} if fs is None else {"fs": fs}
+    options: dict[str, Any] = {} if fs is None else {"fs": fs}
     try:
         return read_ecg(path, standard12=True, **options)
     except ECGFormatError:

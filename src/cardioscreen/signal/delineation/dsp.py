@@ -207,7 +207,9 @@ def delineate_dsp(
     t_amp = np.take_along_axis(v, t_peak[:, None], axis=-1)[:, 0]
     u = v * np.sign(t_amp)[:, None]
     t_end = _trapezium_end(u, t_peak, np.minimum(t_peak + round(cfg.t_reach_s * fs), t_hi), forward=True)
-    t_ok = (np.abs(t_amp) >= cfg.t_min_amplitude_mv) & t_mask.any(axis=-1)
+    edge = round(0.02 * fs)
+    interior = (t_peak > t_lo + edge) & (t_peak < t_hi - edge)
+    t_ok = (np.abs(t_amp) >= cfg.t_min_amplitude_mv) & t_mask.any(axis=-1) & interior
     out[..., F["t_peak"]] = np.where(t_ok, t_peak, np.nan).reshape(n_beats, n_leads)
     out[..., F["t_off"]] = np.where(t_ok, t_end, np.nan).reshape(n_beats, n_leads)
 

@@ -54,7 +54,7 @@ def pacing_spikes(sig: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.n
     step = np.abs(x[:, k:] - x[:, :-k])
     before, after = step[:, :-k], step[:, k:]
     is_step = (after - before >= SPIKE_STEP_MV) & (after >= SPIKE_RATIO * (before + SPIKE_FLOOR_MV))
-    cand = np.flatnonzero(is_step.sum(axis=0) >= min(SPIKE_MIN_LEADS, x.shape[0])) + k
+    cand = np.flatnonzero(is_step.sum(axis=0) >= min(SPIKE_MIN_LEADS, x.shape[0])) + 2 * k
     if cand.size == 0:
         return none
     cand = cand[np.concatenate([[True], np.diff(cand) > max(1, round(SPIKE_BLANK_S * fs))])]

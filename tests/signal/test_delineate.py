@@ -1,0 +1,118 @@
+"""Delineation on real LUDB records against the cardiologists' marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.io import read_ecg
+from cardioscreen.record import ECGRecord
+from cardioscreen.signal.delineate import FIDUCIALS, Delineation, ecg_delineate
+from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, pacing_spikes
+from cardioscreen.signal.delineation.reference import read_ludb_marks
+from cardioscreen.signal.peaks import ecg_peaks
+
+
+@pytest.fixture(scope="module")
+def ludb(shared_data: Path) -> Path:
+    return shared_data / "ludb"
+
+
+def _load(ludb: Path, rec_id: int) -> tuple[ECGRecord, np.ndarray, np.ndarray]:
+    rec = read_ecg(ludb / f"{rec_id}.hea", standard12=True)
+    peaks, _ = ecg_peaks(rec.signal, rec.fs)
+    _, ref = read_ludb_marks(ludb / str(rec_id))
+    return rec, peaks, ref
+
+
+def _errors_ms(d: Delineation, ref: np.ndarray, name: str, fs: float) -> np.ndarray:
+    """Per reference beat, detected - reference (ms) for the nearest detected beat (by R-peak)."""
+    col = FIDUCIALS.index(name)
+    qrs_centre = (ref[:, FIDUCIALS.index("qrs_on")] + ref[:, FIDUCIALS.index("qrs_off")]) / 2
+    out = []
+    for centre, value in zip(qrs_centre, ref[:, col], strict=True):
+        j = int(np.argmin(np.abs(d.r_peaks - centre)))
+        if np.isfinite(value) and abs(d.r_peaks[j] - centre) < 0.1 * fs:
+            out.append((d.fiducials[j, col] - value) * 1000.0 / fs)
+    return np.asarray(out)
+
+
+class TestDelineateSinus:
+    @pytest.mark.parametrize("rec_id", [1, 3, 11])
+    def test_boundaries_near_cardiologists_marks(self, ludb: Path, rec_id: int) -> None:
+        rec, peaks, ref = _load(ludb, rec_id)
+        d = ecg_delineate(rec.signal, rec.fs, peaks)
+        assert d.per_lead.shape == (peaks.size, 12, len(FIDUCIALS))
+        assert d.fiducials.shape == (peaks.size, len(FIDUCIALS))
+        for name, tol_ms in (("qrs_on", 20), ("qrs_off", 20), ("t_off", 60), ("p_on", 40)):
+            err = _errors_ms(d, ref, name, rec.fs)
+            assert err.size >= 3
+            assert np.mean(np.abs(err) <= tol_ms) >= 0.8, (name, err)
+
+    def test_order_within_each_beat(self, ludb: Path) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        f = ecg_delineate(rec.signal, rec.fs, peaks).fiducials
+        complete = np.isfinite(f).all(axis=1)
+        assert complete.sum() >= 5
+        assert np.all(np.diff(f[complete], axis=1) >= 0)
+
+    def test_one_bad_lead_does_not_move_the_multilead_fiducial(self, ludb: Path) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        clean = ecg_delineate(rec.signal, rec.fs, peaks)
+        noisy_sig = rec.signal.copy()
+        noisy_sig[7] = np.random.default_rng(0).normal(0.0, 1.0, noisy_sig.shape[1])
+        noisy = ecg_delineate(noisy_sig, rec.fs, peaks)
+        for name in ("qrs_on", "qrs_off", "t_off"):
+            shift = np.abs(noisy[name] - clean[name]) * 1000.0 / rec.fs
+            assert np.nanmedian(shift) <= 4.0, name
+
+    def test_lead_mask_and_errors(self, ludb: Path) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        only_two = np.zeros(12, dtype=bool)
+        only_two[[1, 6]] = True
+        d = ecg_delineate(rec.signal, rec.fs, peaks, lead_mask=only_two)
+        assert np.isfinite(d["qrs_on"]).sum() >= peaks.size - 2
+        with pytest.raises(CardioScreenError, match="dsp"):
+            ecg_delineate(rec.signal, rec.fs, peaks, method="nope")
+        with pytest.raises(CardioScreenError, match="median"):
+            ecg_delineate(rec.signal, rec.fs, peaks, combine="nope")
+        with pytest.raises(CardioScreenError, match="r_peaks"):
+            ecg_delineate(rec.signal, rec.fs, peaks[::-1])
+        with pytest.raises(KeyError, match="qrs_on"):
+            d["q_on"]
+
+
+class TestPacing:
+    @pytest.mark.parametrize("rec_id", [95, 111])
+    def test_no_pacing_spike_is_a_qrs_onset(self, ludb: Path, rec_id: int) -> None:
+        rec, peaks, ref = _load(ludb, rec_id)
+        d = ecg_delineate(rec.signal, rec.fs, peaks)
+        assert d.pacing_spikes.size >= 5
+        onsets = d["qrs_on"][np.isfinite(d["qrs_on"])]
+        gap = onsets[:, None] - d.pacing_spikes[None, :]
+        # every onset lies outside the blanked span of every spike (it is after the spike's decay, or far before)
+        assert not np.any((gap > -1) & (gap < SPIKE_BLANK_S * rec.fs - 1))
+        err = _errors_ms(d, ref, "qrs_on", rec.fs)
+        assert np.median(np.abs(err)) <= 16
+
+    @pytest.mark.parametrize("rec_id", [1, 51, 121])
+    def test_unpaced_records_have_no_spikes(self, ludb: Path, rec_id: int) -> None:
+        rec, peaks, _ = _load(ludb, rec_id)
+        spikes, beat_spike = pacing_spikes(rec.signal, rec.fs, peaks)
+        assert spikes.size == 0
+        assert np.isnan(beat_spike).all()
+
+    def test_synthetic_spikes_are_found_and_blanked(self, ludb: Path) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        sig = rec.signal.astype(float).copy()
+        lead_in = round(0.08 * rec.fs)
+        for r in peaks[1:-1]:
+            sig[:, r - lead_in : r - lead_in + 2] += 0.8
+        spikes, beat_spike = pacing_spikes(sig, rec.fs, peaks)
+        np.testing.assert_array_equal(spikes, peaks[1:-1] - lead_in)
+        d = ecg_delineate(sig, rec.fs, peaks)
+        inner = d["qrs_on"][1:-1]
+        assert np.all(inner >= peaks[1:-1] - lead_in + SPIKE_BLANK_S * rec.fs - 1)

@@ -1,0 +1,147 @@
+"""Intervals of real LUDB records against the cardiologists' marks; nulls where nothing can be measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cardioscreen.io import read_ecg
+from cardioscreen.leads import STANDARD_LEADS
+from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, nanmedian
+from cardioscreen.signal.delineation.reference import read_ludb_marks
+from cardioscreen.signal.intervals import IntervalLimits, Intervals, ecg_intervals
+from cardioscreen.signal.peaks import ecg_peaks
+
+JSON_KEYS = (
+    "hr_bpm",
+    "p_ms",
+    "pr_ms",
+    "qrs_ms",
+    "qt_ms",
+    "qtc_bazett_ms",
+    "qtc_fridericia_ms",
+    "qrs_axis_deg",
+    "n_beats",
+)
+IEC_MS = {"pr": 10.0, "qrs": 10.0, "qt": 25.0}
+
+
+@pytest.fixture(scope="module")
+def ludb(shared_data: Path) -> Path:
+    return shared_data / "ludb"
+
+
+def _intervals(ludb: Path, rec_id: int) -> Intervals:
+    rec = read_ecg(ludb / f"{rec_id}.hea", standard12=True)
+    peaks, _ = ecg_peaks(rec.signal, rec.fs)
+    return ecg_intervals(rec.signal, rec.fs, peaks, rec.leads, sex=rec.meta.get("sex"))
+
+
+def _reference_ms(ludb: Path, rec_id: int) -> dict[str, float]:
+    _, ref = read_ludb_marks(ludb / str(rec_id))
+    f = {k: ref[:, i] for k, i in FIDUCIAL_INDEX.items()}
+    beats = {"pr": f["qrs_on"] - f["p_on"], "qrs": f["qrs_off"] - f["qrs_on"], "qt": f["t_off"] - f["qrs_on"]}
+    return {k: 2.0 * float(nanmedian(v[None, :], axis=1)[0]) for k, v in beats.items()}  # LUDB is 500 Hz
+
+
+class TestSinusRecords:
+    @pytest.mark.parametrize("rec_id", [1, 7, 11])
+    def test_within_iec_limits_of_the_marks(self, ludb: Path, rec_id: int) -> None:
+        iv = _intervals(ludb, rec_id)
+        ref = _reference_ms(ludb, rec_id)
+        got = {"pr": iv.pr_ms, "qrs": iv.qrs_ms, "qt": iv.qt_ms}
+        for key, limit in IEC_MS.items():
+            assert got[key] is not None, key
+            assert abs(got[key] - ref[key]) <= limit, (key, got[key], ref[key])
+        assert iv.rhythm == "regular" and not iv.paced
+        assert iv.n_beats >= 5 and iv.n_beats <= iv.n_beats_total
+
+    def test_most_sinus_records_within_iec_limits(self, ludb: Path) -> None:
+        ids = [5, 9, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]  # consecutive sinus-rhythm records of LUDB
+        within = {key: [] for key in IEC_MS}
+        for rec_id in ids:
+            iv, ref = _intervals(ludb, rec_id), _reference_ms(ludb, rec_id)
+            got = {"pr": iv.pr_ms, "qrs": iv.qrs_ms, "qt": iv.qt_ms}
+            for key, limit in IEC_MS.items():
+                within[key].append(got[key] is not None and abs(got[key] - ref[key]) <= limit)
+        # measured: QRS 7, QT 10, PR 5 of these 12 within the limits (bench/delineation.py has all 100 records)
+        assert np.mean(within["qrs"]) >= 0.5 and np.mean(within["qt"]) >= 0.75 and np.mean(within["pr"]) >= 0.4
+
+    def test_qtc_formulas(self, ludb: Path) -> None:
+        iv = _intervals(ludb, 1)  # sinus bradycardia: RR > 1 s, so every correction shortens QT
+        assert iv.hr_bpm is not None and iv.hr_bpm < 60
+        assert iv.qt_ms is not None and iv.qtc_bazett_ms is not None and iv.qtc_fridericia_ms is not None
+        assert iv.qtc_bazett_ms < iv.qtc_fridericia_ms < iv.qt_ms
+
+    def test_json_keys(self, ludb: Path) -> None:
+        data = json.loads(json.dumps(_intervals(ludb, 1).to_dict()))
+        for key in JSON_KEYS:
+            assert key in data
+            assert data[key] is None or isinstance(data[key], int | float)
+        assert isinstance(data["flags"], list) and isinstance(data["reasons"], dict)
+
+
+class TestHardRecords:
+    @pytest.mark.parametrize("rec_id", [51, 83])
+    def test_atrial_fibrillation_gives_no_pr(self, ludb: Path, rec_id: int) -> None:
+        iv = _intervals(ludb, rec_id)
+        assert iv.pr_ms is None and iv.p_ms is None
+        assert "fibrillation" in iv.reasons["pr_ms"]
+        assert iv.qrs_ms is not None and iv.hr_bpm is not None
+
+    def test_bundle_branch_block_is_wide(self, ludb: Path) -> None:
+        iv = _intervals(ludb, 51)  # LUDB: atrial fibrillation with a complete left bundle branch block
+        assert "qrs_wide" in iv.flags
+
+    def test_paced_record(self, ludb: Path) -> None:
+        iv = _intervals(ludb, 111)  # LUDB: sinus rhythm with bipolar ventricular pacing
+        assert iv.paced and iv.rhythm == "paced"
+        assert iv.pr_ms is None and "paced" in iv.reasons["pr_ms"]
+        assert iv.qrs_ms is not None and "qrs_wide" in iv.flags
+
+    @pytest.mark.parametrize("kind", ["flat", "noise"])
+    def test_flat_or_noise_gives_nulls_with_reasons(self, kind: str) -> None:
+        fs = 500.0
+        rng = np.random.default_rng(1)
+        sig = np.zeros((12, 5000)) if kind == "flat" else rng.normal(0.0, 0.5, (12, 5000))
+        peaks, _ = ecg_peaks(sig, fs)
+        iv = ecg_intervals(sig, fs, peaks, STANDARD_LEADS)
+        for key in ("pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qrs_axis_deg"):
+            assert getattr(iv, key) is None
+            assert iv.reasons[key]
+        assert iv.n_beats == 0
+
+    def test_flat_t_gives_no_qt(self, ludb: Path) -> None:
+        rec = read_ecg(ludb / "1.hea", standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        sig = rec.signal.copy()
+        # shrink everything from 60 ms after each R-peak to 150 ms before the next to 5 %: no T wave anywhere
+        for a, b in zip(peaks[:-1], peaks[1:], strict=True):
+            start, stop = a + 30, b - 75
+            line = np.linspace(sig[:, start], sig[:, stop], stop - start, axis=1)
+            sig[:, start:stop] = line + 0.05 * (sig[:, start:stop] - line)
+        iv = ecg_intervals(sig, rec.fs, peaks, rec.leads)
+        assert iv.qt_ms is None and iv.qtc_bazett_ms is None
+        assert "T wave" in iv.reasons["qt_ms"]
+        assert iv.qrs_ms is not None
+
+
+class TestLimits:
+    def test_validation(self) -> None:
+        with pytest.raises(ValueError, match="axis"):
+            IntervalLimits(left_axis_deg=100.0)
+        with pytest.raises(ValueError, match="irregular_rr"):
+            IntervalLimits(irregular_rr=0.0)
+
+    def test_sex_specific_qtc_flag(self, ludb: Path) -> None:
+        rec = read_ecg(ludb / "1.hea", standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        base = ecg_intervals(rec.signal, rec.fs, peaks, rec.leads)
+        assert base.qtc_bazett_ms is not None
+        limit = base.qtc_bazett_ms - 5.0
+        lim = IntervalLimits(qtc_male_ms=limit, qtc_female_ms=limit + 10.0)
+        assert "qtc_prolonged" in ecg_intervals(rec.signal, rec.fs, peaks, rec.leads, sex="M", limits=lim).flags
+        assert "qtc_prolonged" not in ecg_intervals(rec.signal, rec.fs, peaks, rec.leads, sex="F", limits=lim).flags
