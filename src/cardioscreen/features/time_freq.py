@@ -93,7 +93,7 @@ def _time_features(x: np.ndarray) -> list[np.ndarray]:
     abs_mean = absx.mean(axis=-1)
     sqrt_amplitude = np.sqrt(absx).mean(axis=-1) ** 2
     xmax, xmin = x.max(axis=-1), x.min(axis=-1)
-    peak = absx.max(axis=-1)
+    peak = np.maximum(xmax, -xmin)
     return [
         mean, rms, sqrt_amplitude, abs_mean, skew, kurt, xmax, xmin, xmax - xmin, var,
         _safe_div(rms, abs_mean), _safe_div(peak, rms), _safe_div(peak, abs_mean),
@@ -124,7 +124,8 @@ def _freq_features(x: np.ndarray, fs: float) -> list[np.ndarray]:
     freqs = np.fft.rfftfreq(n, d=1.0 / fs)
     total = amplitude.sum(axis=-1)
     centroid = _safe_div(amplitude @ freqs, total)
-    spread_sq = _safe_div((amplitude * (freqs - centroid[..., None]) ** 2).sum(axis=-1), total)
+    # E[f^2] - E[f]^2 under q; rounding can make it a hair negative for a pure tone.
+    spread_sq = np.maximum(_safe_div(amplitude @ (freqs * freqs), total) - centroid * centroid, 0.0)
     return [
         spec_mean, spec_var, np.sqrt(spec_var), entropy, energy, spec_skew, spec_kurt,
         centroid, np.sqrt(spread_sq),

@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _title(record_id: str, meta: dict[str, Any], duration_s: float, fmt: str) -> str:
     parts = [record_id, f"{duration_s:.1f} s", fmt]
     if meta.get("age") is not None:
-        parts.append(f"age {meta['age']}")
+        parts.append(f"age {float(meta['age']):g}")
     if meta.get("sex"):
         parts.append(f"sex {meta['sex']}")
     return "   ".join(str(p) for p in parts)
