@@ -178,7 +178,7 @@ def _read(path: Path) -> ECGRecord:
     where = path.name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = pydicom.dcmread(path)
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
         if "WaveformSequence" not in ds:
             raise ECGFormatError(f"{where}: DICOM file holds no waveform (SOP class {ds.get('SOPClassUID', '?')})")
         rhythm = _group_index(ds, _RHYTHM_LABELS)

@@ -143,7 +143,8 @@ def read(path: Path, **options: Any) -> ECGRecord:
     ECGRecord
         The 12 standard leads (III, aVR, aVL, aVF derived when not stored), mV, at ``SampleBase`` Hz;
         ``meta`` as described in :mod:`cardioscreen.io.clinical`, with ``meta["derived_leads"]`` naming
-        the leads that were computed rather than read.
+        the leads that were computed rather than read, and ``meta["original_statements"]`` holding the
+        cart's unedited interpretation when an overreader changed it (``statements`` is the final one).
     """
     if options:
         raise ECGFormatError(f"{path.name}: the MUSE reader takes no options (got {sorted(options)})")
