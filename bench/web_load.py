@@ -123,13 +123,13 @@ def main() -> None:
     postgres = TemporaryPostgres()
     data_dir = Path(tempfile.mkdtemp(prefix="cardioscreen-load-"))
     process: subprocess.Popen[bytes] | None = None
+    server_log = (data_dir / "server.log").open("wb")
     try:
         url = postgres.create_database()
         names = _create_patients(url)
         port = _free_port()
         env = {**os.environ, "CARDIOSCREEN_DATABASE_URL": url, "CARDIOSCREEN_SESSION_SECRET": secrets.token_urlsafe(40),
                "OMP_NUM_THREADS": "1"}
-        server_log = (data_dir / "server.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "cardioscreen.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--workers", str(WORKERS), "--data-dir", str(data_dir)],
@@ -170,6 +170,7 @@ def main() -> None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         postgres.stop()
+        server_log.close()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
