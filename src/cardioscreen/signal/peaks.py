@@ -46,7 +46,7 @@ class PeakConfig:
     t_wave_ratio: float = 0.6
     background: float = 0.0003
     level_blocks: int = 11
-    threshold: float = 0.5
+    threshold: float = 0.4
     searchback_rr: float = 1.6
     searchback_threshold: float = 0.5
     clip: float = 6.0

@@ -1,0 +1,175 @@
+"""R-peak detection on real records against reference annotations, and its robustness properties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+from scipy.io import loadmat
+
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.io import read_ecg
+from cardioscreen.signal.peaks import PeakConfig, PeakScore, ecg_peaks, match_peaks
+
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+MITDB_RECORDS = ("100", "101", "103", "105", "106", "108", "114", "119", "121", "124")
+
+
+def _mitdb(shared_data: Path, name: str, seconds: float | None) -> tuple[np.ndarray, float, np.ndarray]:
+    path = str(shared_data / "mitdb" / name)
+    sampto = None if seconds is None else int(seconds * 360)
+    record = wfdb.rdrecord(path, sampto=sampto)
+    ann = wfdb.rdann(path, "atr", sampto=sampto)
+    beats = np.array([s for s, sym in zip(ann.sample, ann.symbol, strict=True) if sym in BEAT_SYMBOLS])
+    return record.p_signal.T.astype(np.float32), float(record.fs), beats
+
+
+@pytest.fixture(scope="module")
+def ptbxl_record(ptbxl_dir: Path) -> tuple[np.ndarray, float]:
+    record = read_ecg(ptbxl_dir / "records500" / "00000" / "00001_hr.hea")
+    return record.signal, record.fs
+
+
+def _close(a: np.ndarray, b: np.ndarray, tolerance: int) -> bool:
+    return len(a) == len(b) and bool(np.all(np.abs(a - b) <= tolerance))
+
+
+class TestMatchPeaks:
+    def test_counts(self) -> None:
+        score = match_peaks(np.array([100, 300, 500, 700]), np.array([105, 290, 640, 900]), tolerance=20)
+        assert (score.tp, score.fn, score.fp) == (2, 2, 2)
+        assert score.sensitivity == pytest.approx(0.5) and score.ppv == pytest.approx(0.5)
+
+    def test_one_to_one(self) -> None:
+        score = match_peaks(np.array([100, 200]), np.array([190]), tolerance=150)
+        assert (score.tp, score.fn, score.fp) == (1, 1, 0)
+        assert score + PeakScore(1, 0, 0) == PeakScore(2, 1, 0)
+
+
+class TestRealRecords:
+    @pytest.mark.parametrize("name", MITDB_RECORDS)
+    def test_mitdb_first_five_minutes(self, shared_data: Path, name: str) -> None:
+        sig, fs, ref = _mitdb(shared_data, name, 300)
+        peaks, info = ecg_peaks(sig, fs)
+        score = match_peaks(ref, peaks, int(0.15 * fs))
+        assert score.sensitivity >= 0.99 and score.ppv >= 0.98, (name, score)
+        assert info["fs"] == fs and info["method"] == "default" and len(info["weights"]) == 2
+
+    def test_mitdb_whole_record(self, shared_data: Path) -> None:
+        sig, fs, ref = _mitdb(shared_data, "119", None)
+        peaks, _ = ecg_peaks(sig, fs)
+        assert peaks.dtype == np.int64 and np.all(np.diff(peaks) > 0)
+        score = match_peaks(ref, peaks, int(0.15 * fs))
+        assert score.sensitivity >= 0.995 and score.ppv >= 0.995, score
+
+    def test_cpsc2019(self, shared_data: Path) -> None:
+        total = PeakScore(0, 0, 0)
+        for path in sorted((shared_data / "cpsc2019" / "data").glob("data_*.mat")):
+            sig = loadmat(path)["ecg"].ravel()
+            ref = loadmat(shared_data / "cpsc2019" / "ref" / path.name.replace("data_", "R_"))["R_peak"].ravel()
+            total += match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
+        assert total.tp + total.fn > 700
+        assert total.f1 >= 0.93, total
+
+    def test_ludb_lead_ii_annotations(self, shared_data: Path) -> None:
+        total = PeakScore(0, 0, 0)
+        errors = []
+        for hea in sorted((shared_data / "ludb").glob("*.hea"))[:25]:
+            record = read_ecg(hea)
+            ann = wfdb.rdann(str(hea.with_suffix("")), "ii")
+            ref = np.array([s for s, sym in zip(ann.sample, ann.symbol, strict=True) if sym == "N"])
+            peaks, _ = ecg_peaks(record.signal, record.fs)
+            peaks = peaks[(peaks >= ref[0] - 50) & (peaks <= ref[-1] + 50)]
+            total += match_peaks(ref, peaks, int(0.15 * record.fs))
+            nearest = peaks[np.clip(np.searchsorted(peaks, ref), 0, len(peaks) - 1)]
+            errors.append(np.abs(nearest - ref))
+        assert total.sensitivity >= 0.99 and total.ppv >= 0.99, total
+        assert np.median(np.concatenate(errors)) <= 0.01 * 500
+
+    def test_ptbxl_100hz(self, ptbxl_dir: Path) -> None:
+        fast = read_ecg(ptbxl_dir / "records100" / "00000" / "00001_lr.hea")
+        slow = read_ecg(ptbxl_dir / "records500" / "00000" / "00001_hr.hea")
+        peaks100, _ = ecg_peaks(fast.signal, fast.fs)
+        peaks500, _ = ecg_peaks(slow.signal, slow.fs)
+        assert _close(peaks100 * 5, peaks500, tolerance=10)
+
+
+class TestRobustness:
+    def test_inverted_leads(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        sig, fs = ptbxl_record
+        peaks, info = ecg_peaks(sig, fs)
+        assert len(peaks) == 11
+        for lead in (info["refine_lead"], 0, 6):
+            flipped = sig.copy()
+            flipped[lead] *= -1
+            assert np.array_equal(ecg_peaks(flipped, fs)[0], peaks)
+        assert np.array_equal(ecg_peaks(-sig, fs)[0], peaks)
+
+    def test_flat_lead(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        sig, fs = ptbxl_record
+        peaks, info = ecg_peaks(sig, fs)
+        damaged = sig.copy()
+        damaged[info["refine_lead"]] = 0.0
+        found, damaged_info = ecg_peaks(damaged, fs)
+        assert info["refine_lead"] not in damaged_info["leads_used"]
+        assert _close(found, peaks, tolerance=int(0.03 * fs))
+
+    def test_noisy_lead(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        sig, fs = ptbxl_record
+        peaks, _ = ecg_peaks(sig, fs)
+        noisy = sig.copy()
+        noisy[1] += np.random.default_rng(0).normal(0, 1.0, sig.shape[1]).astype(np.float32)
+        found, info = ecg_peaks(noisy, fs)
+        assert _close(found, peaks, tolerance=int(0.03 * fs))
+        assert info["weights"][1] < 0.05
+
+    def test_single_lead_and_fifteen_leads(self, shared_data: Path) -> None:
+        record = wfdb.rdrecord(str(shared_data / "challenge" / "ptb-diagnostic" / "S0001"), sampto=20_000)
+        sig = record.p_signal.T
+        all_leads, info = ecg_peaks(sig, record.fs)
+        assert len(info["weights"]) == sig.shape[0]
+        one_lead, _ = ecg_peaks(sig[1], record.fs)
+        assert len(all_leads) >= 15 and _close(one_lead, all_leads, tolerance=int(0.03 * record.fs))
+
+    @pytest.mark.parametrize("bpm", [30, 250])
+    def test_extreme_heart_rates(self, ptbxl_record: tuple[np.ndarray, float], bpm: int) -> None:
+        """Beat trains built from the record's own beats: padded with baseline (30 bpm) or cut to QRS-ST (250)."""
+        sig, fs = ptbxl_record
+        r_peaks, _ = ecg_peaks(sig, fs)
+        rr = int(round(60 * fs / bpm))
+        pre = int(0.25 * fs) if bpm < 100 else int(0.08 * fs)
+        length = min(rr, int(0.7 * fs))
+        pieces, truth = [], []
+        for r in np.tile(r_peaks[1:-1], 4)[: 40 if bpm > 100 else 12]:
+            beat = sig[:, r - pre : r - pre + length]
+            piece = np.concatenate([beat, np.repeat(beat[:, -1:], rr - length, axis=1)], axis=1)
+            truth.append(sum(p.shape[1] for p in pieces) + pre)
+            pieces.append(piece)
+        train = np.concatenate(pieces, axis=1)
+        found, _ = ecg_peaks(train, fs)
+        assert _close(found, np.array(truth), tolerance=int(0.02 * fs)), (bpm, len(found), len(truth))
+
+
+class TestInterface:
+    def test_flat_record_has_no_peaks(self) -> None:
+        peaks, info = ecg_peaks(np.zeros((12, 5000)), 500.0)
+        assert len(peaks) == 0 and info["leads_used"] == []
+
+    def test_unknown_method_lists_methods(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        with pytest.raises(CardioScreenError, match="default, neurokit"):
+            ecg_peaks(ptbxl_record[0], ptbxl_record[1], method="pan")
+
+    def test_neurokit_method(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        sig, fs = ptbxl_record
+        theirs, info = ecg_peaks(sig, fs, method="neurokit")
+        assert info["method"] == "neurokit"
+        score = match_peaks(ecg_peaks(sig, fs)[0], theirs, int(0.05 * fs))
+        assert score.fp == 0 and score.fn <= 1, score
+
+    def test_config_is_validated(self) -> None:
+        with pytest.raises(CardioScreenError):
+            PeakConfig(threshold=1.5)
+        with pytest.raises(CardioScreenError):
+            PeakConfig(band_hz=(20.0, 5.0))
