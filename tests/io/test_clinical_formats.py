@@ -204,6 +204,15 @@ class TestSierra:
         assert spans[1]["start_s"] == pytest.approx(10.7) and spans[1]["stop_s"] == pytest.approx(10.9)
         assert find_end_artifacts(records[name].signal, records[name].fs) == []
 
+    @pytest.mark.parametrize("name", [n for n in FILES if "sierra" in n])
+    def test_untrimmed_pulse_would_fool_the_peak_detector(self, name, formats_dir, peaks):
+        import sierraecg
+
+        full = np.stack([lead.samples for lead in sierraecg.read_file(str(formats_dir / name)).leads]) * 0.005
+        untrimmed, _ = ecg_peaks(full.astype(np.float64), 500.0)
+        assert len(untrimmed) > FILES[name].beats == len(peaks[name])
+        assert untrimmed.max() / 500.0 > 10.7
+
 
 @pytest.mark.parametrize("root", ["RestingECG", "restingecgdata"])
 class TestHostileXml:
