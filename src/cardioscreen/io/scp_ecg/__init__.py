@@ -19,7 +19,7 @@ from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.clinical import device_measurements, finish_record, standard_order
 from cardioscreen.io.common import check_size
 from cardioscreen.io.scp_ecg import sections
-from cardioscreen.io.scp_ecg.huffman import DEFAULT_TABLE, Code, decode, parse_tables, undo_differences
+from cardioscreen.io.scp_ecg.huffman import Code, decode, parse_tables, undo_differences
 from cardioscreen.io.scp_ecg.sections import SECTION_HEADER_BYTES, Qrs, crc_ccitt
 from cardioscreen.record import ECGRecord
 
@@ -180,4 +180,4 @@ def read(path: Path, **options: Any) -> ECGRecord:
         raise ECGFormatError(f"{path.name}: damaged SCP-ECG record: {exc}") from exc
 
 
-__all__ = ["DEFAULT_TABLE", "add_reference_beats", "read", "sniff"]
+__all__ = ["add_reference_beats", "read", "sniff"]
