@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnchoredOffsetbox, HPacker, TextArea
 
@@ -140,8 +141,7 @@ def _draw_trace(ax: Axes, record: ECGRecord, trace: _Trace, style: PaperStyle, c
     offset = float(np.median(values))
     xs = trace.x0_mm + np.arange(values.size) / record.fs * style.speed_mm_s
     ys = trace.baseline_mm + (values - offset) * style.gain_mm_mv
-    ax.plot(xs, ys, color=style.trace_color, linewidth=style.trace_width_pt, zorder=3,
-            gid=trace.gid)
+    ax.plot(xs, ys, color=style.trace_color, linewidth=style.trace_width_pt, zorder=3, gid=trace.gid)
     ax.text(trace.x0_mm + 1.0, trace.band[1] - 4.0, trace.lead, fontsize=8, fontweight="bold", zorder=4,
             va="center", ha="left")
     x_end = xs[-1] + style.speed_mm_s / record.fs
@@ -183,12 +183,12 @@ def _legend(
     if context.r_peaks is not None:
         items.append((f"\u25b2 {text['legend_r_peak']}", _PEAK_COLOR))
     waves = {label: color for name, (color, label) in FIDUCIAL_STYLES.items() if name in context.fiducials}
-    items.extend((f"| {text['legend_boundaries'].format(wave=label)}", color) for label, color in waves.items())
+    items.extend((f"| {text['legend_wave_marks'].format(wave=label)}", color) for label, color in waves.items())
     if context.shading:
-        items.append((f"\u2588 {text['legend_saliency']}", "#f28c0d"))
+        items.append((f"\u2588 {text['legend_saliency']}", to_hex(_SALIENCY_RGB)))
     if not items:
         return
-    boxes: list[Artist] = [TextArea(text, textprops={"color": color, "fontsize": 7.5}) for text, color in items]
+    boxes: list[Artist] = [TextArea(label, textprops={"color": color, "fontsize": 7.5}) for label, color in items]
     packed = HPacker(children=boxes, align="center", pad=0, sep=12)
     anchored = AnchoredOffsetbox(loc="center right", child=packed, frameon=False, pad=0, borderpad=0,
                                  bbox_to_anchor=(width_mm - _RIGHT_MM, _BOTTOM_MM / 2),
@@ -226,7 +226,8 @@ def plot_ecg(
         Wave boundaries: name (a key of :data:`FIDUCIAL_STYLES`, e.g. ``"p_on"``, ``"qrs_off"``, ``"t_off"``)
         -> sample indices at ``record.fs`` (NaN entries are skipped), marked on the rhythm strip(s).
     start_s, window_s : float
-        The stretch of the record drawn, in seconds (10 s: four 2.5 s columns).
+        The stretch of the record drawn, in seconds. The 12-lead layout always shows 10 s from ``start_s``
+        (four 2.5 s columns; ``window_s`` applies to the strip layout only).
     title : str, optional
         Header line printed above the grid.
     style : PaperStyle, optional
