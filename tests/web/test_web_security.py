@@ -219,9 +219,12 @@ def test_login_attempts_are_rate_limited(backend: str, make_app: AppFactory) -> 
     assert api.status_code == 429
 
 
-def test_session_cookie_flags(make_app: AppFactory) -> None:
+def test_session_cookie_flags_and_security_headers(make_app: AppFactory) -> None:
     for secure in (False, True):
         app = make_app(secure_cookies=secure)
-        cookie = TestClient(app).get("/login").headers["set-cookie"].lower()
+        response = TestClient(app).get("/login")
+        cookie = response.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie
         assert ("secure" in cookie.replace("samesite", "")) is secure
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

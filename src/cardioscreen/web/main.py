@@ -23,6 +23,7 @@ from cardioscreen.web import crud
 from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.deps import CSRFError, LoginRequiredError
+from cardioscreen.web.headers import SecurityHeadersMiddleware
 from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
 from cardioscreen.web.models import Role
 from cardioscreen.web.routes import admin, api, auth, queue, studies
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "cardioscreen_session"
 BOOTSTRAP_ADMIN = "admin"
+DOCS_PATH = "/api/docs"
 ANALYSES_PER_PROCESS = 2
 
 
@@ -118,15 +120,16 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     if admin_password is not None:
         logger.warning("created the administrator %r with password %s (shown once; change it)", BOOTSTRAP_ADMIN,
                        admin_password)
-    app = FastAPI(title="CardioScreen", version=__version__, docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="CardioScreen", version=__version__, docs_url=DOCS_PATH, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="12-lead ECG screening for clinics. Research use only — not a medical device.")
     app.state.settings = settings
     app.state.session_factory = factory
     app.state.store = StudyStore(settings.studies_dir, settings.staging_dir)
-    app.state.analyze = analyze or PipelineAnalysis()
+    app.state.analyze = analyze or PipelineAnalysis(settings.model_bundle)
     app.state.analysis_slots = threading.BoundedSemaphore(ANALYSES_PER_PROCESS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, docs_path=DOCS_PATH)
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

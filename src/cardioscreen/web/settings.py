@@ -50,6 +50,8 @@ class WebSettings(BaseSettings):
         Lifetime of an API token, in seconds.
     default_language : {"en", "ru"}
         Language of pages for visitors who have not chosen one.
+    model_bundle : Path, optional
+        Model bundle the analysis loads; default the one shipped with the package.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARDIOSCREEN_", extra="ignore")
@@ -64,6 +66,7 @@ class WebSettings(BaseSettings):
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     api_token_ttl_s: int = Field(default=24 * 3600, ge=60)
     default_language: Literal["en", "ru"] = "en"
+    model_bundle: Path | None = None
 
     @field_validator("session_secret")
     @classmethod
