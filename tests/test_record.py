@@ -15,7 +15,7 @@ class TestLeadNames:
     @pytest.mark.parametrize(
         "raw,expected",
         [("avr", "aVR"), ("AVL", "aVL"), ("Lead_II", "II"), ("lead III", "III"), ("v5", "V5"), ("DI", "I"),
-         ("MLII", "MLII"), (" V1 ", "V1")],
+         ("MLII", "MLII"), (" V1 ", "V1"), ("-aVR", "-aVR")],
     )
     def test_normalise(self, raw, expected):
         assert normalize_lead_name(raw) == expected

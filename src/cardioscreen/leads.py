@@ -25,10 +25,12 @@ _ALIASES.update({f"c{n}": f"V{n}" for n in range(1, 7)})
 def normalize_lead_name(name: str) -> str:
     """Map a lead label to its standard spelling (``"avr"`` -> ``"aVR"``, ``"Lead_II"`` -> ``"II"``).
 
-    Labels that are not one of the 12 standard leads (``"MLII"``, ``"V5R"``...) are returned stripped
-    but otherwise unchanged.
+    Labels that are not one of the 12 standard leads (``"MLII"``, ``"V5R"``, an inverted ``"-aVR"``...) are
+    returned stripped but otherwise unchanged: a sign is never dropped, since it means the lead is inverted.
     """
     stripped = name.strip()
+    if stripped.startswith("-"):
+        return stripped
     key = re.sub(r"[\s_\-.:]", "", stripped.lower())
     if key.startswith("lead") and key[4:] in _ALIASES:
         key = key[4:]
