@@ -159,25 +159,54 @@ def delineate_dsp(
     """
     cfg = cfg or DSPConfig()
     r = np.asarray(r_peaks, dtype=np.int64)
-    n_beats, n_leads = r.size, sig.shape[0]
-    out = np.full((n_beats, n_leads, N_FIDUCIALS), np.nan)
-    if n_beats == 0:
-        return out, {"pacing_spikes": np.zeros(0, dtype=np.int64)}
-    F = FIDUCIAL_INDEX
+    if r.size == 0:
+        return np.full((0, sig.shape[0], N_FIDUCIALS), np.nan), {"pacing_spikes": np.zeros(0, dtype=np.int64)}
+    w = _filtered_windows(sig, fs, r)
+    rr = np.diff(r).astype(float)
+    rr_next = np.concatenate([rr, [rr[-1] if rr.size else fs]])
+    rr_prev = np.concatenate([[rr[0] if rr.size else fs], rr])
+    spike_end = w.beat_spike - r + SPIKE_BLANK_S * fs
+    out = _delineate_windows(w, fs, rr_prev, rr_next, spike_end, cfg)
+    out += (r - w.before)[:, None, None]
+    return out, {"pacing_spikes": w.spikes}
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """Band-passed (fast: 0.5-40 Hz; slow: 0.5-12 Hz) ``(beats, leads, window)`` cuts around R-peaks."""
+
+    fast: np.ndarray
+    slow: np.ndarray
+    valid: np.ndarray
+    before: int
+    spikes: np.ndarray
+    beat_spike: np.ndarray
+
+
+def _filtered_windows(sig: np.ndarray, fs: float, r: np.ndarray) -> _Windows:
     spikes, beat_spike = pacing_spikes(sig, fs, r)
     raw = blank_spikes(sig, fs, spikes)
-    x = _bandpass(raw, fs, 0.5, 40.0)
-    smooth = _bandpass(raw, fs, 0.5, 12.0)
     before, after = round(0.5 * fs), round(0.8 * fs)
-    seg, valid = _windows(x, r, before, after)
-    slow, _ = _windows(smooth, r, before, after)
+    fast, valid = _windows(_bandpass(raw, fs, 0.5, 40.0), r, before, after)
+    slow, _ = _windows(_bandpass(raw, fs, 0.5, 12.0), r, before, after)
+    return _Windows(fast=fast, slow=slow, valid=valid, before=before, spikes=spikes, beat_spike=beat_spike)
+
+
+def _delineate_windows(
+    w: _Windows, fs: float, rr_prev: np.ndarray, rr_next: np.ndarray, spike_end: np.ndarray, cfg: DSPConfig,
+) -> np.ndarray:
+    """Fiducials as window indices ``(beats, leads, 7)`` of consecutive beats of one record."""
+    F = FIDUCIAL_INDEX
+    seg, slow, valid, before = w.fast, w.slow, w.valid, w.before
+    n_beats, n_leads = seg.shape[:2]
+    out = np.full((n_beats, n_leads, N_FIDUCIALS), np.nan)
     k = max(1, round(0.008 * fs))
     deriv = np.abs(np.gradient(seg, axis=-1))
     env = sps.convolve(deriv, np.ones((1, 1, k)) / k, mode="same")
     env = np.where(valid[:, None, :], env, 0.0)
     on_l, off_l = _qrs_bounds(env, before, fs, cfg)
-    spike_end = beat_spike - (r - before) + SPIKE_BLANK_S * fs
-    on_l = np.where(np.isfinite(spike_end)[:, None], np.fmax(on_l, spike_end[:, None]), on_l)
+    spike_at = spike_end + before
+    on_l = np.where(np.isfinite(spike_at)[:, None], np.fmax(on_l, spike_at[:, None]), on_l)
     out[..., F["qrs_on"]] = on_l
     out[..., F["qrs_off"]] = off_l
     on_g = nanmedian(on_l, axis=1)
@@ -186,9 +215,6 @@ def delineate_dsp(
     on_g = np.where(ok, on_g, before - round(0.05 * fs)).astype(int)
     off_g = np.where(ok, off_g, before + round(0.06 * fs)).astype(int)
 
-    rr = np.diff(r).astype(float)
-    rr_next = np.concatenate([rr, [rr[-1] if rr.size else fs]])
-    rr_prev = np.concatenate([[rr[0] if rr.size else fs], rr])
     rows = slow.reshape(n_beats * n_leads, -1)
     rep = np.repeat
     i = np.arange(rows.shape[-1])[None, :]
@@ -216,17 +242,17 @@ def delineate_dsp(
     # P wave: before the QRS onset, after the previous beat's T wave.
     p_base_idx = np.clip(on_g - round(0.01 * fs), 0, None)
     p_base = np.take_along_axis(slow, p_base_idx[:, None, None].repeat(n_leads, 1), axis=-1)[..., 0]
-    w = rows - p_base.reshape(-1, 1)
+    pw = rows - p_base.reshape(-1, 1)
     t_end_g = nanmedian(out[..., F["t_off"]], axis=1)
-    prev_t_end = np.concatenate([[np.nan], t_end_g[:-1] - rr]) + round(0.02 * fs)
+    prev_t_end = np.concatenate([[np.nan], t_end_g[:-1] - rr_prev[1:]]) + round(0.02 * fs)
     after_t = np.where(np.isfinite(prev_t_end), prev_t_end, before - 0.62 * rr_prev).astype(int)
     p_lo = np.maximum(on_g - round(cfg.p_search_s * fs), after_t)
     p_hi = on_g - round(0.02 * fs)
     p_lo_r, p_hi_r = rep(p_lo, n_leads), rep(p_hi, n_leads)
     p_mask = (i >= p_lo_r[:, None]) & (i <= p_hi_r[:, None]) & valid_rows
-    p_peak = _masked_argmax(np.abs(w), p_mask)
-    p_amp = np.take_along_axis(w, p_peak[:, None], axis=-1)[:, 0]
-    up = w * np.sign(p_amp)[:, None]
+    p_peak = _masked_argmax(np.abs(pw), p_mask)
+    p_amp = np.take_along_axis(pw, p_peak[:, None], axis=-1)[:, 0]
+    up = pw * np.sign(p_amp)[:, None]
     p_on = _trapezium_end(up, p_peak, np.maximum(p_peak - round(cfg.p_reach_s[0] * fs), p_lo_r), forward=False)
     p_stop = np.minimum(p_peak + round(cfg.p_reach_s[1] * fs), rep(on_g, n_leads))
     p_off = _trapezium_end(up, p_peak, p_stop, forward=True)
@@ -234,5 +260,4 @@ def delineate_dsp(
     for name, val in (("p_on", p_on), ("p_peak", p_peak), ("p_off", p_off)):
         out[..., F[name]] = np.where(p_ok, val, np.nan).reshape(n_beats, n_leads)
 
-    out += (r - before)[:, None, None]
-    return out, {"pacing_spikes": spikes}
+    return out
