@@ -49,7 +49,7 @@ _METHODS: dict[str, CleanBand] = {
     # 0.5-40 Hz: the usual band for rhythm and morphology analysis by machine (removes EMG and most powerline).
     "default": CleanBand(0.5, 40.0),
     # AHA diagnostic bandwidth: keeps ST segments (0.05 Hz) and QRS notches (150 Hz).
-    "diagnostic": CleanBand(0.05, 150.0, order=1),
+    "diagnostic": CleanBand(0.05, 150.0),
     # Baseline and powerline only: the prototype's neurokit2 cleaning (0.5 Hz high-pass, 50 Hz) without its
     # moving-average powerline smoother.
     "baseline": CleanBand(0.5, None),
@@ -69,8 +69,7 @@ def _design(fs: float, method: str, powerline_hz: float) -> np.ndarray:
     sections = [sps.butter(band.order, band.low_hz, btype="highpass", fs=fs, output="sos")]
     if band.high_hz is not None and band.high_hz < 0.9 * nyquist:
         sections.append(sps.butter(band.order, min(band.high_hz, 0.45 * fs), btype="lowpass", fs=fs, output="sos"))
-    low_pass_hz = band.high_hz if band.high_hz is not None else nyquist
-    if band.notch and powerline_hz < 0.95 * nyquist and powerline_hz < 1.2 * low_pass_hz:
+    if band.notch and powerline_hz < 0.95 * nyquist:
         b, a = sps.iirnotch(powerline_hz, _NOTCH_Q, fs=fs)
         sections.append(sps.tf2sos(b, a))
     sos = np.vstack(sections)
