@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from cardioscreen.io import FORMAT_MODULES, read_ecg
 from cardioscreen.io.registry import detect_format, format_module
 
 SETTINGS = settings(
-    max_examples=25, deadline=None, derandomize=True, database=None,
+    max_examples=50, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 WFDB_SAMPLE = ("ptbxl", "records100", "00000", "00001_lr")
@@ -128,3 +129,22 @@ class TestFuzz:
         head = data.draw(st.sampled_from([b"", files[index][1][:16]]), label="kept signature")
         junk = head + data.draw(st.binary(max_size=4096), label="bytes")
         _only_format_errors(_lay_out(files, workdir / "random" / fmt, index, junk), fmt)
+
+
+class TestSystematic:
+    """Deterministic sweeps over the headers, where parsers are most fragile."""
+
+    @pytest.mark.parametrize("fmt", list(FORMAT_MODULES))
+    def test_truncated_every_32_bytes_of_the_head(self, fmt, samples, workdir):
+        for index, (_, original) in enumerate(samples[fmt]):
+            cuts = sorted({*range(0, min(len(original), 1024), 32), *np.linspace(0, len(original) - 1, 16, dtype=int)})
+            for keep in cuts:
+                _only_format_errors(_lay_out(samples[fmt], workdir / "cut" / fmt, index, original[:keep]), fmt)
+
+    @pytest.mark.parametrize("fmt", list(FORMAT_MODULES))
+    def test_each_byte_of_the_head_altered(self, fmt, samples, workdir):
+        for index, (_, original) in enumerate(samples[fmt]):
+            for offset in range(min(len(original), 160)):
+                mutated = bytearray(original)
+                mutated[offset] ^= 0x01 if offset % 2 else 0x20
+                _only_format_errors(_lay_out(samples[fmt], workdir / "byte" / fmt, index, bytes(mutated)), fmt)

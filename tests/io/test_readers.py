@@ -92,8 +92,9 @@ class TestWFDB:
         record = _copy_record(shared_data.joinpath(*PTBXL_500), tmp_path)
         header = record.with_suffix(".hea")
         header.write_text(re.sub(r" 1000(\.0)?(\(0\))?/mV ", f" {gain:g}(0)/{unit} ", header.read_text()))
-        np.testing.assert_allclose(read_ecg(header).signal, _wfdb_reference(shared_data.joinpath(*PTBXL_500)),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            read_ecg(header).signal, _wfdb_reference(shared_data.joinpath(*PTBXL_500)), atol=1e-6
+        )
 
     def test_non_voltage_channel_dropped(self, shared_data, tmp_path):
         record = _copy_record(shared_data.joinpath(*PTBXL_500), tmp_path)
@@ -153,11 +154,20 @@ class TestEDF:
         """
         writer = pyedflib.EdfWriter(str(path), len(channels), file_type=pyedflib.FILETYPE_EDFPLUS)
         limits = [10.0 ** np.ceil(np.log10(np.abs(x).max())) for *_, x in channels]
-        writer.setSignalHeaders([
-            {"label": label, "dimension": dim, "sample_frequency": fs, "physical_min": -limit,
-             "physical_max": limit, "digital_min": -32768, "digital_max": 32767}
-            for (label, dim, fs, _), limit in zip(channels, limits, strict=True)
-        ])
+        writer.setSignalHeaders(
+            [
+                {
+                    "label": label,
+                    "dimension": dim,
+                    "sample_frequency": fs,
+                    "physical_min": -limit,
+                    "physical_max": limit,
+                    "digital_min": -32768,
+                    "digital_max": 32767,
+                }
+                for (label, dim, fs, _), limit in zip(channels, limits, strict=True)
+            ]
+        )
         writer.writeSamples([np.ascontiguousarray(x, dtype=np.float64) for *_, x in channels])
         writer.close()
         return path
@@ -166,10 +176,15 @@ class TestEDF:
         rec = read_ecg(shared_data.joinpath(*PTBXL_500))
         lead_i, lead_ii = rec.signal[0].astype(np.float64), rec.signal[1].astype(np.float64)
         respiration = np.sin(np.arange(5000) / 500.0)
-        path = self._write(tmp_path / "mixed.edf", [
-            ("I", "uV", 500, lead_i * 1000), ("II", "V", 500, lead_ii / 1000), ("Resp", "%", 500, respiration),
-            ("V1", "mV", 250, rec.signal[6, ::2].astype(np.float64)),
-        ])
+        path = self._write(
+            tmp_path / "mixed.edf",
+            [
+                ("I", "uV", 500, lead_i * 1000),
+                ("II", "V", 500, lead_ii / 1000),
+                ("Resp", "%", 500, respiration),
+                ("V1", "mV", 250, rec.signal[6, ::2].astype(np.float64)),
+            ],
+        )
         back = read_ecg(path)
         assert back.meta["format"] == "edf"
         assert (back.leads, back.fs) == (("I", "II"), 500)
@@ -204,8 +219,14 @@ class TestCSV:
         signal = record.resample(360).signal
         ms = np.round(np.arange(signal.shape[1]) / 0.36)
         path = tmp_path / "ms.csv"
-        np.savetxt(path, np.column_stack([ms, signal.T]), fmt="%.6f", delimiter=";",
-                   header=";".join(["Time (ms)", *record.leads]), comments="")
+        np.savetxt(
+            path,
+            np.column_stack([ms, signal.T]),
+            fmt="%.6f",
+            delimiter=";",
+            header=";".join(["Time (ms)", *record.leads]),
+            comments="",
+        )
         assert read_ecg(path).fs == 360
 
     def test_fs_option_semicolons_pandas_index(self, record, tmp_path):
@@ -219,14 +240,17 @@ class TestCSV:
         assert back.leads == STANDARD_LEADS
         np.testing.assert_allclose(back.signal, record.signal, atol=1e-6)
 
-    @pytest.mark.parametrize("text,message", [
-        ("", "empty"),
-        ("0.1,0.2\n0.3,0.4\n", "first row must name the leads"),
-        ("time,I\n0,0.1\n0.002,0.2\n0.010,0.1\n", "evenly spaced"),
-        ("I,II\n0.1,abc\n" + "0.1,0.2\n" * 2000, "not numeric"),
-        ("I,II\n" + "0.1,\n" * 2000, "NaN"),
-        ("I,II\n" + "0.1,0.2\n" * 20, "at least 2 s"),
-    ])
+    @pytest.mark.parametrize(
+        "text,message",
+        [
+            ("", "empty"),
+            ("0.1,0.2\n0.3,0.4\n", "first row must name the leads"),
+            ("time,I\n0,0.1\n0.002,0.2\n0.010,0.1\n", "evenly spaced"),
+            ("I,II\n0.1,abc\n" + "0.1,0.2\n" * 2000, "not numeric"),
+            ("I,II\n" + "0.1,\n" * 2000, "NaN"),
+            ("I,II\n" + "0.1,0.2\n" * 20, "at least 2 s"),
+        ],
+    )
     def test_bad_csv(self, tmp_path, text, message):
         path = tmp_path / "bad.csv"
         path.write_text(text)
@@ -257,19 +281,25 @@ class TestNumpy:
         assert (rec.fs, rec.leads) == (250, ("MLII", "V5"))
         assert read_ecg(tmp_path / "r.npz", fs=500).fs == 500
 
-    def test_other_row_counts_get_numbered_names(self, signal, tmp_path):
+    def test_other_row_counts_get_numbered_names_or_given_ones(self, signal, tmp_path):
         np.save(tmp_path / "three.npy", signal[:3])
         assert read_ecg(tmp_path / "three.npy", fs=500).leads == ("lead1", "lead2", "lead3")
+        assert read_ecg(tmp_path / "three.npy", fs=500, leads=["i", "ii", "iii"]).leads == ("I", "II", "III")
+        with pytest.raises(ECGFormatError, match="lead names"):
+            read_ecg(tmp_path / "three.npy", fs=500, leads=["I", "II"])
 
-    @pytest.mark.parametrize("array,message", [
-        (np.array([{"a": 1}, None], dtype=object), "pickled"),
-        (np.zeros((0, 5000)), "empty"),
-        (np.zeros(5000), "2-D"),
-        (np.zeros((100, 5000)), "no axis"),
-        (np.full((12, 5000), np.nan), "NaN"),
-        (np.zeros((12, 5000), dtype=complex), "not numeric"),
-        (np.zeros((12, 500)), "at least 2 s"),
-    ])
+    @pytest.mark.parametrize(
+        "array,message",
+        [
+            (np.array([{"a": 1}, None], dtype=object), "pickled"),
+            (np.zeros((0, 5000)), "empty"),
+            (np.zeros(5000), "2-D"),
+            (np.zeros((100, 5000)), "no axis"),
+            (np.full((12, 5000), np.nan), "NaN"),
+            (np.zeros((12, 5000), dtype=complex), "not numeric"),
+            (np.zeros((12, 500)), "at least 2 s"),
+        ],
+    )
     def test_bad_arrays(self, tmp_path, array, message):
         path = tmp_path / "bad.npy"
         np.save(path, array, allow_pickle=True)
@@ -300,8 +330,9 @@ class TestHL7aECG:
         assert rec.meta["format"] == "hl7-aecg"
         assert (rec.fs, rec.n_samples, rec.leads) == (500, 5000, STANDARD_LEADS)
         text = aecg_path.read_text()
-        lead_i = re.search(r'code="MDC_ECG_LEAD_I".*?<scale value="([\d.]+)" unit="uV"/>.*?<digits>(.*?)</digits>',
-                           text, re.S)
+        lead_i = re.search(
+            r'code="MDC_ECG_LEAD_I".*?<scale value="([\d.]+)" unit="uV"/>.*?<digits>(.*?)</digits>', text, re.S
+        )
         expected = float(lead_i.group(1)) / 1000 * np.array(lead_i.group(2).split(), dtype=float)
         np.testing.assert_allclose(rec.lead("I"), expected, atol=1e-6)
         assert 0.5 < np.ptp(rec.lead("II")) < 5
@@ -316,10 +347,13 @@ class TestHL7aECG:
         text = repr(meta)
         assert not any(personal in text for personal in ("Clark", "19530508", "SBJ-123", "John Smith"))
 
-    @pytest.mark.parametrize("doctype", [
-        '<!DOCTYPE AnnotatedECG [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
-        '<!DOCTYPE AnnotatedECG [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
-    ])
+    @pytest.mark.parametrize(
+        "doctype",
+        [
+            '<!DOCTYPE AnnotatedECG [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+            '<!DOCTYPE AnnotatedECG [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+        ],
+    )
     def test_entities_refused(self, aecg_path, tmp_path, doctype):
         text = aecg_path.read_text()
         start = text.index("<AnnotatedECG")

@@ -80,14 +80,15 @@ def read(path: Path, **options: Any) -> ECGRecord:
         if not isinstance(head, wfdb.Record):
             raise ECGFormatError(f"{header.name}: multi-segment WFDB records are not supported")
         _check_header(head, header)
-    keep, factors = _voltage_channels(head, header)
+        keep, factors = _voltage_channels(head, header)
+        names = tuple(str(head.sig_name[i]) if head.sig_name and head.sig_name[i] else f"lead{i + 1}" for i in keep)
     with library_errors(header, "WFDB signals"):
         rec = wfdb.rdrecord(record_name, channels=keep, return_res=32)
     physical = np.asarray(rec.p_signal)
     if physical.ndim != 2 or physical.shape != (int(head.sig_len), len(keep)):
         raise ECGFormatError(f"{header.name}: signal file does not hold {head.sig_len} samples per channel")
     signal = physical.T * np.asarray(factors, dtype=np.float32)[:, None]
-    return ECGRecord(signal, float(head.fs), tuple(head.sig_name[i] for i in keep), _meta(head, header))
+    return ECGRecord(signal, float(head.fs), names, _meta(head, header))
 
 
 def _check_header(head: Any, header: Path) -> None:
@@ -128,7 +129,7 @@ def _voltage_channels(head: Any, header: Path) -> tuple[list[int], list[float]]:
     for i, unit in enumerate(head.units or ["mV"] * head.n_sig):
         factor = millivolts_per_unit(unit or "mV")
         if factor is None:
-            logger.info("%s: dropping channel %s (unit %r is not a voltage)", header.name, head.sig_name[i], unit)
+            logger.info("%s: dropping channel %d (unit %r is not a voltage)", header.name, i + 1, unit)
             continue
         keep.append(i)
         factors.append(factor)
