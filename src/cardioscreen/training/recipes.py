@@ -26,6 +26,8 @@ from cardioscreen.training.trainer import METRICS_LOG, TrainConfig, Trainer
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_SEED_CAP = 100
+"""Records drawn per other class for each network of the seed recipe."""
 RECIPE_NAMES = ("multilabel", "seed")
 """Keys of the recipe table (``cardioscreen train --recipe``)."""
 
@@ -46,6 +48,7 @@ class RunSpec:
     work_dir: Path | None = None
     n_boot: int = 1000
     keep_checkpoints: bool = False
+    seed_cap: int = DEFAULT_SEED_CAP
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPE_NAMES:

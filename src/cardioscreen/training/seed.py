@@ -26,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 BEAT_SAMPLES = 500
 """Samples per beat (the prototype's)."""
-DEFAULT_CAP = 100
-"""Records drawn per other class for each binary network."""
 LEADS12 = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
@@ -119,7 +117,7 @@ def train_seed(run: Any, config: Any, data: TaskData) -> tuple[nn.Module, np.nda
     rng = np.random.default_rng(config.seed)
     members, val_scores, seconds = [], np.zeros(val.y.shape), 0.0
     for column, label in enumerate(data.labels):
-        rows = sample_records(train.y, train.mask, column, DEFAULT_CAP, rng)
+        rows = sample_records(train.y, train.mask, column, run.seed_cap, rng)
         beat_train = _beat_set(train, train_beats, train_owners, rows, column, config.seed + column)
         logger.info("seed recipe %s: %d records, %d beats", label.code, len(rows), len(beat_train))
         member_val = val.take(np.arange(len(val)))
