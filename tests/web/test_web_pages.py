@@ -16,6 +16,7 @@ from cardioscreen.report.descriptions import describe
 from cardioscreen.result import AnalysisResult
 from cardioscreen.web.i18n import STRINGS
 from cardioscreen.web.models import Study, User
+from cardioscreen.web.routes.studies import INTERVAL_FIELDS
 
 from .conftest import AppFactory, add_user
 from .support import Browser, wfdb_files
@@ -98,6 +99,7 @@ class TestLanguages:
         for template in TEMPLATES.glob("*.html"):
             used |= set(re.findall(r'\bt\("([a-z_]*[a-z])"', template.read_text()))
         assert used and used <= set(STRINGS["en"])
+        assert set(INTERVAL_FIELDS) <= set(STRINGS["en"])
 
     def test_switch_is_stored_per_user(self, make_app: AppFactory) -> None:
         app = make_app()

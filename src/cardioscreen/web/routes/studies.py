@@ -19,6 +19,9 @@ from cardioscreen.web.templating import page_language, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
+INTERVAL_FIELDS = ("hr_bpm", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "p_ms", "rr_sdnn_ms",
+                   "qrs_axis_deg", "p_axis_deg", "t_axis_deg")
+
 
 def _require_patient(user: User) -> None:
     if user.role != Role.PATIENT.value:
@@ -57,11 +60,16 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
     predictions = sorted(({**p, "name": describe(p["code"], lang)[0]} for p in result.get("predictions") or []),
                          key=lambda p: (not p["flagged"], -p["probability"]))
     flagged = list(dict.fromkeys(p["code"] for p in predictions if p["flagged"]))
+    intervals = result.get("intervals") or {}
     is_doctor = user.role == Role.DOCTOR.value
     return {
         "study": study,
         "result": result,
         "predictions": predictions,
+        "measures": [(key, float(intervals[key])) for key in INTERVAL_FIELDS
+                     if isinstance(intervals.get(key), int | float) and not isinstance(intervals.get(key), bool)],
+        "interval_flags": list(intervals.get("flags") or []),
+        "rhythm": intervals.get("rhythm"),
         "flagged": flagged,
         "files": [p.name for p in store.upload_files(study.storage_key)],
         "descriptions": [(code, *describe(code, lang)) for code in flagged if describe(code, lang)[1]],
