@@ -1,12 +1,15 @@
 """R-peak detection fused across all leads of a record.
 
-The default detector builds one QRS energy envelope from every lead: each lead is band-passed (5-20 Hz),
-differentiated and squared, normalised by its own typical QRS level, weighted by how clearly QRS complexes
-stand out of its background (a flat or noise-only lead gets almost no weight) and averaged, then smoothed by
-a moving-window integrator. Beats are the envelope's local maxima above an adaptive threshold (a fraction of
-the running QRS level over the background), with a refractory period and a search-back at a lower threshold
-in RR gaps that are too long. Each detection is finally moved to the R extremum of the clearest lead, sign-aware
-so that inverted QRS complexes are located as well as upright ones.
+The default detector works on a boxcar-decimated copy of the record (about 150 Hz) and builds one QRS
+envelope from every lead: each lead is band-passed (5-20 Hz), differentiated and squared, normalised by its
+own typical QRS level and clipped; the leads are averaged with weights that favour leads whose QRS complexes
+stand out of their background, both over the whole record and second by second (so a lead that is flat,
+noise-only or briefly disturbed hardly counts), and the average is smoothed by a moving-window integrator
+into an RMS envelope. Beats are the envelope's local maxima (at least a refractory period apart) above an
+adaptive threshold: a fraction of the typical height of nearby beats over the background. RR gaps that are
+too long are searched again at a lower threshold; a weak maximum soon after a strong one is taken for a
+T wave. Each detection is finally moved, at the full sampling rate, to the R extremum of the clearest lead,
+sign-aware, so inverted QRS complexes are located as well as upright ones.
 """
 
 from __future__ import annotations
@@ -33,28 +36,52 @@ _CHUNK_ELEMENTS = 4_000_000
 
 @dataclass(frozen=True)
 class PeakConfig:
-    """Parameters of the fused-envelope detector (times in seconds, frequencies in Hz)."""
+    """Parameters of the fused-envelope detector (times in seconds, frequencies in Hz).
 
+    The defaults were tuned on MIT-BIH (100-series), CPSC 2019 and LUDB together (``bench/peaks.py``).
+
+    Attributes
+    ----------
+    detect_hz : lowest rate the detection runs at (the record is decimated by ``fs // detect_hz``).
+    band_hz : QRS band of the envelope.
+    clip : cap of a lead's normalised energy (in units of its typical QRS energy), against artifacts.
+    min_weight : leads whose QRS contrast is below this fraction of the best lead's are left out.
+    weight_block_s, background : length of the blocks of local lead weighting, and the background
+        (normalised energy) added to each block's own so that clean blocks do not get unbounded weight.
+    integration_s : moving-window integrator width.
+    refractory_s : least distance between two beats.
+    block_s, level_blocks : blocks in which the envelope's QRS and background levels are measured, and how
+        many neighbouring blocks their running medians span.
+    beat_window, beat_fraction : the threshold reference is the running median height of this many nearby
+        candidates that reach ``beat_fraction`` of the block level (0 turns it off: the block level is used).
+    threshold : a beat must reach background + ``threshold`` x (reference - background).
+    searchback_rr, searchback_threshold : RR gaps longer than ``searchback_rr`` x the local median RR are
+        searched again with the threshold scaled by ``searchback_threshold``.
+    t_wave_s, t_wave_ratio : a beat within ``t_wave_s`` of the previous one and below ``t_wave_ratio`` of its
+        height is dropped as a T wave (``t_wave_s=0`` turns it off).
+    refine_s, baseline_s, flip_ratio : see :func:`_refine`.
+    """
+
+    detect_hz: float = 150.0
     band_hz: tuple[float, float] = (5.0, 20.0)
+    clip: float = 6.0
+    min_weight: float = 0.05
+    weight_block_s: float = 1.0
+    background: float = 0.0003
     integration_s: float = 0.08
     refractory_s: float = 0.2
     block_s: float = 2.0
-    weight_block_s: float = 1.0
+    level_blocks: int = 11
     beat_window: int = 15
     beat_fraction: float = 0.25
-    t_wave_s: float = 0.3
-    t_wave_ratio: float = 0.6
-    background: float = 0.0003
-    level_blocks: int = 11
     threshold: float = 0.4
     searchback_rr: float = 1.6
     searchback_threshold: float = 0.5
-    clip: float = 6.0
-    min_weight: float = 0.05
+    t_wave_s: float = 0.3
+    t_wave_ratio: float = 0.6
     refine_s: float = 0.08
     baseline_s: float = 0.3
     flip_ratio: float = 1.5
-    detect_hz: float = 150.0
 
     def __post_init__(self) -> None:
         low, high = self.band_hz
