@@ -62,6 +62,15 @@ class TestRealRecords:
             record.signal, record.fs, record.leads)
 
 
+class TestTachycardia:
+    def test_ventricular_tachycardia_is_not_noise(self, shared_data: Path) -> None:
+        """Chapman-Ningbo JS45545 (Dx 425856008, paroxysmal VT): wide smooth complexes at ~185 bpm."""
+        record = read_ecg(shared_data / "challenge" / "chapman-ningbo" / "JS45545.hea")
+        report = ecg_quality(record.signal, record.fs, record.leads)
+        assert report.verdict == "usable" and report.heart_rate_bpm is not None
+        assert 170 <= report.heart_rate_bpm <= 200
+
+
 class TestUnusable:
     def test_flat_record(self, record: ECGRecord) -> None:
         report = ecg_quality(np.zeros_like(record.signal), record.fs, record.leads)

@@ -45,7 +45,9 @@ class QualityThresholds:
     """Limits of the quality checks.
 
     On the 434 PTB-XL records (5,208 leads): lead std >= 0.028 mV, high-frequency / QRS-band power <= 0.14 for
-    99.5 % of leads (white noise: >= 4), QRS contrast >= 68 for 99.5 % (white noise: <= 36), powerline / QRS-band
+    99.5 % of leads (white noise: >= 4), QRS contrast >= 68 for 99.5 % (white noise: <= 36; but wide, smooth
+    complexes such as ventricular tachycardia also score low, hence noise needs high-frequency power above
+    ``noise_hf_floor`` too, which white noise sampled at 100 Hz still has), powerline / QRS-band
     power <= 0.019 for 99.5 % (0.1 mV of 50 Hz: >= 0.06), low-frequency / QRS-band power <= 5.6 for 99.5 %
     (1 mV of 0.3 Hz sway: >= 8), samples within 0.2 % of the range from the extremes <= 1.7 % (clipping at 60 %
     of the range: >= 6 %).
@@ -57,6 +59,7 @@ class QualityThresholds:
     clip_fraction: float = 0.03
     noise_hf_ratio: float = 0.4
     noise_min_contrast: float = 40.0
+    noise_hf_floor: float = 0.05
     powerline_ratio: float = 0.05
     wander_ratio: float = 8.0
     min_rate_bpm: float = 20.0
@@ -196,7 +199,8 @@ def _lead_issues(x: np.ndarray, fs: float, contrast: np.ndarray, th: QualityThre
         elif m["constant_fraction"] >= th.lead_off_fraction:
             codes.append("lead_off")
         else:
-            if m["hf_ratio"] > th.noise_hf_ratio or m["qrs_contrast"] < th.noise_min_contrast:
+            if m["hf_ratio"] > th.noise_hf_ratio or (
+                    m["qrs_contrast"] < th.noise_min_contrast and m["hf_ratio"] > th.noise_hf_floor):
                 codes.append("noise")
             if m["clip_fraction"] > th.clip_fraction:
                 codes.append("clipping")
