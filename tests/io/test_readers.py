@@ -140,6 +140,13 @@ class TestWFDB:
         with pytest.raises(ECGFormatError, match="sampling rate"):
             read_ecg(header)
 
+    def test_too_many_samples(self, shared_data, tmp_path):
+        record = _copy_record(shared_data.joinpath(*PTBXL_500), tmp_path)
+        header = record.with_suffix(".hea")
+        header.write_text(header.read_text().replace(" 500 5000", " 500 9000000", 1))
+        with pytest.raises(ECGFormatError, match="the limit is"):
+            read_ecg(header)
+
     def test_unknown_option(self, shared_data):
         with pytest.raises(ECGFormatError, match="no options"):
             read_ecg(shared_data.joinpath(*PTBXL_500), fs=500)
@@ -304,6 +311,14 @@ class TestNumpy:
         path = tmp_path / "bad.npy"
         np.save(path, array, allow_pickle=True)
         with pytest.raises(ECGFormatError, match=message):
+            read_ecg(path)
+
+    def test_huge_declared_shape_refused_before_allocation(self, tmp_path):
+        path = tmp_path / "huge.npy"
+        with open(path, "wb") as handle:
+            np.lib.format.write_array_header_1_0(
+                handle, {"descr": "<f8", "fortran_order": False, "shape": (12, 10**10)})
+        with pytest.raises(ECGFormatError, match="larger than any accepted record"):
             read_ecg(path)
 
     def test_truncated(self, signal, tmp_path):

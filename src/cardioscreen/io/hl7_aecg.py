@@ -71,7 +71,7 @@ def read(path: Path, **options: Any) -> ECGRecord:
     if local_name(root.tag) != "AnnotatedECG":
         raise ECGFormatError(f"{path.name}: root element is {local_name(root.tag)!r}, not AnnotatedECG")
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    series = [s for s in root.iter(f"{ns}series")]
+    series = list(root.iter(f"{ns}series"))
     rhythm = next((s for s in series if _code(s, ns) == "RHYTHM"), series[0] if series else None)
     if rhythm is None:
         raise ECGFormatError(f"{path.name}: aECG document has no waveform series")
@@ -141,6 +141,8 @@ def _sequence_set(series: Element, ns: str, where: str) -> tuple[float, tuple[st
             continue
         if fs is None:
             raise ECGFormatError(f"{where}: sequence set has leads but no time increment (sampling rate)")
+        if len(set(names)) < len(names):
+            raise ECGFormatError(f"{where}: a lead appears twice in the sequence set ({names})")
         lengths = sorted({row.size for row in rows})
         if len(lengths) > 1:
             raise ECGFormatError(f"{where}: leads have different lengths {lengths}")
