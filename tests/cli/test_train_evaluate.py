@@ -1,0 +1,97 @@
+"""End to end: a tiny training run writes a bundle that ``evaluate`` loads; the shipped bundle evaluates on fold 9."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cardioscreen.cli import main
+from cardioscreen.models.bundle import default_bundle_path, load_bundle
+
+JSON_KEYS = {"macro_auc", "macro_auc_ci", "per_class_auc", "macro_f1", "n_records", "baseline"}
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(ptbxl_dir: Path, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bundles") / "tiny"
+    argv = [
+        "train",
+        "--data",
+        str(ptbxl_dir),
+        "--extra-data",
+        str(shared_data / "ptbxl-z100"),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--max-records",
+        "12",
+        "--model",
+        "se_ecgnet",
+        "--model-kwargs",
+        '{"width": 2, "seq_width": 16}',
+    ]
+    assert main(argv) == 0
+    return out
+
+
+def _evaluate(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    capsys.readouterr()
+    assert main(["evaluate", *argv, "--json", "--n-boot", "100"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+class TestTrainEvaluate:
+    def test_bundle_contents(self, bundle_dir: Path) -> None:
+        bundle = load_bundle(bundle_dir)
+        assert len(bundle.labels) == 22 and len(bundle.thresholds) == 22
+        assert bundle.tasks == ("seed17", "superdiagnostic")
+        assert bundle.input_spec.fs == 100 and bundle.input_spec.recipe == "z100"
+        assert not bundle.model.training
+        manifest = bundle.manifest
+        assert manifest["training"]["n_records"] == {"train": 24, "val": 24}
+        assert (bundle_dir / "metrics.jsonl").read_text().count("\n") == 1
+        assert 0 <= manifest["metrics"]["validation"]["seed17"]["macro_auc"] <= 1
+
+    def test_evaluate_ptbxl_fold9(self, bundle_dir: Path, ptbxl_dir: Path, capsys) -> None:
+        out = _evaluate(capsys, "--data", str(ptbxl_dir), "--model", str(bundle_dir), "--folds", "9")
+        assert set(out) >= JSON_KEYS
+        assert out["n_records"] == 81
+        low, high = out["macro_auc_ci"]
+        assert low <= out["macro_auc"] <= high
+
+    def test_evaluate_z100_layout(self, bundle_dir: Path, shared_data: Path, capsys) -> None:
+        out = _evaluate(
+            capsys,
+            "--data",
+            str(shared_data / "ptbxl-z100"),
+            "--model",
+            str(bundle_dir),
+            "--folds",
+            "9",
+            "--task",
+            "superdiagnostic",
+        )
+        assert out["n_records"] == 178
+        assert set(out["per_class_auc"]) == {"CD", "HYP", "MI", "NORM", "STTC"}
+
+    def test_unknown_task_is_a_user_error(self, bundle_dir: Path, ptbxl_dir: Path, capsys) -> None:
+        assert main(["evaluate", "--data", str(ptbxl_dir), "--model", str(bundle_dir), "--task", "rhythm"]) == 2
+        assert "rhythm" in capsys.readouterr().err
+
+
+class TestShippedBundle:
+    def test_loads_and_evaluates_on_fold9(self, ptbxl_dir: Path, capsys) -> None:
+        bundle = load_bundle(default_bundle_path())
+        size = sum(p.stat().st_size for p in default_bundle_path().iterdir())
+        assert size <= 20 * 1024 * 1024
+        out = _evaluate(capsys, "--data", str(ptbxl_dir), "--folds", "9")
+        assert out["n_records"] == 81
+        assert out["macro_auc"] > 0.75  # far above the class-prior baseline's 0.5
+        assert out["macro_auc"] == pytest.approx(
+            bundle.manifest["metrics"]["validation_ptbxl"]["seed17"]["macro_auc"], abs=1e-3
+        )
+        assert np.all((bundle.thresholds > 0) & (bundle.thresholds < 1))
