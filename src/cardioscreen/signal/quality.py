@@ -45,7 +45,7 @@ class QualityThresholds:
     """Limits of the quality checks.
 
     On the 434 PTB-XL records (5,208 leads): lead std >= 0.028 mV, high-frequency / QRS-band power <= 0.14 for
-    99.5 % of leads (white noise: >= 4), QRS contrast >= 68 for 99.5 % (white noise: <= 36; but wide, smooth
+    99.5 % of leads (white noise: >= 4), QRS contrast >= 62 for 99.5 % (white noise: <= 31; but wide, smooth
     complexes such as ventricular tachycardia also score low, hence noise needs high-frequency power above
     ``noise_hf_floor`` too, which white noise sampled at 100 Hz still has), powerline / QRS-band
     power <= 0.019 for 99.5 % (0.1 mV of 50 Hz: >= 0.06), low-frequency / QRS-band power <= 5.6 for 99.5 %
