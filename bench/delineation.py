@@ -12,24 +12,29 @@ defaults are not fitted to the test records.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bench.common import SHARED_DATA, single_core
+from bench.common import REPO_ROOT, SHARED_DATA, single_core
 from cardioscreen.io import read_ecg
 from cardioscreen.signal.delineate import ecg_delineate
 from cardioscreen.signal.delineation.dsp import DSPConfig, delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, nanmedian
+from cardioscreen.signal.delineation.learned import delineate_unet
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 from cardioscreen.signal.intervals import ecg_intervals
 from cardioscreen.signal.peaks import ecg_peaks
 
 LUDB = SHARED_DATA / "ludb"
+CV_DIR = Path(os.environ.get("CARDIOSCREEN_DELINEATION_CV_DIR", REPO_ROOT / "out" / "bench_delineation"))
+"""Fold models of the U-Net are trained here once (about 7 CPU-minutes each) and reused by later runs."""
 TOLERANCE_S = 0.15
 WAVES = ("p_on", "p_off", "qrs_on", "qrs_off", "t_peak", "t_off")
 IEC = {"pr": (10.0, 10.0), "qrs": (10.0, 10.0), "qt": (25.0, 30.0)}
@@ -178,6 +183,23 @@ def _cv_constants(records: list[dict], refs: list[dict[str, float]]) -> dict[str
     return pooled
 
 
+def fold_of(rec_id: int, ids: list[int]) -> int:
+    """Cross-validation fold of a record: its rank among the sorted record IDs, modulo ``N_FOLDS``."""
+    return sorted(ids).index(rec_id) % N_FOLDS
+
+
+def unet_fold_model(fold: int, ids: list[int]) -> Path:
+    """Weights of the U-Net trained without fold ``fold`` (trained and saved under ``CV_DIR`` if missing)."""
+    from cardioscreen.signal.delineation.training import TrainConfig, load_ludb, save_unet, train_unet
+
+    path = CV_DIR / f"unet_fold{fold}.safetensors"
+    if not path.is_file():
+        train_ids = [i for i in ids if fold_of(i, ids) != fold]
+        cfg = TrainConfig()
+        save_unet(train_unet(load_ludb(LUDB, train_ids), cfg), cfg, path, {"records": train_ids, "fold": fold})
+    return path
+
+
 def main() -> None:
     single_core()
     logging.getLogger("cardioscreen").setLevel(logging.ERROR)
@@ -186,11 +208,13 @@ def main() -> None:
     n_ref = {k: sum(np.isfinite(x[k]) for x in refs) for k in IEC}
     print(f"LUDB: {len(records)} records from {LUDB}; R-peaks by cardioscreen ecg_peaks; tolerance 150 ms")
 
-    names = ("cardioscreen dsp", "cardioscreen dsp extent", "neurokit2 dwt (II)")
+    names = ("cardioscreen dsp", "cardioscreen dsp extent", "cardioscreen unet (CV)", "neurokit2 dwt (II)")
     scores = {name: _WaveScore() for name in names}
     diffs = {name: {k: [] for k in IEC} for name in scores}
     diffs["ecg_intervals"] = {k: [] for k in IEC}
-    times = {"cardioscreen dsp": [], "neurokit2 dwt (II)": []}
+    times = {"cardioscreen dsp": [], "cardioscreen unet (CV)": [], "neurokit2 dwt (II)": []}
+    ids = [r["id"] for r in records]
+    fold_models = {f: unet_fold_model(f, ids) for f in range(N_FOLDS)}
     nk_failures = 0
     rows = []
     for r, ref_iv in zip(records, refs, strict=True):
@@ -203,7 +227,11 @@ def main() -> None:
         start = time.perf_counter()
         nk = _neurokit_fiducials(rec, peaks)
         times["neurokit2 dwt (II)"].append(time.perf_counter() - start)
-        outputs = {"cardioscreen dsp": d.fiducials, "cardioscreen dsp extent": ext.fiducials}
+        start = time.perf_counter()
+        unet, _ = delineate_unet(rec.signal, fs, peaks, model_path=str(fold_models[fold_of(r["id"], ids)]))
+        times["cardioscreen unet (CV)"].append(time.perf_counter() - start)
+        outputs = {"cardioscreen dsp": d.fiducials, "cardioscreen dsp extent": ext.fiducials,
+                   "cardioscreen unet (CV)": nanmedian(unet, axis=1)}
         if nk is None:
             nk_failures += 1
         else:
@@ -250,10 +278,8 @@ def main() -> None:
             print(f"  {c:<22} n={v.size:3d}  axis min {v.min():+6.0f}  median {v.median():+6.0f}  "
                   f"max {v.max():+6.0f} deg")
 
-    t_dsp, t_nk = np.median(times["cardioscreen dsp"]), np.median(times["neurokit2 dwt (II)"])
-    print(f"\nTime per record (median, one core): cardioscreen dsp 12 leads {1000 * t_dsp:.1f} ms; neurokit2 dwt "
-          f"lead II {1000 * t_nk:.1f} ms; ratio {t_nk / t_dsp:.1f}x")
-
-
-if __name__ == "__main__":
-    main()
+    t = {name: 1000 * float(np.median(v)) for name, v in times.items()}
+    ref_t = t["neurokit2 dwt (II)"]
+    print("\nTime per record (median, one core; the first U-Net call also loads torch and the weights):")
+    for name, ms in t.items():
+        print(f"  {name:<22} {ms:7.1f} ms   ({ref_t / ms:.1f}x neurokit2's speed)")

@@ -85,6 +85,19 @@ class TestDelineateSinus:
             d["q_on"]
 
 
+class TestSamplingRates:
+    @pytest.mark.parametrize("target_fs", [250.0, 1000.0])
+    def test_same_boundaries_at_other_rates(self, ludb: Path, target_fs: float) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        base = ecg_delineate(rec.signal, rec.fs, peaks)
+        other = rec.resample(target_fs)
+        scaled_peaks = np.round(peaks * target_fs / rec.fs).astype(np.int64)
+        d = ecg_delineate(other.signal, other.fs, scaled_peaks)
+        for name in ("qrs_on", "qrs_off", "t_off", "p_on"):
+            diff_ms = d[name] * 1000.0 / target_fs - base[name] * 1000.0 / rec.fs
+            assert np.nanmedian(np.abs(diff_ms)) <= 8.0, (name, diff_ms)
+
+
 class TestPacing:
     @pytest.mark.parametrize("rec_id", [95, 111])
     def test_no_pacing_spike_is_a_qrs_onset(self, ludb: Path, rec_id: int) -> None:

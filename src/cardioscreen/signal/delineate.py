@@ -17,6 +17,7 @@ import numpy as np
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.signal.delineation.dsp import delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, FIDUCIALS, N_FIDUCIALS, nanmedian
+from cardioscreen.signal.delineation.learned import delineate_unet
 
 __all__ = ["FIDUCIALS", "Delineation", "combine_methods", "delineate_methods", "ecg_delineate"]
 
@@ -25,6 +26,7 @@ MIN_LEADS = 3
 
 _METHODS: dict[str, Callable[[np.ndarray, float, np.ndarray], tuple[np.ndarray, dict[str, Any]]]] = {
     "dsp": delineate_dsp,
+    "unet": delineate_unet,
 }
 
 
@@ -134,7 +136,8 @@ def ecg_delineate(
     r_peaks : np.ndarray
         Shape ``(n_beats,)``, R-peak sample indices (e.g. from :func:`cardioscreen.signal.peaks.ecg_peaks`).
     method : str
-        Per-lead delineator, a key of :func:`delineate_methods`.
+        Per-lead delineator, a key of :func:`delineate_methods`: ``"dsp"`` (slope envelopes and the
+        trapezium method, any leads) or ``"unet"`` (the shipped U-Net; the 12 standard leads in order).
     combine : str
         Rule for the multi-lead fiducial, a key of :func:`combine_methods`.
     lead_mask : np.ndarray, optional
