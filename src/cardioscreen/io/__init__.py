@@ -72,7 +72,7 @@ def read_ecg(
 def write_ecg(record: ECGRecord, path: str | Path, fmt: str | None = None) -> Path:
     """Write ``record`` to ``path`` in format ``fmt`` (default: from the extension); returns the main file."""
     path = Path(path)
-    name = fmt or {".hea": "wfdb", ".dat": "wfdb", ".edf": "edf", ".npy": "numpy", ".npz": "numpy"}.get(
+    name = fmt or {".hea": "wfdb", ".dat": "wfdb", ".edf": "edf", ".npy": "numpy", ".npz": "numpy", ".csv": "csv"}.get(
         path.suffix.lower(), ""
     )
     module = format_module(name) if name else None

@@ -96,7 +96,7 @@ def parse_xml(path: Path, what: str) -> Element:
         return fromstring(path.read_bytes(), forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise ECGFormatError(f"{path.name}: {what} refused: the XML declares entities ({type(exc).__name__})") from exc
-    except (ParseError, ValueError, OSError) as exc:
+    except (ParseError, ValueError, LookupError, OSError) as exc:
         raise ECGFormatError(f"{path.name}: not a well-formed {what} file: {exc}") from exc
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.clinical import age_at, device_measurements, finish_record, standard_order
-from cardioscreen.io.common import LIBRARY_ERRORS, check_size, millivolts_per_unit, parse_sex
+from cardioscreen.io.common import check_size, library_errors, millivolts_per_unit, parse_sex
 from cardioscreen.io.quirks import INT16_FILL, unfilled_length
 from cardioscreen.leads import normalize_lead_name
 from cardioscreen.record import ECGRecord
@@ -206,14 +206,9 @@ def read(path: Path, **options: Any) -> ECGRecord:
     The ``RHYTHM`` multiplex group (else the first group) is the record; a ``MEDIAN BEAT`` group goes to
     ``meta["median_beats"]``. Returns leads in standard order, mV.
     """
-    from pydicom.errors import InvalidDicomError
+    from pydicom.errors import BytesLengthException, InvalidDicomError
 
     if options:
         raise ECGFormatError(f"{path.name}: the DICOM reader takes no options (got {sorted(options)})")
-    try:
+    with library_errors(path, "DICOM waveform", extra=(InvalidDicomError, BytesLengthException, struct.error)):
         return _read(path)
-    except ECGFormatError:
-        raise
-    except (InvalidDicomError, struct.error) + LIBRARY_ERRORS as exc:
-        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise ECGFormatError(f"{path.name}: cannot read DICOM waveform: {detail}") from exc
