@@ -21,20 +21,32 @@ from cardioscreen.errors import CardioScreenError
 EXIT_USER_ERROR = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_modules(argv: Sequence[str]) -> list[str]:
+    """Modules to import: only the one named on the command line (start-up stays fast), else all of them.
+
+    A command's name is its module's name with ``-`` for ``_`` (``ptbxl-cache`` is ``ptbxl_cache.py``).
+    """
+    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    chosen = first.replace("-", "_") if first else None
+    return [chosen] if chosen in names else names
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The argument parser, with the subcommands ``argv`` needs (all of them when ``argv`` names none)."""
     parser = argparse.ArgumentParser(prog="cardioscreen", description="12-lead ECG screening")
     parser.add_argument("--version", action="version", version=f"cardioscreen {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
-        module.add_parser(subparsers)
+    for name in _command_modules(argv):
+        importlib.import_module(f"{commands.__name__}.{name}").add_parser(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cardioscreen`` console script."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         status: int = args.func(args)
