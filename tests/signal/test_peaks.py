@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.io import loadmat
 
 from cardioscreen.errors import CardioScreenError
@@ -150,6 +152,19 @@ class TestRobustness:
         train = np.concatenate(pieces, axis=1)
         found, _ = ecg_peaks(train, fs)
         assert _close(found, np.array(truth), tolerance=int(0.02 * fs)), (bpm, len(found), len(truth))
+
+
+class TestProperties:
+    @settings(max_examples=40, deadline=None)
+    @given(leads=st.integers(1, 4), seconds=st.floats(0.5, 8.0),
+           fs=st.sampled_from([50.0, 100.0, 257.0, 500.0, 1000.0]), scale=st.floats(1e-4, 1e3),
+           seed=st.integers(0, 2**16))
+    def test_any_finite_signal(self, leads: int, seconds: float, fs: float, scale: float, seed: int) -> None:
+        sig = scale * np.random.default_rng(seed).standard_normal((leads, int(seconds * fs)))
+        peaks, info = ecg_peaks(sig, fs)
+        assert peaks.dtype == np.int64 and np.all(np.diff(peaks) > 0)
+        assert len(peaks) == 0 or (peaks[0] >= 0 and peaks[-1] < sig.shape[1])
+        assert len(info["weights"]) == leads
 
 
 class TestInterface:

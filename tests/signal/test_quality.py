@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
@@ -51,7 +53,7 @@ class TestRealRecords:
 
     def test_report_is_json_ready(self, record: ECGRecord) -> None:
         report = ecg_quality(record.signal, record.fs, record.leads)
-        data = json.loads(json.dumps(report.to_dict()))
+        data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
         assert data["verdict"] == "usable" and data["reasons"] == []
         assert data["usable_leads"] == LEADS and set(data["per_lead"]) == set(LEADS)
         assert 40 <= data["heart_rate_bpm"] <= 120
@@ -140,6 +142,16 @@ class TestLimbReversal:
 
 
 class TestInterface:
+    @settings(max_examples=30, deadline=None)
+    @given(leads=st.integers(1, 12), seconds=st.floats(0.5, 6.0), fs=st.sampled_from([50.0, 100.0, 360.0, 500.0]),
+           scale=st.floats(0.0, 10.0), seed=st.integers(0, 2**16))
+    def test_any_finite_signal(self, leads: int, seconds: float, fs: float, scale: float, seed: int) -> None:
+        sig = scale * np.random.default_rng(seed).standard_normal((leads, int(seconds * fs)))
+        report = ecg_quality(sig, fs, LEADS[:leads])
+        assert report.verdict in ("usable", "warn", "unusable")
+        assert set(report.usable_leads) <= set(LEADS[:leads])
+        json.dumps(report.to_dict(), allow_nan=False)
+
     def test_issue_codes_are_known(self, records: list[ECGRecord]) -> None:
         for r in records[:20]:
             for codes in ecg_quality(r.signal, r.fs, r.leads).per_lead.values():
