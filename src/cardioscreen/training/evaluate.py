@@ -24,8 +24,8 @@ PRIOR_KEY = "train_prevalence"
 def evaluated_rows(task: str, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Bool per record: counted for ``task``. Records with no known label are left out, and for the benchmark
     tasks other than ``seed17`` also those without a positive label (as the PTB-XL benchmark does)."""
-    known = mask.any(axis=1)
-    return known if task == "seed17" else known & ((y * mask).sum(axis=1) > 0)
+    known = np.asarray(mask.any(axis=1))
+    return known if task == "seed17" else np.asarray(known & ((y * mask).sum(axis=1) > 0))
 
 
 def load_eval_set(

@@ -90,7 +90,7 @@ def _beat_set(
     chosen, chosen_owners = beats[take], owners[take]
     labels = (train.y[chosen_owners, column] > 0.5).astype(np.int64)
     groups = train.ecg_ids[chosen_owners]
-    flat, labels = EcgSmote(random_state=seed).fit_resample(chosen.reshape(len(chosen), -1), labels, groups=groups)
+    flat, labels = EcgSmote(random_state=seed).fit_resample(chosen.reshape(len(chosen), -1), labels, groups)[:2]
     n = len(flat)
     return TaskData(
         x=np.asarray(flat, dtype=np.float32).reshape(n, *beats.shape[1:]),
@@ -115,7 +115,8 @@ def train_seed(run: Any, config: Any, data: TaskData) -> tuple[nn.Module, np.nda
     val_beats, val_owners = beats_of(val.x, fs)
     kwargs = {"num_classes": 2, **config.model_kwargs}
     rng = np.random.default_rng(config.seed)
-    members, val_scores, seconds = [], np.zeros(val.y.shape), 0.0
+    members: list[nn.Module] = []
+    val_scores, seconds = np.zeros(val.y.shape), 0.0
     for column, label in enumerate(data.labels):
         rows = sample_records(train.y, train.mask, column, run.seed_cap, rng)
         beat_train = _beat_set(train, train_beats, train_owners, rows, column, config.seed + column)
@@ -130,6 +131,7 @@ def train_seed(run: Any, config: Any, data: TaskData) -> tuple[nn.Module, np.nda
         result = trainer.fit_arrays(
             OneVsRest([create_model(config.model, **kwargs)]), beat_train, member_val, score_val
         )
+        assert isinstance(result.model, OneVsRest)
         members.append(result.model.members[0])
         val_scores[:, column] = result.val_scores[:, 0]
         seconds += result.seconds
