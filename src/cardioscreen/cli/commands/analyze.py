@@ -65,9 +65,10 @@ def format_table(result: AnalysisResult) -> str:
     ]
     if shown:
         lines.append("  " + "  ".join(shown))
-    lines.append(f"  {'code':<8} {'name':<48} {'prob':>6}  flag")
+    lines.append(f"  {'code':<8} {'task':<16} {'name':<48} {'prob':>6}  flag")
     for p in sorted(result.predictions, key=lambda p: -p.probability):
-        lines.append(f"  {p.code:<8} {p.name[:48]:<48} {p.probability:6.3f}  {'YES' if p.flagged else ''}")
+        flag = "YES" if p.flagged else ""
+        lines.append(f"  {p.code:<8} {p.task:<16} {p.name[:48]:<48} {p.probability:6.3f}  {flag}")
     return "\n".join(lines)
 
 
