@@ -9,6 +9,7 @@ does not depend on the weights).
 
 Environment (to fit the run into the time at hand):
   CARDIOSCREEN_BENCH_EPOCHS       epochs of the multi-label networks (default 30)
+  CARDIOSCREEN_BENCH_REF_EPOCHS   epochs of xresnet1d101 and inception1d (default: CARDIOSCREEN_BENCH_EPOCHS)
   CARDIOSCREEN_BENCH_SEED_EPOCHS  epochs of each seed-recipe network (default 5)
   CARDIOSCREEN_BENCH_SEED_WIDTH   ``width`` of the trained seed networks (default 4; the prototype's is 16)
   CARDIOSCREEN_BENCH_SEED_CAP     records drawn per other class for each seed network (default 100)
@@ -195,6 +196,7 @@ def _print(rows: list[Row], seed_full: tuple[int, float] | None) -> None:
 def main() -> None:
     single_core()
     epochs = _env_int("CARDIOSCREEN_BENCH_EPOCHS", 30)
+    ref_epochs = _env_int("CARDIOSCREEN_BENCH_REF_EPOCHS", epochs)
     seed_epochs = _env_int("CARDIOSCREEN_BENCH_SEED_EPOCHS", 5)
     seed_width = _env_int("CARDIOSCREEN_BENCH_SEED_WIDTH", 4)
     seed_cap = _env_int("CARDIOSCREEN_BENCH_SEED_CAP", SEED_CAP)
@@ -234,7 +236,7 @@ def main() -> None:
             "xresnet1d101": lambda: _network_row(
                 "multilabel xresnet1d101",
                 "multilabel",
-                TrainConfig(model="xresnet1d101", epochs=epochs, patience=epochs, crop_samples=250),
+                TrainConfig(model="xresnet1d101", epochs=ref_epochs, patience=ref_epochs, crop_samples=250),
                 data,
                 work,
                 cache,
@@ -242,7 +244,7 @@ def main() -> None:
             "inception1d": lambda: _network_row(
                 "multilabel inception1d",
                 "multilabel",
-                TrainConfig(model="inception1d", epochs=epochs, patience=epochs, crop_samples=250),
+                TrainConfig(model="inception1d", epochs=ref_epochs, patience=ref_epochs, crop_samples=250),
                 data,
                 work,
                 cache,
