@@ -18,6 +18,7 @@ from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
+from cardioscreen.signal.delineation.pacing import pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
 
 __all__ = ["IntervalLimits", "Intervals", "ecg_intervals"]
@@ -254,7 +255,7 @@ def ecg_intervals(
     else:
         reasons["rr_sdnn_ms"] = reasons["rr_rmssd_ms"] = "fewer than 3 consecutive normal beats"
 
-    paced = d.pacing_spikes.size > 0
+    paced = d.pacing_spikes.size > 0 or pacing_spikes(x, fs, r)[0].size > 0
     p_consistency = _p_consistency(usable, fs, d["qrs_on"])
     no_p = irregular and not p_consistency >= lim.p_consistency
     rhythm = "paced" if paced else ("irregular_without_p" if no_p else ("irregular" if irregular else "regular"))
