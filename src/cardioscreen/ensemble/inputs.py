@@ -1,0 +1,90 @@
+"""Inputs of the ensemble for normalised records: the network's probabilities and embeddings, and features.
+
+The embedding of a record is the mean of ``forward_features`` over its network inputs (windows or beats, as
+the bundle's :class:`~cardioscreen.models.bundle.InputSpec` says); its probabilities are aggregated the bundle's
+way (mean or max). The hand-made features are :func:`cardioscreen.features.aggregate.record_features` on the
+record's beats (NaN where no beat is found; CatBoost takes NaN).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from cardioscreen.datasets.preprocess import fit_length, windows
+from cardioscreen.models.bundle import Bundle, InputSpec, OneVsRest
+
+logger = logging.getLogger(__name__)
+
+
+def _network_inputs(record: np.ndarray, spec: InputSpec) -> np.ndarray:
+    if spec.kind == "beats":
+        from cardioscreen.training.seed import record_beats
+
+        return fit_length(record_beats(record, spec.fs), spec.samples)
+    return windows(record, spec.samples, spec.stride)
+
+
+def _embed(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``forward_features`` and ``forward_head`` of a registry network."""
+    feat = model.forward_features(batch)  # type: ignore[operator]
+    return feat, model.forward_head(feat)  # type: ignore[operator]
+
+
+def _features_and_logits(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if isinstance(model, OneVsRest):
+        pairs = [_embed(member, batch) for member in model.members]
+        feats, outs = [f for f, _ in pairs], [o for _, o in pairs]
+        logits = torch.stack([o[:, 1] - o[:, 0] if o.shape[1] == 2 else o[:, 0] for o in outs], dim=1)
+        return torch.cat(feats, dim=1), logits
+    return _embed(model, batch)
+
+
+@torch.no_grad()
+def network_outputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities ``(n, n_labels)`` and embeddings ``(n, D)`` of normalised records ``x`` ``(n, 12, samples)``."""
+    spec, model = bundle.input_spec, bundle.model.eval()
+    parts = [_network_inputs(record, spec) for record in x]
+    owners = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
+    flat = np.concatenate(parts).astype(np.float32, copy=False)
+    feats, probs = [], []
+    for start in range(0, len(flat), batch_size):
+        f, logits = _features_and_logits(model, torch.from_numpy(np.ascontiguousarray(flat[start:start + batch_size])))
+        feats.append(f.numpy())
+        probs.append(torch.sigmoid(logits).numpy())
+    all_feats, all_probs = np.concatenate(feats), np.concatenate(probs)
+    bounds = np.cumsum([0, *np.bincount(owners, minlength=len(x))])
+    reduce = np.max if spec.aggregate == "max" else np.mean
+    record_probs = np.stack([reduce(all_probs[a:b], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    record_feats = np.stack([all_feats[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    return record_probs.astype(np.float64), record_feats.astype(np.float64)
+
+
+def record_feature_matrix(x: np.ndarray, fs: float, leads: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Time/frequency and rhythm features ``(n, F)`` of records ``x`` ``(n, leads, samples)`` at ``fs`` Hz."""
+    from cardioscreen.features.aggregate import record_features
+    from cardioscreen.signal.beats import ecg_beats
+    from cardioscreen.signal.peaks import ecg_peaks
+
+    rows: list[np.ndarray | None] = []
+    names: list[str] = []
+    beat_samples = int(round(fs))
+    for record in x:
+        peaks, _ = ecg_peaks(record, fs)
+        if len(peaks) < 2:
+            rows.append(None)
+            continue
+        beats, _ = ecg_beats(record, fs, peaks, n_samples=beat_samples)
+        values, names = record_features(beats, fs, leads, peaks, fs)
+        rows.append(values)
+    if not names:
+        raise ValueError("no record of the batch has two R-peaks; features cannot be named")
+    width = len(names)
+    missing = sum(r is None for r in rows)
+    if missing:
+        logger.info("%d of %d records without beats get NaN features", missing, len(rows))
+    return np.stack([np.full(width, np.nan) if r is None else r for r in rows]), names

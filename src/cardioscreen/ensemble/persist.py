@@ -1,0 +1,122 @@
+"""The fitted ensemble as one object, saved into (and loaded from) the ``ensemble/`` folder of a model bundle.
+
+Layout::
+
+    BUNDLE/ensemble/
+      ensemble.json        stacker, calibrators, thresholds, feature layout, choice and figures
+      class_XX_model_M.cbm CatBoost models
+
+The bundle's ``manifest.json`` gets the key ``"ensemble": "ensemble"`` (the folder name) when it is added.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cardioscreen.ensemble.boosting import SubspaceBoosting
+from cardioscreen.ensemble.calibration import PerClassCalibrator
+from cardioscreen.ensemble.stacking import Stacker
+from cardioscreen.errors import CardioScreenError
+
+FOLDER = "ensemble"
+DESCRIPTION = "ensemble.json"
+MANIFEST_KEY = "ensemble"
+
+
+@dataclass
+class EnsembleModel:
+    """Boosting + stacking + calibration, and which of network and ensemble is the default.
+
+    Attributes
+    ----------
+    boosting : SubspaceBoosting
+        Fitted on ``[embedding, features]`` of training records.
+    stacker : Stacker
+        Combines network and boosting probabilities (fitted on validation records).
+    calibrators : dict
+        ``"network"`` and ``"ensemble"``: :class:`PerClassCalibrator` fitted on validation records.
+    thresholds : dict
+        ``"network"`` and ``"ensemble"``: ``(C,)`` thresholds on calibrated probabilities (validation records).
+    use_ensemble : bool
+        True when the ensemble beat the network alone on the validation macro-AUC.
+    feature_names : list of str
+        Hand-made feature columns that follow the embedding.
+    embedding_dim : int
+        Width of the network embedding.
+    report : dict
+        Figures measured when it was fitted.
+    """
+
+    boosting: SubspaceBoosting
+    stacker: Stacker
+    calibrators: dict[str, PerClassCalibrator]
+    thresholds: dict[str, np.ndarray]
+    use_ensemble: bool
+    feature_names: list[str]
+    embedding_dim: int
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def default(self) -> str:
+        """``"ensemble"`` or ``"network"``: the output the analysis should use."""
+        return "ensemble" if self.use_ensemble else "network"
+
+    def predict(self, net_probs: np.ndarray, embeddings: np.ndarray, features: np.ndarray,
+                which: str | None = None) -> np.ndarray:
+        """Calibrated probabilities ``(n, C)`` of ``which`` output (default: :attr:`default`)."""
+        which = which or self.default
+        if which == "network":
+            return self.calibrators["network"].transform(net_probs)
+        if which != "ensemble":
+            raise CardioScreenError(f"unknown ensemble output {which!r}; choose 'network' or 'ensemble'")
+        boost = self.boosting.predict_proba(np.hstack([embeddings, features]))
+        return self.calibrators["ensemble"].transform(self.stacker.predict_proba([net_probs, boost]))
+
+
+def save_ensemble(model: EnsembleModel, bundle: str | Path) -> Path:
+    """Write ``model`` into ``bundle/ensemble`` and register it in the bundle manifest; returns the folder."""
+    bundle = Path(bundle)
+    manifest_path = bundle / "manifest.json"
+    if not manifest_path.is_file():
+        raise CardioScreenError(f"{bundle} is not a model bundle: manifest.json is missing")
+    folder = bundle / FOLDER
+    description = {
+        "boosting": model.boosting.save(folder),
+        "stacker": model.stacker.to_dict(),
+        "calibrators": {k: c.to_dict() for k, c in model.calibrators.items()},
+        "thresholds": {k: [float(t) for t in v] for k, v in model.thresholds.items()},
+        "use_ensemble": model.use_ensemble,
+        "feature_names": model.feature_names,
+        "embedding_dim": model.embedding_dim,
+        "report": model.report,
+    }
+    (folder / DESCRIPTION).write_text(json.dumps(description, indent=1, allow_nan=True) + "\n")
+    manifest = json.loads(manifest_path.read_text())
+    manifest[MANIFEST_KEY] = FOLDER
+    manifest_path.write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
+    return folder
+
+
+def load_ensemble(bundle: str | Path) -> EnsembleModel | None:
+    """The ensemble of ``bundle``, or None when the bundle has none."""
+    bundle = Path(bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    if MANIFEST_KEY not in manifest:
+        return None
+    folder = bundle / manifest[MANIFEST_KEY]
+    data = json.loads((folder / DESCRIPTION).read_text())
+    return EnsembleModel(
+        boosting=SubspaceBoosting.load(folder, data["boosting"]),
+        stacker=Stacker.from_dict(data["stacker"]),
+        calibrators={k: PerClassCalibrator.from_dict(v) for k, v in data["calibrators"].items()},
+        thresholds={k: np.asarray(v, dtype=np.float64) for k, v in data["thresholds"].items()},
+        use_ensemble=bool(data["use_ensemble"]),
+        feature_names=list(data["feature_names"]),
+        embedding_dim=int(data["embedding_dim"]),
+        report=data.get("report", {}),
+    )

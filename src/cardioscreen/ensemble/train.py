@@ -1,0 +1,167 @@
+"""Fit the ensemble of a bundle: boosting on training records, stacking/calibration/thresholds on validation.
+
+Protocol (patient-wise PTB-XL folds: train 1-8, validation 9):
+
+1. the bundle's network gives probabilities and embeddings for every record; hand-made features are added;
+2. :class:`~cardioscreen.ensemble.boosting.SubspaceBoosting` is fitted on the training records;
+3. on the validation records, the stacker and the calibrators are cross-fitted (``n_splits`` folds) to measure
+   the network alone and the ensemble honestly: macro-AUC with 90 % bootstrap intervals (and a paired interval
+   of the difference), ECE before and after calibration;
+4. the final stacker, calibrators and thresholds are fitted on all validation records; the ensemble becomes
+   the default output only if its cross-fitted macro-AUC beats the network's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cardioscreen.ensemble.boosting import SubspaceBoosting
+from cardioscreen.ensemble.calibration import PerClassCalibrator, fit_thresholds, macro_ece
+from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
+from cardioscreen.ensemble.persist import EnsembleModel
+from cardioscreen.ensemble.stacking import Stacker, cross_fit_predict
+from cardioscreen.errors import CardioScreenError
+from cardioscreen.models.bundle import Bundle, load_bundle
+from cardioscreen.training.data import TaskData, load_training_data
+from cardioscreen.training.metrics import bootstrap_ci, macro_auc
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """Settings of :func:`fit_ensemble`."""
+
+    n_models: int = 5
+    feature_fraction: float = 0.5
+    iterations: int = 300
+    depth: int = 4
+    learning_rate: float = 0.05
+    calibration: str = "isotonic"
+    threshold_objective: str = "f1"
+    n_splits: int = 5
+    n_boot: int = 1000
+    thread_count: int = 1
+    max_records: int | None = None
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n_splits < 2 or self.n_boot < 1 or self.n_models < 1 or self.iterations < 1:
+            raise CardioScreenError("ensemble config needs n_splits >= 2 and positive n_boot, n_models, iterations")
+
+
+@dataclass(frozen=True)
+class _Split:
+    probs: np.ndarray
+    inputs: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+
+
+def _columns(bundle: Bundle, data: TaskData) -> np.ndarray:
+    """Column of ``data`` for each bundle label (the bundle's order)."""
+    index = {(label.code, label.task): j for j, label in enumerate(data.labels)}
+    missing = [label.code for label in bundle.labels if (label.code, label.task) not in index]
+    if missing:
+        raise CardioScreenError(f"the data have no labels for bundle classes {missing}")
+    return np.array([index[(label.code, label.task)] for label in bundle.labels], dtype=np.int64)
+
+
+def _split(bundle: Bundle, data: TaskData, columns: np.ndarray) -> tuple[_Split, list[str], int]:
+    spec = bundle.input_spec
+    probs, emb = network_outputs(bundle, data.x)
+    feats, names = record_feature_matrix(data.x, spec.fs, spec.leads)
+    split = _Split(probs, np.hstack([emb, feats]), data.y[:, columns], data.mask[:, columns])
+    return split, names, emb.shape[1]
+
+
+def _auc_with_ci(y: np.ndarray, s: np.ndarray, m: np.ndarray, n_boot: int, seed: int) -> dict[str, Any]:
+    return {"macro_auc": macro_auc(y, s, m),
+            "macro_auc_ci": list(bootstrap_ci(lambda r: macro_auc(y[r], s[r], m[r]), len(y), n_boot=n_boot,
+                                              seed=seed))}
+
+
+def _compare(val: _Split, network: np.ndarray, ensemble: np.ndarray, cols: np.ndarray, cfg: EnsembleConfig
+             ) -> dict[str, Any]:
+    y, m = val.y[:, cols], val.mask[:, cols]
+    a, b = network[:, cols], ensemble[:, cols]
+
+    def diff(rows: np.ndarray) -> float:
+        return macro_auc(y[rows], b[rows], m[rows]) - macro_auc(y[rows], a[rows], m[rows])
+
+    return {
+        "network": _auc_with_ci(y, a, m, cfg.n_boot, cfg.random_state),
+        "ensemble": _auc_with_ci(y, b, m, cfg.n_boot, cfg.random_state),
+        "difference": diff(np.arange(len(y))),
+        "difference_ci": list(bootstrap_ci(diff, len(y), n_boot=cfg.n_boot, seed=cfg.random_state)),
+        "ece_network_raw": macro_ece(y, a, m),
+        "ece_ensemble_raw": macro_ece(y, b, m),
+        "n_records": int(len(y)),
+    }
+
+
+def _calibrated_oof(P: np.ndarray, val: _Split, cfg: EnsembleConfig) -> np.ndarray:
+    def fit_on(rows: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        cal = PerClassCalibrator(cfg.calibration).fit(P[rows], val.y[rows], val.mask[rows])
+        return lambda test: cal.transform(P[test])
+
+    return cross_fit_predict(fit_on, len(P), cfg.n_splits, cfg.random_state)
+
+
+def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | None = None) -> EnsembleModel:
+    """Fit the ensemble of ``bundle`` on ``data`` (its ``"train"`` and ``"val"`` records); see the module doc."""
+    cfg = config or EnsembleConfig()
+    columns = _columns(bundle, data)
+    train, names, emb_dim = _split(bundle, data.in_split("train"), columns)
+    val, _, _ = _split(bundle, data.in_split("val"), columns)
+    if len(val.y) < cfg.n_splits:
+        raise CardioScreenError(f"{len(val.y)} validation records; at least n_splits={cfg.n_splits} are needed")
+    logger.info("ensemble: %d training, %d validation records, %d inputs", len(train.y), len(val.y),
+                train.inputs.shape[1])
+    boosting = SubspaceBoosting(cfg.n_models, cfg.feature_fraction, cfg.iterations, cfg.depth, cfg.learning_rate,
+                                thread_count=cfg.thread_count, random_state=cfg.random_state)
+    boosting.fit(train.inputs, train.y, train.mask)
+    bases = [val.probs, boosting.predict_proba(val.inputs)]
+
+    def stack_on(rows: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+        stacker = Stacker().fit([b[rows] for b in bases], val.y[rows], val.mask[rows])
+        return lambda test: stacker.predict_proba([b[test] for b in bases])
+
+    stacked_oof = cross_fit_predict(stack_on, len(val.y), cfg.n_splits, cfg.random_state)
+    report: dict[str, Any] = {"tasks": {}}
+    for task in bundle.tasks:
+        cols = bundle.task_columns(task)
+        report["tasks"][task] = _compare(val, val.probs, stacked_oof, cols, cfg)
+        for which, P in (("network", val.probs), ("ensemble", stacked_oof)):
+            calibrated = _calibrated_oof(P, val, cfg)
+            report["tasks"][task][f"ece_{which}_calibrated"] = macro_ece(val.y[:, cols], calibrated[:, cols],
+                                                                         val.mask[:, cols])
+    overall = _compare(val, val.probs, stacked_oof, np.arange(val.y.shape[1]), cfg)
+    report["all"] = overall
+    use_ensemble = bool(overall["ensemble"]["macro_auc"] > overall["network"]["macro_auc"])
+    stacker = Stacker().fit(bases, val.y, val.mask)
+    finals = {"network": val.probs, "ensemble": stacker.predict_proba(bases)}
+    calibrators = {k: PerClassCalibrator(cfg.calibration).fit(P, val.y, val.mask) for k, P in finals.items()}
+    thresholds = {k: fit_thresholds(val.y, calibrators[k].transform(P), val.mask, cfg.threshold_objective)
+                  for k, P in finals.items()}
+    report["default"] = "ensemble" if use_ensemble else "network"
+    return EnsembleModel(boosting, stacker, calibrators, thresholds, use_ensemble, names, emb_dim, report)
+
+
+def fit_ensemble(
+    bundle_path: Path, data_dir: Path, extra_dirs: Sequence[Path] = (), config: EnsembleConfig | None = None,
+    cache_dir: Path | None = None,
+) -> EnsembleModel:
+    """Load the bundle and the records of ``data_dir`` (+ ``extra_dirs``) and fit its ensemble."""
+    cfg = config or EnsembleConfig()
+    bundle = load_bundle(bundle_path)
+    data = load_training_data(Path(data_dir), bundle.tasks, extra_dirs=tuple(extra_dirs),
+                              recipe=bundle.input_spec.recipe, cache_dir=cache_dir, max_records=cfg.max_records,
+                              seed=cfg.random_state)
+    return fit_ensemble_on(bundle, data, cfg)
