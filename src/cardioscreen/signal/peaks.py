@@ -55,8 +55,9 @@ class PeakConfig:
     beat_window, beat_fraction : the threshold reference is the running median height of this many nearby
         candidates that reach ``beat_fraction`` of the block level (0 turns it off: the block level is used).
     threshold : a beat must reach background + ``threshold`` x (reference - background).
-    searchback_rr, searchback_threshold : RR gaps longer than ``searchback_rr`` x the local median RR are
-        searched again with the threshold scaled by ``searchback_threshold``.
+    searchback_rr, searchback_s, searchback_threshold : RR gaps longer than ``searchback_rr`` x the local
+        median RR, or longer than ``searchback_s`` (under 40 bpm, where small beats beside large ectopic ones
+        were likely missed), are searched again with the threshold scaled by ``searchback_threshold``.
     t_wave_s, t_wave_ratio : a beat within ``t_wave_s`` of the previous one and below ``t_wave_ratio`` of its
         height is dropped as a T wave (``t_wave_s=0`` turns it off).
     refine_s, baseline_s, flip_ratio : see :func:`_refine`.
@@ -77,6 +78,7 @@ class PeakConfig:
     threshold: float = 0.4
     searchback_rr: float = 1.6
     searchback_threshold: float = 0.5
+    searchback_s: float = 1.5
     t_wave_s: float = 0.3
     t_wave_ratio: float = 0.6
     refine_s: float = 0.08
@@ -92,7 +94,7 @@ class PeakConfig:
         if self.level_blocks < 1 or self.level_blocks % 2 == 0:
             raise CardioScreenError(f"level_blocks must be a positive odd number, got {self.level_blocks}")
         for name in ("integration_s", "refractory_s", "block_s", "weight_block_s", "background", "searchback_rr",
-                     "clip", "refine_s", "baseline_s", "flip_ratio", "detect_hz"):
+                     "searchback_s", "clip", "refine_s", "baseline_s", "flip_ratio", "detect_hz"):
             if not getattr(self, name) > 0:
                 raise CardioScreenError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -187,8 +189,9 @@ def _running_levels(env: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig)
 
 def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low_thr: np.ndarray,
                  fs: float, cfg: PeakConfig) -> np.ndarray:
-    """Add, in RR gaps longer than ``searchback_rr`` times the local median RR, the highest candidate above
-    ``low_thr`` (repeatedly, so a gap may recover several beats). Returns the new accepted mask."""
+    """Add, in RR gaps longer than ``searchback_rr`` times the local median RR or than ``searchback_s``, the
+    highest candidate above ``low_thr`` (repeatedly, so a gap may recover several beats). Returns the new
+    accepted mask."""
     accepted = accepted.copy()
     eligible = height >= low_thr
     refractory = cfg.refractory_s * fs
@@ -199,7 +202,7 @@ def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low
         pos = cand[idx]
         rr = np.diff(pos)
         local_rr = ndimage.median_filter(rr.astype(float), size=min(9, len(rr) | 1), mode="nearest")
-        gaps = np.flatnonzero(rr > cfg.searchback_rr * local_rr)
+        gaps = np.flatnonzero((rr > cfg.searchback_rr * local_rr) | (rr > cfg.searchback_s * fs))
         added = False
         first = np.searchsorted(cand, pos[gaps] + refractory, side="right")
         stop = np.searchsorted(cand, pos[gaps + 1] - refractory, side="left")
