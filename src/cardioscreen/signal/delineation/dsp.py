@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 from scipy import signal as sps
 
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIALS, nanmedian
@@ -202,7 +203,7 @@ def _delineate_windows(
     out = np.full((n_beats, n_leads, N_FIDUCIALS), np.nan)
     k = max(1, round(0.008 * fs))
     deriv = np.abs(np.gradient(seg, axis=-1))
-    env = sps.convolve(deriv, np.ones((1, 1, k)) / k, mode="same")
+    env = ndimage.uniform_filter1d(deriv, k, axis=-1, mode="constant")
     env = np.where(valid[:, None, :], env, 0.0)
     on_l, off_l = _qrs_bounds(env, before, fs, cfg)
     spike_at = spike_end + before
