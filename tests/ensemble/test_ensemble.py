@@ -1,0 +1,85 @@
+"""End to end on real PTB-XL records: a bundle gets an ensemble that is saved, loaded and predicts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cardioscreen.ensemble.persist import load_ensemble, save_ensemble
+from cardioscreen.ensemble.train import EnsembleConfig, fit_ensemble_on
+from cardioscreen.models.bundle import InputSpec, load_bundle, save_bundle
+from cardioscreen.models.registry import create_model
+from cardioscreen.training.data import TaskData, load_training_data
+
+LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+CONFIG = EnsembleConfig(n_models=2, iterations=20, n_boot=50, n_splits=3)
+
+
+@pytest.fixture(scope="module")
+def data(ptbxl_dir: Path, shared_data: Path) -> TaskData:
+    return load_training_data(ptbxl_dir, ("seed17", "superdiagnostic"), extra_dirs=(shared_data / "ptbxl-z100",),
+                              max_records=20)
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(data: TaskData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle around an untrained small ``se_ecgnet`` (the ensemble stage does not care how it was trained)."""
+    torch.manual_seed(0)
+    model = create_model("se_ecgnet", num_classes=len(data.labels), width=2, seq_width=8).eval()
+    path = tmp_path_factory.mktemp("bundle") / "tiny"
+    spec = InputSpec(fs=100, samples=1000, recipe="z100", leads=LEADS)
+    save_bundle(path, model, model_config={"name": "se_ecgnet", "kwargs": {"num_classes": len(data.labels),
+                                                                            "width": 2, "seq_width": 8}},
+                labels=data.labels, thresholds=np.full(len(data.labels), 0.5), input_spec=spec,
+                training_config={}, metrics={})
+    return path
+
+
+class TestEnsembleEndToEnd:
+    def test_fit_save_load_predict(self, data: TaskData, bundle_dir: Path) -> None:
+        from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
+
+        bundle = load_bundle(bundle_dir)
+        model = fit_ensemble_on(bundle, data, CONFIG)
+        report = model.report
+        assert set(report["tasks"]) == {"seed17", "superdiagnostic"}
+        sup = report["tasks"]["superdiagnostic"]
+        for key in ("ece_network_raw", "ece_network_calibrated", "ece_ensemble_raw", "ece_ensemble_calibrated"):
+            assert 0 <= sup[key] <= 1
+        low, high = sup["ensemble"]["macro_auc_ci"]
+        assert low <= sup["ensemble"]["macro_auc"] <= high
+        assert report["default"] in ("network", "ensemble")
+        assert model.thresholds["ensemble"].shape == (22,)
+
+        save_ensemble(model, bundle_dir)
+        assert json.loads((bundle_dir / "manifest.json").read_text())["ensemble"] == "ensemble"
+        load_bundle(bundle_dir)
+        loaded = load_ensemble(bundle_dir)
+        assert loaded is not None and loaded.default == model.default
+
+        val = data.in_split("val")
+        probs, emb = network_outputs(bundle, val.x[:4])
+        feats, names = record_feature_matrix(val.x[:4], 100, LEADS)
+        assert names == model.feature_names and emb.shape[1] == model.embedding_dim
+        for which in ("network", "ensemble"):
+            out = loaded.predict(probs, emb, feats, which)
+            np.testing.assert_allclose(out, model.predict(probs, emb, feats, which))
+            assert out.shape == (4, 22) and ((out >= 0) & (out <= 1)).all()
+
+    def test_network_probabilities_match_inference(self, data: TaskData, bundle_dir: Path) -> None:
+        from cardioscreen.ensemble.inputs import network_outputs
+        from cardioscreen.training.inference import predict_inputs
+
+        bundle = load_bundle(bundle_dir)
+        x = data.in_split("val").x[:3]
+        np.testing.assert_allclose(network_outputs(bundle, x)[0], predict_inputs(bundle, x), rtol=1e-5, atol=1e-6)
+
+    def test_bundle_without_ensemble(self, bundle_dir: Path, tmp_path: Path) -> None:
+        manifest = json.loads((bundle_dir / "manifest.json").read_text())
+        manifest.pop("ensemble", None)
+        (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+        assert load_ensemble(tmp_path) is None
