@@ -69,6 +69,8 @@ class TestEnsembleEndToEnd:
             out = loaded.predict(probs, emb, feats, which)
             np.testing.assert_allclose(out, model.predict(probs, emb, feats, which))
             assert out.shape == (4, 22) and ((out >= 0) & (out <= 1)).all()
+            np.testing.assert_allclose(loaded.predict_records(bundle, val.x[:4], which), out)
+            assert loaded.thresholds_for(which).shape == (22,)
 
     def test_network_probabilities_match_inference(self, data: TaskData, bundle_dir: Path) -> None:
         from cardioscreen.ensemble.inputs import network_outputs

@@ -64,8 +64,14 @@ def network_outputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> tup
     return record_probs.astype(np.float64), record_feats.astype(np.float64)
 
 
-def record_feature_matrix(x: np.ndarray, fs: float, leads: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Time/frequency and rhythm features ``(n, F)`` of records ``x`` ``(n, leads, samples)`` at ``fs`` Hz."""
+def record_feature_matrix(
+    x: np.ndarray, fs: float, leads: Sequence[str], width: int | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Time/frequency and rhythm features ``(n, F)`` of records ``x`` ``(n, leads, samples)`` at ``fs`` Hz.
+
+    A record with fewer than two R-peaks gets NaN features. When no record has beats, the column count cannot be
+    learnt from the data: ``width`` (the fitted model's) gives it, and the names come back empty.
+    """
     from cardioscreen.features.aggregate import record_features
     from cardioscreen.signal.beats import ecg_beats
     from cardioscreen.signal.peaks import ecg_peaks
@@ -81,9 +87,10 @@ def record_feature_matrix(x: np.ndarray, fs: float, leads: Sequence[str]) -> tup
         beats, _ = ecg_beats(record, fs, peaks, n_samples=beat_samples)
         values, names = record_features(beats, fs, leads, peaks, fs)
         rows.append(values)
-    if not names:
-        raise ValueError("no record of the batch has two R-peaks; features cannot be named")
-    width = len(names)
+    if names:
+        width = len(names)
+    elif width is None:
+        raise ValueError("no record of the batch has two R-peaks and no feature width was given")
     missing = sum(r is None for r in rows)
     if missing:
         logger.info("%d of %d records without beats get NaN features", missing, len(rows))

@@ -22,6 +22,7 @@ from cardioscreen.ensemble.boosting import SubspaceBoosting
 from cardioscreen.ensemble.calibration import PerClassCalibrator
 from cardioscreen.ensemble.stacking import Stacker
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.models.bundle import Bundle
 
 FOLDER = "ensemble"
 DESCRIPTION = "ensemble.json"
@@ -76,6 +77,21 @@ class EnsembleModel:
             raise CardioScreenError(f"unknown ensemble output {which!r}; choose 'network' or 'ensemble'")
         boost = self.boosting.predict_proba(np.hstack([embeddings, features]))
         return self.calibrators["ensemble"].transform(self.stacker.predict_proba([net_probs, boost]))
+
+    def predict_records(self, bundle: Bundle, x: np.ndarray, which: str | None = None) -> np.ndarray:
+        """Calibrated probabilities ``(n, C)`` of normalised records ``x`` ``(n, 12, samples)`` of ``bundle``."""
+        from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
+
+        probs, embeddings = network_outputs(bundle, x)
+        if (which or self.default) == "network":
+            return self.predict(probs, embeddings, np.zeros((len(x), 0)), "network")
+        spec = bundle.input_spec
+        features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.feature_names))
+        return self.predict(probs, embeddings, features, which)
+
+    def thresholds_for(self, which: str | None = None) -> np.ndarray:
+        """Per-class thresholds ``(C,)`` on the calibrated probabilities of ``which`` output."""
+        return self.thresholds[which or self.default]
 
 
 def save_ensemble(model: EnsembleModel, bundle: str | Path) -> Path:

@@ -43,7 +43,8 @@ def _fmt(figure: dict[str, Any]) -> str:
     return f"{figure['macro_auc']:.3f} [{low:.3f}, {high:.3f}]"
 
 
-def _print_report(report: dict[str, Any]) -> None:
+def print_report(report: dict[str, Any]) -> None:
+    """One line per task: network and ensemble fold-9 macro-AUC (90% CI), their difference, ECE raw/calibrated."""
     print(f"{'task':16s} {'network AUC (90% CI)':>24s} {'ensemble AUC (90% CI)':>24s} {'diff (90% CI)':>24s} "
           f"{'ECE net raw/cal':>16s} {'ECE ens raw/cal':>16s}")
     for task, fig in report["tasks"].items():
@@ -56,6 +57,15 @@ def _print_report(report: dict[str, Any]) -> None:
     print(f"default output: {report['default']} (fold-9 records: {report['all']['n_records']})")
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN floats replaced by None (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
 def run(args: argparse.Namespace) -> int:
     config = EnsembleConfig(
         n_models=args.n_models, feature_fraction=args.feature_fraction, iterations=args.iterations,
@@ -65,9 +75,8 @@ def run(args: argparse.Namespace) -> int:
     model = fit_ensemble(args.model, args.data, args.extra_data, config, cache_dir=args.cache)
     folder = save_ensemble(model, args.model)
     if args.json:
-        print(json.dumps(model.report, allow_nan=True, default=lambda v: None if isinstance(v, float)
-                         and math.isnan(v) else v))
+        print(json.dumps(_finite(model.report)))
     else:
-        _print_report(model.report)
+        print_report(model.report)
         print(f"written: {folder}")
     return 0
