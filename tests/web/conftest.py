@@ -35,6 +35,12 @@ def analyze() -> AnalyzeFn:
 
 
 @pytest.fixture(scope="session")
+def explain() -> AnalyzeFn:
+    """The real analysis with per-class saliency (for plots and reports)."""
+    return PipelineAnalysis(explain=True)
+
+
+@pytest.fixture(scope="session")
 def ptbxl_headers(ptbxl_dir: Path) -> list[Path]:
     return sorted((ptbxl_dir / "records500").rglob("*_hr.hea"))
 
@@ -44,7 +50,7 @@ AppFactory = Callable[..., FastAPI]
 
 @pytest.fixture(scope="module")
 def make_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             analyze: AnalyzeFn) -> AppFactory:
+             analyze: AnalyzeFn, explain: AnalyzeFn) -> AppFactory:
     """``make_app(backend, **settings)``: an app on a fresh database of that backend in a fresh data folder."""
 
     def factory(backend: str = "sqlite", analysis: AnalyzeFn | None = None, **overrides: object) -> FastAPI:
@@ -52,7 +58,7 @@ def make_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         url = request.getfixturevalue("postgres").create_database() if backend == "postgresql" else None
         settings = WebSettings(data_dir=data_dir, database_url=url, session_secret=secrets.token_urlsafe(40),
                                **overrides)
-        return create_app(settings, analyze=analysis or analyze)
+        return create_app(settings, analyze=analysis or analyze, explain=explain)
 
     return factory
 

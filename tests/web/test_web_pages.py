@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from html import escape
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from markupsafe import escape
 from sqlalchemy import select
 
 from cardioscreen.record import ECGRecord

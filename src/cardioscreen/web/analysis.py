@@ -21,16 +21,20 @@ AnalyzeFn = Callable[[ECGRecord], AnalysisResult]
 
 
 class PipelineAnalysis:
-    """Analyse records with the pipeline's Analyzer, loaded from ``bundle_path`` (default bundle: None) on first use.
+    """Analyse records with the pipeline's Analyzer, loaded from ``bundle_path`` on first use.
 
     Parameters
     ----------
     bundle_path : Path, optional
         Model bundle; None loads the default bundle shipped with the package.
+    explain : bool
+        Add per-class saliency for the flagged classes (integrated gradients: about a second per flagged class
+        on one core, so the app computes it when a plot or report is first asked for, not at upload).
     """
 
-    def __init__(self, bundle_path: Path | None = None) -> None:
+    def __init__(self, bundle_path: Path | None = None, explain: bool = False) -> None:
         self.bundle_path = bundle_path
+        self.explain = explain
         self._analyzer: Any = None
         self._lock = threading.Lock()
 
@@ -39,7 +43,8 @@ class PipelineAnalysis:
             if self._analyzer is None:
                 from cardioscreen.pipeline import Analyzer, AnalyzerConfig
 
-                self._analyzer = Analyzer.load(bundle_path=self.bundle_path, config=AnalyzerConfig(explain=True))
+                config = AnalyzerConfig(explain=self.explain)
+                self._analyzer = Analyzer.load(bundle_path=self.bundle_path, config=config)
                 logger.info("analysis model loaded")
             return self._analyzer
 

@@ -104,7 +104,8 @@ def _install_error_pages(app: FastAPI) -> None:
                       status_code=status.HTTP_400_BAD_REQUEST)
 
 
-def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = None) -> FastAPI:
+def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = None,
+               explain: AnalyzeFn | None = None) -> FastAPI:
     """Build the web app.
 
     Parameters
@@ -112,8 +113,11 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     settings : WebSettings, optional
         Default: read from the ``CARDIOSCREEN_*`` environment.
     analyze : callable, optional
-        ``analyze(record) -> AnalysisResult`` run on each upload; default the pipeline's Analyzer with its
-        shipped model, loaded on first use.
+        ``analyze(record) -> AnalysisResult`` run on each upload; default the pipeline's Analyzer with the
+        configured (or shipped) model, loaded on first use.
+    explain : callable, optional
+        The same with per-class saliency, run when a study's plot or report is first asked for; default the
+        Analyzer with explanations on.
     """
     settings = settings or WebSettings()
     factory, admin_password = init_database(settings)
@@ -127,6 +131,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.state.session_factory = factory
     app.state.store = StudyStore(settings.studies_dir, settings.staging_dir)
     app.state.analyze = analyze or PipelineAnalysis(settings.model_bundle)
+    app.state.explain = explain or PipelineAnalysis(settings.model_bundle, explain=True)
     app.state.analysis_slots = threading.BoundedSemaphore(ANALYSES_PER_PROCESS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware, docs_path=DOCS_PATH)

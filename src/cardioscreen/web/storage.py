@@ -2,12 +2,13 @@
 
 A study is staged in ``<data>/staging/<key>/`` and moved in one ``rename`` to ``<data>/studies/<key>/``, which
 then holds the uploaded file(s) under ``upload/``, ``record.npz`` (signal, fs, leads, meta) and, when the analysis
-ran, ``result.json`` plus ``saliency.npz``.
+ran, ``result.json``; ``saliency.npz`` is added when the saliency is first needed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import uuid
@@ -104,9 +105,22 @@ class StudyStore:
         if not (folder / RESULT_FILE).exists():
             return None
         data = json.loads((folder / RESULT_FILE).read_text())
-        with np.load(folder / SALIENCY_FILE) as arrays:
-            saliency = {code: arrays[code] for code in arrays.files}
+        saliency: dict[str, np.ndarray] = {}
+        if self.has_saliency(key):
+            with np.load(folder / SALIENCY_FILE) as arrays:
+                saliency = {code: arrays[code] for code in arrays.files}
         return result_from_dict(data, saliency)
+
+    def has_saliency(self, key: str) -> bool:
+        return (self.folder(key) / SALIENCY_FILE).exists()
+
+    def save_saliency(self, key: str, saliency: dict[str, np.ndarray]) -> None:
+        """Store saliency maps computed after the upload (written aside, then renamed into place)."""
+        target = self.folder(key) / SALIENCY_FILE
+        staged = target.with_name(f".{uuid.uuid4().hex}.npz")
+        arrays: dict[str, Any] = {code: np.asarray(a, np.float32) for code, a in saliency.items()}
+        np.savez_compressed(staged, **arrays)
+        os.replace(staged, target)
 
 
 def save_record(record: ECGRecord, path: Path) -> None:
@@ -121,9 +135,8 @@ def load_record(path: Path) -> ECGRecord:
 
 
 def save_result(result: AnalysisResult, folder: Path) -> None:
+    """Write the result's JSON form (saliency maps are stored later, by :meth:`StudyStore.save_saliency`)."""
     (folder / RESULT_FILE).write_text(json.dumps(result.to_dict()))
-    arrays: dict[str, Any] = {code: np.asarray(a, np.float32) for code, a in result.saliency.items()}
-    np.savez_compressed(folder / SALIENCY_FILE, **arrays)
 
 
 def result_from_dict(data: dict[str, Any], saliency: dict[str, np.ndarray]) -> AnalysisResult:

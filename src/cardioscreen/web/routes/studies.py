@@ -85,9 +85,10 @@ def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser
 
 
 @router.get("/studies/{study_id}/plot.png")
-def study_plot(study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
+def study_plot(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
     study = visible_study(db, study_id, user)
-    return FileResponse(plot_png(store, study.storage_key), media_type="image/png")
+    state = request.app.state
+    return FileResponse(plot_png(store, study.storage_key, state.explain, state.analysis_slots), media_type="image/png")
 
 
 @router.get("/studies/{study_id}/report.pdf")
@@ -96,7 +97,9 @@ def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUs
     if study.result is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this study has no analysis result")
     lang = page_language(request)
-    return FileResponse(report_pdf(store, study.storage_key, lang), media_type="application/pdf",
+    state = request.app.state
+    path = report_pdf(store, study.storage_key, lang, state.explain, state.analysis_slots)
+    return FileResponse(path, media_type="application/pdf",
                         filename=f"cardioscreen-study-{study.id}-{lang}.pdf")
 
 
