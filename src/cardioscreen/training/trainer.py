@@ -166,7 +166,8 @@ def _selection_key(entry: dict[str, Any]) -> float:
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator, dist: _Distributed) -> Iterator[np.ndarray]:
-    order = rng.permutation(n)[dist.rank :: dist.world]
+    per_rank = n // dist.world  # every rank takes the same number of steps, or DDP would hang
+    order = rng.permutation(n)[: per_rank * dist.world][dist.rank :: dist.world]
     for start in range(0, len(order), batch_size):
         yield np.sort(order[start : start + batch_size])
 
