@@ -19,7 +19,9 @@ kernels fix the count to within ~0.3 %; the 2-D stage, the SE gates and the batc
 total needs one odd term: an SE gate on ``C0 = 16`` channels with reduction 16 has a single hidden unit and
 ``16 + 1 + 16 + 16 = 49`` parameters. A search over the outline above (stem kernel, blocks and convolutions per
 stage, kernels) kept the configurations that land exactly on 42,756,561; the one below is the closest to the
-paper's own code (its 2-D blocks hold three convolutions, its 1-D blocks have strided shortcuts):
+paper's own code (its 2-D blocks hold three convolutions, its 1-D blocks have strided shortcuts). Other
+configurations reach the same count, so the count does not pin the architecture down: this is a reconstruction
+of the prototype's size and outline, not its recovered layer list.
 
 Parameters per part (with 2 classes):
 
