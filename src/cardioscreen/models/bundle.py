@@ -35,6 +35,21 @@ BUNDLE_FORMAT = "cardioscreen-bundle"
 BUNDLE_FORMAT_VERSION = 1
 INPUT_KINDS = ("record", "beats")
 AGGREGATIONS = ("mean", "max")
+_CORE_KEYS = frozenset(
+    {
+        "format",
+        "format_version",
+        "package_version",
+        "model",
+        "labels",
+        "thresholds",
+        "input_spec",
+        "training",
+        "metrics",
+        "n_parameters",
+    }
+)
+"""Manifest keys written by :func:`save_bundle`; later stages add their own keys beside them."""
 
 
 @dataclass(frozen=True)
@@ -190,11 +205,21 @@ def save_bundle(
         "n_parameters": int(sum(p.numel() for p in module.parameters())),
     }
     for key, value in (extra or {}).items():
-        if key in manifest:
+        if key in _CORE_KEYS:
             raise CardioScreenError(f"extra manifest key {key!r} would replace a bundle key")
         manifest[key] = value
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
     return path
+
+
+def add_to_manifest(path: str | Path, key: str, value: Any) -> None:
+    """Set the top-level manifest key ``key`` of the bundle at ``path`` (e.g. ``"ensemble"`` naming the
+    ``ensemble/`` subfolder a later stage wrote); the keys written by :func:`save_bundle` cannot be replaced."""
+    if key in _CORE_KEYS:
+        raise CardioScreenError(f"manifest key {key!r} belongs to the bundle itself and cannot be replaced")
+    manifest = read_manifest(path)
+    manifest[key] = value
+    (Path(path) / MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -215,7 +240,10 @@ def load_bundle(path: str | Path) -> Bundle:
     model = build_model(manifest["model"])
     if not (path / WEIGHTS).is_file():
         raise CardioScreenError(f"bundle {path} has no {WEIGHTS}")
-    missing, unexpected = model.load_state_dict(load_file(str(path / WEIGHTS)), strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(load_file(str(path / WEIGHTS)), strict=False)
+    except RuntimeError as exc:  # tensor shapes differ from the model config
+        raise CardioScreenError(f"bundle {path}: weights do not fit {manifest['model']['name']}: {exc}") from exc
     if missing or unexpected:
         raise CardioScreenError(
             f"bundle {path}: weights do not fit {manifest['model']['name']} (missing {missing[:3]}, "
