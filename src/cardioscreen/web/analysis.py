@@ -38,6 +38,10 @@ class PipelineAnalysis:
         self._analyzer: Any = None
         self._lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load the model now (servers call this at start so the first upload does not wait for it)."""
+        self._load()
+
     def _load(self) -> Any:
         with self._lock:
             if self._analyzer is None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request, status
@@ -15,10 +17,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from cardioscreen import __version__
+from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
 from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
@@ -104,6 +108,18 @@ def _install_error_pages(app: FastAPI) -> None:
                       status_code=status.HTTP_400_BAD_REQUEST)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At server start, load the analysis model off the event loop (a missing model is logged, not fatal)."""
+    warm_up = getattr(app.state.analyze, "warm_up", None)
+    if warm_up is not None:
+        try:
+            await run_in_threadpool(warm_up)
+        except CardioScreenError as exc:
+            logger.error("analysis model not loaded: %s (uploads will be stored with a failed analysis)", exc)
+    yield
+
+
 def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = None,
                explain: AnalyzeFn | None = None) -> FastAPI:
     """Build the web app.
@@ -125,7 +141,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
         logger.warning("created the administrator %r with password %s (shown once; change it)", BOOTSTRAP_ADMIN,
                        admin_password)
     app = FastAPI(title="CardioScreen", version=__version__, docs_url=DOCS_PATH, redoc_url=None,
-                  openapi_url="/api/openapi.json",
+                  openapi_url="/api/openapi.json", lifespan=_lifespan,
                   description="12-lead ECG screening for clinics. Research use only — not a medical device.")
     app.state.settings = settings
     app.state.session_factory = factory
