@@ -25,18 +25,18 @@ CACHE_ENV = "CARDIOSCREEN_CACHE"
 
 
 def default_cache_dir(data_dir: Path) -> Path:
-    """Where stores for the dataset in ``data_dir`` go.
+    """Where stores for the dataset in ``data_dir`` go: ``$CARDIOSCREEN_CACHE/<tag>`` when set, else
+    ``$XDG_CACHE_HOME/cardioscreen/<tag>`` (``~/.cache/cardioscreen/<tag>``).
 
-    ``$CARDIOSCREEN_CACHE/<tag>`` when set; else ``<data_dir>/.cardioscreen-cache`` when ``data_dir`` is
-    writable; else ``~/.cache/cardioscreen/<tag>``, where ``<tag>`` names the dataset folder uniquely.
+    ``<tag>`` names the dataset folder uniquely. The dataset folder itself is never written to (shared data
+    folders are read-only, and a root process would write into them all the same).
     """
     data_dir = Path(data_dir).resolve()
     tag = f"{data_dir.name}-{hashlib.sha1(str(data_dir).encode()).hexdigest()[:10]}"
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]) / tag
-    if os.access(data_dir, os.W_OK):
-        return data_dir / ".cardioscreen-cache"
-    return Path.home() / ".cache" / "cardioscreen" / tag
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "cardioscreen" / tag
 
 
 def open_store(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
