@@ -14,8 +14,8 @@ from .conftest import BACKENDS, AppFactory, add_user
 from .support import PASSWORD
 
 
-def _token(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/token", data={"username": username, "password": PASSWORD})
+def _token(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -64,7 +64,13 @@ def test_api_workflow(backend: str, make_app: AppFactory, ptbxl_headers: list[Pa
     assert made.status_code == 201 and made.json()["role"] == "doctor"
     duplicate = client.post("/api/users", json={"username": "DOC2", "password": PASSWORD}, headers=admin)
     assert duplicate.status_code == 409
-    doc2 = _token(client, "doc2")
+    reset = client.patch(f"/api/users/{made.json()['id']}", json={"password": "a brand new one"}, headers=admin)
+    assert reset.status_code == 200
+    assert client.post("/api/token", data={"username": "doc2", "password": PASSWORD}).status_code == 401
+    with app.state.session_factory() as db:
+        details = [e.detail for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "user_updated"))]
+        assert details == [{"password_reset": True}]
+    doc2 = _token(client, "doc2", "a brand new one")
     assert client.patch(f"/api/users/{made.json()['id']}", json={"is_active": False}, headers=admin).status_code == 200
     assert client.get("/api/me", headers=doc2).status_code == 401
 

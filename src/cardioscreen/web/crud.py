@@ -82,8 +82,12 @@ def list_users(db: Session) -> Sequence[User]:
 
 
 def update_user(db: Session, user: User, *, role: str | None = None, is_active: bool | None = None,
-                language: str | None = None) -> User:
-    """Change a user's role, active flag or language (each only when given)."""
+                language: str | None = None, password: str | None = None) -> User:
+    """Change a user's role, active flag, language or password (each only when given)."""
+    if password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise CardioScreenError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        user.password_hash = hash_password(password)
     if role is not None:
         if role not in {r.value for r in Role}:
             raise CardioScreenError(f"unknown role {role!r}; one of {[r.value for r in Role]}")

@@ -35,6 +35,7 @@ class UserCreate(BaseModel):
 
 class UserUpdate(BaseModel):
     role: Literal["patient", "doctor", "admin"] | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=1000)
     is_active: bool | None = None
     language: Literal["en", "ru"] | None = None
 

@@ -47,7 +47,8 @@ def create_user(request: Request, db: DbSession, admin: CurrentAdmin, username: 
 
 @router.post("/users/{user_id}")
 def update_user(request: Request, user_id: int, db: DbSession, admin: CurrentAdmin, role: Annotated[str, Form()],
-                active: Annotated[str, Form()] = "") -> Response:
+                active: Annotated[str, Form()] = "", password: Annotated[str, Form(max_length=1000)] = "",
+                ) -> Response:
     user = crud.get_user(db, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
@@ -55,11 +56,11 @@ def update_user(request: Request, user_id: int, db: DbSession, admin: CurrentAdm
     if user.id == admin.id and (role != Role.ADMIN.value or not is_active):
         return _users_page(request, db, error_text="you cannot remove your own administrator access")
     try:
-        crud.update_user(db, user, role=role, is_active=is_active)
+        crud.update_user(db, user, role=role, is_active=is_active, password=password or None)
     except CardioScreenError as exc:
         return _users_page(request, db, error_text=str(exc))
     crud.record_event(db, "user_updated", user=admin, subject=user.username, client=client_address(request),
-                      detail={"role": role, "active": is_active})
+                      detail={"role": role, "active": is_active, "password_reset": bool(password)})
     db.commit()
     flash(request, "user_updated", username=user.username)
     return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)

@@ -151,8 +151,10 @@ def update_user(request: Request, user_id: int, body: UserUpdate, db: DbSession,
     user = crud.get_user(db, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
-    crud.update_user(db, user, role=body.role, is_active=body.is_active, language=body.language)
+    crud.update_user(db, user, role=body.role, is_active=body.is_active, language=body.language,
+                     password=body.password)
     crud.record_event(db, "user_updated", user=admin, subject=user.username, client=client_address(request),
-                      detail=body.model_dump(exclude_none=True))
+                      detail=body.model_dump(exclude_none=True, exclude={"password"})
+                      | {"password_reset": body.password is not None})
     db.commit()
     return UserOut.model_validate(user)
