@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy import select
 from tests.web.pgserver import TemporaryPostgres
 
-from bench.common import SHARED_DATA
+from bench.common import SHARED_DATA, median_seconds
 from cardioscreen.web import crud
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.models import Study
@@ -114,12 +114,23 @@ def _check_stored(url: str, data_dir: Path, accepted: list[int]) -> tuple[int, i
     return lost, without_result
 
 
+def _reference_seconds() -> float:
+    """Median time to read and analyse one of the records in this process (the reference for the ratio)."""
+    from cardioscreen.io import read_ecg
+    from cardioscreen.pipeline import Analyzer
+
+    analyzer = Analyzer.load()
+    header = sorted((SHARED_DATA / "ptbxl" / "records500").rglob("*_hr.hea"))[0]
+    return median_seconds(lambda: analyzer.analyze(read_ecg(header)), repeats=20)
+
+
 def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
 
 
 def main() -> None:
     records = _records()
+    reference_s = _reference_seconds()
     postgres = TemporaryPostgres()
     data_dir = Path(tempfile.mkdtemp(prefix="cardioscreen-load-"))
     process: subprocess.Popen[bytes] | None = None
@@ -151,7 +162,10 @@ def main() -> None:
         requests = len(latencies["upload"]) + len(latencies["read"])
         print(f"{CLIENTS} clients, {elapsed:.0f} s, cardioscreen serve --workers {WORKERS} on PostgreSQL "
               f"(loopback), {os.cpu_count()} CPU cores")
-        print(f"uploads accepted: {len(accepted)} ({len(accepted) / elapsed:.2f}/s), refused or failed: {len(errors)}")
+        rate = len(accepted) / elapsed
+        print(f"uploads accepted: {len(accepted)} ({rate:.2f}/s), refused or failed: {len(errors)}")
+        print(f"reference: read + analyze in one process {reference_s * 1000:.0f} ms/record "
+              f"({1 / reference_s:.1f}/s); web upload throughput = {rate * reference_s:.2f}x that rate")
         print(f"requests: {requests} ({requests / elapsed:.2f}/s)")
         for kind, values in latencies.items():
             if values:
