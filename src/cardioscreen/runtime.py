@@ -1,12 +1,16 @@
 """Inference engines for a bundle's network: the ONNX Runtime fast path and plain PyTorch.
 
 Both map network inputs ``(batch, leads, samples)`` (float32, already normalised) to probabilities
-``(batch, labels)``. The ONNX graph is the bundle's ``model.onnx`` when present, else exported in memory from
-the PyTorch weights when the engine starts; a test checks the two engines agree within 1e-4.
+``(batch, labels)``. The ONNX graph is the bundle's ``model.onnx`` when present and made from the bundle's
+current weights (``model.onnx.json`` records their SHA-256), else exported in memory from the PyTorch weights
+when the engine starts; a test checks the two engines agree within 1e-4.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -15,9 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.models.bundle import Bundle
+from cardioscreen.models.bundle import WEIGHTS, Bundle
+
+logger = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
+ONNX_STAMP = "model.onnx.json"
 ONNX_OPSET = 17
 
 Runner = Callable[[np.ndarray], np.ndarray]
@@ -27,8 +34,16 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32)
 
 
-def export_onnx(bundle: Bundle, path: Path | None = None) -> bytes:
-    """The bundle's network as an ONNX graph (dynamic batch axis); also written to ``path`` when given."""
+def _weights_digest(bundle: Bundle) -> str:
+    return hashlib.sha256((bundle.path / WEIGHTS).read_bytes()).hexdigest()
+
+
+def export_onnx(bundle: Bundle, save: bool = False) -> bytes:
+    """The bundle's network as an ONNX graph (dynamic batch axis).
+
+    With ``save``, the graph is also written into the bundle as ``model.onnx`` with a stamp of the weights it was
+    made from, so that later engines start without exporting again.
+    """
     import torch
 
     dummy = torch.zeros(1, len(bundle.input_spec.leads), bundle.input_spec.samples)
@@ -46,17 +61,28 @@ def export_onnx(bundle: Bundle, path: Path | None = None) -> bytes:
             dynamo=False,
         )
         graph = target.read_bytes()
-    if path is not None:
-        path.write_bytes(graph)
+    if save:
+        (bundle.path / ONNX_FILE).write_bytes(graph)
+        (bundle.path / ONNX_STAMP).write_text(json.dumps({"weights_sha256": _weights_digest(bundle)}) + "\n")
     return graph
+
+
+def stored_onnx(bundle: Bundle) -> bytes | None:
+    """The bundle's saved ONNX graph if it was made from the bundle's current weights, else None."""
+    graph, stamp = bundle.path / ONNX_FILE, bundle.path / ONNX_STAMP
+    if not (graph.is_file() and stamp.is_file()):
+        return None
+    if json.loads(stamp.read_text()).get("weights_sha256") != _weights_digest(bundle):
+        logger.warning("%s is stale (the weights changed); exporting the network again", graph)
+        return None
+    return graph.read_bytes()
 
 
 def onnx_runner(bundle: Bundle, threads: int = 1) -> Runner:
     """ONNX Runtime on the CPU with ``threads`` intra-op threads (one per process by default)."""
     import onnxruntime as ort
 
-    stored = bundle.path / ONNX_FILE
-    graph = stored.read_bytes() if stored.exists() else export_onnx(bundle)
+    graph = stored_onnx(bundle) or export_onnx(bundle)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
