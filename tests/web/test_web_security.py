@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from cardioscreen.io import read_ecg, write_ecg
 from cardioscreen.web.models import Study, User
 
 from .conftest import BACKENDS, AppFactory, add_user
@@ -151,6 +152,41 @@ class TestInjectionAndEscaping:
                                                "password": PASSWORD, "role": "doctor"}, page="/admin/users")
         page = world.admin.client.get("/admin/users").text
         assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+    def test_every_other_form_field(self, world: World, tmp_path: Path, ptbxl_headers: list[Path]) -> None:
+        """Hostile values in the remaining fields are refused or stored literally; never executed or echoed raw."""
+        stranger = Browser(TestClient(world.app))
+        responses = [
+            stranger.post_form("/register", {"username": "lang-probe", "password": PASSWORD, "language": INJECTION}),
+            stranger.login(INJECTION, password=INJECTION),
+            world.admin.post_form("/admin/users", {"username": "role-probe", "password": PASSWORD, "role": INJECTION,
+                                                   "language": INJECTION}, page="/admin/users"),
+            world.bob.post_form("/language", {"lang": INJECTION, "next": INJECTION}, page="/studies"),
+        ]
+        for response in responses:
+            assert "<script>alert" not in response.text
+        assert stranger.register("pw-probe", password=INJECTION).status_code == 200
+        assert Browser(TestClient(world.app)).login("pw-probe", password=INJECTION).status_code == 200
+
+        edf = write_ecg(read_ecg(ptbxl_headers[5]), tmp_path / "probe.edf")
+        uploaded = world.alice.upload([("files", (f"{INJECTION}.edf", edf.read_bytes()))])
+        assert uploaded.status_code == 200 and "<script>alert" not in uploaded.text
+        study_id = int(str(uploaded.url).rsplit("/", 1)[1])
+        text_in = f"{INJECTION} conclusion"
+        page = f"/studies/{study_id}"
+        concluded = world.doctor.post_form(f"{page}/conclusion", {"text": text_in, "verdict_NORM": INJECTION},
+                                           page=page)
+        assert concluded.status_code == 200
+        shown = world.alice.client.get(page).text
+        assert "<script>alert" not in shown and "&lt;script&gt;alert(&#39;pwn&#39;)&lt;/script&gt; conclusion" in shown
+        with world.app.state.session_factory() as db:
+            study = db.get(Study, study_id)
+            assert study is not None and study.conclusion is not None and study.conclusion.text == text_in
+            assert study.conclusion.verdicts == []
+            assert db.scalar(select(User.language).where(User.username == "pw-probe")) == "en"
+            assert db.scalar(select(User).where(User.username.in_(["lang-probe", "role-probe"]))) is None
+            assert db.execute(text("SELECT count(*) FROM studies")).scalar_one() >= 2
 
 
 class TestPasswords:
