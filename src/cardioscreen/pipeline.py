@@ -17,6 +17,8 @@ import numpy as np
 
 from cardioscreen import __version__
 from cardioscreen.datasets.preprocess import window_starts, windows
+from cardioscreen.ensemble.inputs import record_feature_matrix
+from cardioscreen.ensemble.persist import load_ensemble
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.explain import attribution_magnitude, integrated_gradients
 from cardioscreen.io import read_ecg
@@ -89,7 +91,8 @@ class Analyzer:
                 f"bundle {bundle.path.name} takes {bundle.input_spec.kind!r} inputs; the Analyzer runs record models"
             )
         self._run = make_runner(bundle, self.config.backend, self.config.threads)
-        self._calibrate = _calibrator(bundle)
+        self.ensemble = load_ensemble(bundle.path)
+        self.thresholds = self.ensemble.thresholds_for() if self.ensemble else bundle.thresholds
         self._names = [describe(label.code, self.config.lang)[0] for label in bundle.labels]
 
     @classmethod
@@ -113,7 +116,10 @@ class Analyzer:
             "backend": self.config.backend,
             "bundle": self.bundle.path.name,
             "n_parameters": manifest.get("n_parameters"),
+            "output": self.ensemble.default if self.ensemble else "network",
+            "calibrated": self.ensemble is not None,
             "validation": self.bundle.metrics,
+            "ensemble_validation": self.ensemble.report if self.ensemble else None,
         }
 
     def analyze_file(self, path: str | Path) -> tuple[ECGRecord, AnalysisResult]:
@@ -135,18 +141,34 @@ class Analyzer:
                                   refusal=refusal)
         intervals = ecg_intervals(clean, std.fs, r_peaks, std.leads, sex=record.meta.get("sex"), quality=quality)
         x = record_input(std, self.bundle.input_spec)
-        spec = self.bundle.input_spec
-        inputs = windows(x, spec.samples, spec.stride)
-        probabilities = self._calibrate(_aggregate(self._run(inputs), spec.aggregate))
-        flags = probabilities >= self.bundle.thresholds
+        inputs = windows(x, self.bundle.input_spec.samples, self.bundle.input_spec.stride)
+        probabilities = self._probabilities(x, inputs)
+        flags = probabilities >= self.thresholds
         predictions = tuple(
             Prediction(label.code, self._names[i], label.task, float(probabilities[i]),
-                       float(self.bundle.thresholds[i]), bool(flags[i]))
+                       float(self.thresholds[i]), bool(flags[i]))
             for i, label in enumerate(self.bundle.labels)
         )
         saliency = self._saliency(inputs, np.nonzero(flags)[0], std) if self.config.explain else {}
         return AnalysisResult(**base, intervals=intervals.to_dict(), predictions=predictions, r_peaks=r_peaks,
                               n_beats=len(r_peaks), saliency=saliency)
+
+    def _probabilities(self, x: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+        """Calibrated record probabilities ``(labels,)`` from the network's outputs on the record's windows.
+
+        With an ensemble in the bundle, its calibrated output (network alone or stacked with boosting, whichever
+        won on validation) is used; the ensemble's boosting also takes the record's time/frequency features.
+        """
+        spec = self.bundle.input_spec
+        window_probs, embeddings = self._run(inputs)
+        network = _aggregate(window_probs, spec.aggregate)
+        if self.ensemble is None:
+            return network
+        features = np.zeros((1, 0))
+        if self.ensemble.default == "ensemble":
+            width = len(self.ensemble.feature_names)
+            features, _ = record_feature_matrix(x[None], spec.fs, spec.leads, width=width)
+        return np.asarray(self.ensemble.predict(network[None], embeddings.mean(axis=0)[None], features)[0])
 
     def _saliency(self, windows: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:
         """Saliency ``(leads, samples)`` in [0, 1] at the record's rate for each flagged class.
@@ -185,11 +207,6 @@ def _refusal(verdict: str, reasons: Sequence[str], n_peaks: int) -> str | None:
 
 def _aggregate(probabilities: np.ndarray, how: str) -> np.ndarray:
     return np.asarray(probabilities.max(axis=0) if how == "max" else probabilities.mean(axis=0))
-
-
-def _calibrator(bundle: Bundle) -> Callable[[np.ndarray], np.ndarray]:
-    """The bundle's per-class calibration (identity when the bundle has none)."""
-    return lambda p: p
 
 
 class FileJob:

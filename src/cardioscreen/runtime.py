@@ -1,9 +1,10 @@
 """Inference engines for a bundle's network: the ONNX Runtime fast path and plain PyTorch.
 
 Both map network inputs ``(batch, leads, samples)`` (float32, already normalised) to probabilities
-``(batch, labels)``. The ONNX graph is the bundle's ``model.onnx`` when present and made from the bundle's
-current weights (``model.onnx.json`` records their SHA-256), else exported in memory from the PyTorch weights
-when the engine starts; a test checks the two engines agree within 1e-4.
+``(batch, labels)`` and embeddings ``(batch, D)`` (``forward_features``, which the boosting stage takes).
+The ONNX graph is the bundle's ``model.onnx`` when present and made from the bundle's current weights
+(``model.onnx.json`` records their SHA-256), else exported in memory from the PyTorch weights when the engine
+starts; a test checks the two engines agree within 1e-4.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +29,24 @@ ONNX_FILE = "model.onnx"
 ONNX_STAMP = "model.onnx.json"
 ONNX_OPSET = 17
 
-Runner = Callable[[np.ndarray], np.ndarray]
+Runner = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Network inputs ``(batch, leads, samples)`` -> probabilities ``(batch, labels)``, embeddings ``(batch, D)``."""
+
+
+def _logits_and_embedding(model: object) -> Any:
+    """The network as a module returning ``(logits, embedding)`` (registry models expose both stages)."""
+    import torch
+
+    class LogitsAndEmbedding(torch.nn.Module):
+        def __init__(self, net: Any) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            embedding = self.net.forward_features(x)
+            return self.net.forward_head(embedding), embedding
+
+    return LogitsAndEmbedding(model).eval()
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -51,12 +70,12 @@ def export_onnx(bundle: Bundle, save: bool = False) -> bytes:
         target = Path(tmp) / ONNX_FILE
         warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
         torch.onnx.export(
-            bundle.model,
+            _logits_and_embedding(bundle.model),
             (dummy,),
             target,
             input_names=["x"],
-            output_names=["logits"],
-            dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+            output_names=["logits", "embedding"],
+            dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}, "embedding": {0: "batch"}},
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
@@ -88,9 +107,9 @@ def onnx_runner(bundle: Bundle, threads: int = 1) -> Runner:
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
-    def run(x: np.ndarray) -> np.ndarray:
-        (logits,) = session.run(None, {"x": np.ascontiguousarray(x, dtype=np.float32)})
-        return _sigmoid(logits)
+    def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, embedding = session.run(None, {"x": np.ascontiguousarray(x, dtype=np.float32)})
+        return _sigmoid(logits), embedding
 
     return run
 
@@ -100,11 +119,12 @@ def torch_runner(bundle: Bundle, threads: int = 1) -> Runner:
     import torch
 
     torch.set_num_threads(threads)
+    network = _logits_and_embedding(bundle.model)
 
-    def run(x: np.ndarray) -> np.ndarray:
+    def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.no_grad():
-            logits = bundle.model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
-        return _sigmoid(logits.numpy())
+            logits, embedding = network(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+        return _sigmoid(logits.numpy()), embedding.numpy()
 
     return run
 

@@ -27,9 +27,11 @@ class TestEngines:
         spec = bundle.input_spec
         paths = sorted((ptbxl_dir / "records500").rglob("*.hea"))[:8]
         x = np.stack([record_input(read_ecg(p), spec)[..., : spec.samples] for p in paths])
-        onnx_probs, torch_probs = make_runner(bundle, "onnx")(x), make_runner(bundle, "torch")(x)
-        assert onnx_probs.shape == (8, len(bundle.labels))
+        onnx_probs, onnx_emb = make_runner(bundle, "onnx")(x)
+        torch_probs, torch_emb = make_runner(bundle, "torch")(x)
+        assert onnx_probs.shape == (8, len(bundle.labels)) and onnx_emb.shape[0] == 8
         np.testing.assert_allclose(onnx_probs, torch_probs, atol=1e-4)
+        np.testing.assert_allclose(onnx_emb, torch_emb, atol=1e-4)
 
     def test_stored_graph_is_dropped_when_weights_change(self, bundle_copy):
         bundle = load_bundle(bundle_copy)

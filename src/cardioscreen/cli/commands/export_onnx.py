@@ -26,6 +26,6 @@ def run(args: argparse.Namespace) -> int:
     export_onnx(bundle, save=True)
     spec = bundle.input_spec
     x = np.random.default_rng(0).normal(size=(4, len(spec.leads), spec.samples)).astype(np.float32)
-    difference = float(np.abs(make_runner(bundle, "onnx")(x) - make_runner(bundle, "torch")(x)).max())
+    difference = float(np.abs(make_runner(bundle, "onnx")(x)[0] - make_runner(bundle, "torch")(x)[0]).max())
     print(f"wrote {bundle.path / ONNX_FILE}; max |onnx - torch| probability difference {difference:.2e}")
     return 0
