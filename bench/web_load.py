@@ -97,13 +97,14 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout_s: float = 
     raise TimeoutError("cardioscreen serve did not answer in time")
 
 
-def _check_stored(url: str, data_dir: Path, accepted: list[int]) -> tuple[int, int]:
-    """(lost, without result): accepted uploads missing from the database or disk, and those lacking a result."""
+def _check_stored(url: str, data_dir: Path, accepted: list[int]) -> tuple[int, int, set[str]]:
+    """Accepted uploads missing from the database or disk (lost), those lacking a result, and the analysis errors."""
     engine = create_db_engine(url)
     with make_session_factory(engine)() as db:
         studies = {s.id: s for s in db.scalars(select(Study).where(Study.id.in_(accepted)))}
     engine.dispose()
     lost = without_result = 0
+    analysis_errors: set[str] = set()
     for study_id in accepted:
         study = studies.get(study_id)
         folder = data_dir / "studies" / study.storage_key if study else None
@@ -111,7 +112,8 @@ def _check_stored(url: str, data_dir: Path, accepted: list[int]) -> tuple[int, i
             lost += 1
         elif study.status == "failed" or study.result is None or not (folder / RESULT_FILE).exists():
             without_result += 1
-    return lost, without_result
+            analysis_errors.add(str(study.error)[:200])
+    return lost, without_result, analysis_errors
 
 
 def _reference_seconds() -> float:
@@ -158,7 +160,7 @@ def main() -> None:
             return time.monotonic() - start
 
         elapsed = asyncio.run(run_all())
-        lost, without_result = _check_stored(url, data_dir, accepted)
+        lost, without_result, analysis_errors = _check_stored(url, data_dir, accepted)
         requests = len(latencies["upload"]) + len(latencies["read"])
         print(f"{CLIENTS} clients, {elapsed:.0f} s, cardioscreen serve --workers {WORKERS} on PostgreSQL "
               f"(loopback), {os.cpu_count()} CPU cores")
@@ -173,7 +175,7 @@ def main() -> None:
                       f"p95 {_percentile(values, 95) * 1000:.0f} ms")
         print(f"stored check: {lost} lost, {without_result} without an analysis result "
               f"out of {len(accepted)} accepted uploads")
-        for message in sorted(set(errors))[:5]:
+        for message in sorted(set(errors) | analysis_errors)[:5]:
             print(f"  error: {message}")
     finally:
         if process is not None and process.poll() is None:
