@@ -1,15 +1,20 @@
 """R-peak detection fused across all leads of a record.
 
-The default detector works on a boxcar-decimated copy of the record (about 150 Hz) and builds one QRS
-envelope from every lead: each lead is band-passed (5-20 Hz), differentiated and squared, normalised by its
-own typical QRS level and clipped; the leads are averaged with weights that favour leads whose QRS complexes
-stand out of their background, both over the whole record and second by second (so a lead that is flat,
-noise-only or briefly disturbed hardly counts), and the average is smoothed by a moving-window integrator
-into an RMS envelope. Beats are the envelope's local maxima (at least a refractory period apart) above an
-adaptive threshold: a fraction of the typical height of nearby beats over the background. RR gaps that are
-too long are searched again at a lower threshold; a weak maximum soon after a strong one is taken for a
-T wave. Each detection is finally moved, at the full sampling rate, to the R extremum of the clearest lead,
-sign-aware, so inverted QRS complexes are located as well as upright ones.
+The default detector works on a boxcar-decimated copy of the record (about 150 Hz), freed of one-sample
+spikes by a three-point running median, and builds one QRS envelope from every lead: each lead is band-
+passed (5-20 Hz), differentiated and squared, normalised by its own typical QRS level and clipped; the leads
+are averaged with weights that favour leads whose QRS complexes stand out of their background, both over the
+whole record and second by second (so a lead that is flat, noise-only or briefly disturbed hardly counts),
+and the average is smoothed by a moving-window integrator into an RMS envelope. Beats are the envelope's
+local maxima (at least a refractory period apart) above an adaptive threshold: a fraction of the typical
+height of nearby beats over the background (the typical height is a running median over every maximum that
+looks like a beat, either relative to the largest complexes or to the background, so that a few huge ectopic
+beats or artefacts do not hide the small normal ones). RR gaps that are too long are searched again at a
+lower threshold, and a clear maximum past the T wave of the previous beat is taken from a long gap; a weak
+maximum soon after a strong one, or the less steep of two maxima too close for the local rhythm, is taken
+for a T wave. Each detection is finally moved, at the full sampling rate, to the R extremum of the clearest
+lead, sign-aware, so inverted QRS complexes are located as well as upright ones; R-peaks whose QRS is cut by
+the record's start or end are not reported.
 """
 
 from __future__ import annotations
@@ -52,14 +57,23 @@ class PeakConfig:
     refractory_s : least distance between two beats.
     block_s, level_blocks : blocks in which the envelope's QRS and background levels are measured, and how
         many neighbouring blocks their running medians span.
-    beat_window, beat_fraction : the threshold reference is the running median height of this many nearby
-        candidates that reach ``beat_fraction`` of the block level (0 turns it off: the block level is used).
+    beat_window, beat_fraction, beat_snr, beat_quantile : the threshold reference is the running
+        ``beat_quantile`` quantile of the heights of this many nearby candidates that reach ``beat_fraction`` of
+        the block level or ``beat_snr`` times the background level (``beat_window=0`` turns it off: the block
+        level is used). Those candidates include P and T waves where the background is quiet, hence a quantile
+        above the median.
     threshold : a beat must reach background + ``threshold`` x (reference - background).
     searchback_rr, searchback_s, searchback_threshold : RR gaps longer than ``searchback_rr`` x the local
         median RR, or longer than ``searchback_s`` (under 40 bpm, where small beats beside large ectopic ones
         were likely missed), are searched again with the threshold scaled by ``searchback_threshold``.
     t_wave_s, t_wave_ratio : a beat within ``t_wave_s`` of the previous one and below ``t_wave_ratio`` of its
         height is dropped as a T wave (``t_wave_s=0`` turns it off).
+    t_zone_s, premature_rr : of two beats less than ``t_zone_s`` apart (the latest a T wave peaks after its
+        R wave) and closer than ``premature_rr`` x the local RR, the one with the lower QRS slope is dropped.
+    rescue_rr, rescue_snr, rescue_dominance : in an RR gap longer than ``rescue_rr`` x the local median RR,
+        the highest maximum that lies at least ``t_zone_s`` after the previous beat, reaches ``rescue_snr``
+        times the background level and ``rescue_dominance`` times every other maximum there, is a beat.
+    edge_s : R-peaks closer than this to the record's first or last sample (QRS cut off) are not reported.
     refine_s, baseline_s, flip_ratio : see :func:`_refine`.
     """
 
@@ -75,15 +89,23 @@ class PeakConfig:
     level_blocks: int = 11
     beat_window: int = 15
     beat_fraction: float = 0.25
+    beat_snr: float = 2.5
+    beat_quantile: float = 0.75
     threshold: float = 0.4
     searchback_rr: float = 1.6
     searchback_threshold: float = 0.5
     searchback_s: float = 1.5
     t_wave_s: float = 0.3
     t_wave_ratio: float = 0.6
+    t_zone_s: float = 0.36
+    premature_rr: float = 0.4
+    rescue_rr: float = 1.45
+    rescue_snr: float = 2.0
+    rescue_dominance: float = 2.0
     refine_s: float = 0.08
     baseline_s: float = 0.3
     flip_ratio: float = 1.5
+    edge_s: float = 0.06
 
     def __post_init__(self) -> None:
         low, high = self.band_hz
@@ -94,9 +116,14 @@ class PeakConfig:
         if self.level_blocks < 1 or self.level_blocks % 2 == 0:
             raise CardioScreenError(f"level_blocks must be a positive odd number, got {self.level_blocks}")
         for name in ("integration_s", "refractory_s", "block_s", "weight_block_s", "background", "searchback_rr",
-                     "searchback_s", "clip", "refine_s", "baseline_s", "flip_ratio", "detect_hz"):
+                     "searchback_s", "clip", "refine_s", "baseline_s", "flip_ratio", "detect_hz", "beat_snr",
+                     "t_zone_s", "premature_rr", "rescue_rr", "rescue_snr", "rescue_dominance"):
             if not getattr(self, name) > 0:
                 raise CardioScreenError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 < self.beat_quantile < 1:
+            raise CardioScreenError(f"beat_quantile must be in (0, 1), got {self.beat_quantile}")
+        if self.edge_s < 0:
+            raise CardioScreenError(f"edge_s must not be negative, got {self.edge_s}")
 
 
 DEFAULT_CONFIG = PeakConfig()
@@ -125,6 +152,25 @@ def _sparse_median(x: np.ndarray, axis: int) -> np.ndarray:
     return np.asarray(np.median(x[..., ::step], axis=axis))
 
 
+def _running_quantile(x: np.ndarray, size: int, q: float = 0.5) -> np.ndarray:
+    """Running ``q`` quantile (the median by default) over ``size`` (odd) neighbours; the window shrinks at
+    the ends instead of repeating the end values, so that a short series (a 10 s record has five level
+    blocks) is not ruled by its ends."""
+    x = np.asarray(x, dtype=np.float64)
+    half = min(size // 2, max(len(x) - 1, 0))
+    if half == 0:
+        return x.copy()
+    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
+    windows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=-1)
+    index = np.arange(len(x))
+    count = np.minimum(index, half) + np.minimum(len(x) - 1 - index, half) + 1
+    position = q * (count - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, count - 1)
+    fraction = position - low
+    return windows[index, low] * (1 - fraction) + windows[index, high] * fraction
+
+
 def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalised QRS energy of each lead, its QRS contrast and its local background.
 
@@ -147,8 +193,9 @@ def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray,
     return energy, contrast, background
 
 
-def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fused RMS QRS envelope ``(samples,)``, the per-lead weights (sum 1, zeros for unusable leads) and the
+def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fused RMS QRS envelope ``(samples,)``, the fused QRS slope ``(samples,)`` (the largest normalised
+    derivative within the integration window), the per-lead weights (sum 1, zeros for unusable leads) and the
     per-lead QRS contrast.
 
     Each lead's normalised energy enters the fused envelope with weight (lead contrast) / (local background +
@@ -175,14 +222,16 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     if total > 0:
         weights = weights / total
     width = max(int(round(cfg.integration_s * fs)), 1)
-    return np.sqrt(ndimage.uniform_filter1d(numerator / denominator, width, mode="nearest")), weights, contrast
+    fused = numerator / denominator
+    env = np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest"))
+    return env, np.sqrt(ndimage.maximum_filter1d(fused, width, mode="nearest")), weights, contrast
 
 
 def _running_levels(env: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
     """QRS level and background level of the envelope at samples ``at``, from medians over nearby blocks."""
     block = max(int(cfg.block_s * fs), 1)
-    peaks = ndimage.median_filter(_block_stat(env, block, np.max), size=cfg.level_blocks, mode="nearest")
-    floors = ndimage.median_filter(_block_stat(env, block, _sparse_median), size=cfg.level_blocks, mode="nearest")
+    peaks = _running_quantile(_block_stat(env, block, np.max), cfg.level_blocks)
+    floors = _running_quantile(_block_stat(env, block, _sparse_median), cfg.level_blocks)
     centres = (np.arange(len(peaks)) + 0.5) * block
     return np.interp(at, centres, peaks), np.interp(at, centres, floors)
 
@@ -201,7 +250,7 @@ def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low
             break
         pos = cand[idx]
         rr = np.diff(pos)
-        local_rr = ndimage.median_filter(rr.astype(float), size=min(9, len(rr) | 1), mode="nearest")
+        local_rr = _running_quantile(rr, 9)
         gaps = np.flatnonzero((rr > cfg.searchback_rr * local_rr) | (rr > cfg.searchback_s * fs))
         added = False
         first = np.searchsorted(cand, pos[gaps] + refractory, side="right")
@@ -216,6 +265,63 @@ def _search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low
     return accepted
 
 
+def _drop_t_waves(cand: np.ndarray, height: np.ndarray, slope: np.ndarray, accepted: np.ndarray, fs: float,
+                  cfg: PeakConfig) -> np.ndarray:
+    """Drop T waves taken for beats: a weak maximum within ``t_wave_s`` of the previous beat, then the less
+    steep of two beats within ``t_zone_s`` that are premature for the local rhythm. Returns the new mask.
+
+    The local RR of a pair is the running median of the longer RR on either side of each beat, which stays
+    near the true RR when every other detection is a T wave."""
+    accepted = accepted.copy()
+    idx = np.flatnonzero(accepted)
+    if len(idx) < 2:
+        return accepted
+    close = np.diff(cand[idx]) < cfg.t_wave_s * fs
+    weak = height[idx[1:]] < cfg.t_wave_ratio * height[idx[:-1]]
+    accepted[idx[1:][close & weak]] = False
+    idx = np.flatnonzero(accepted)
+    if len(idx) < 4:
+        return accepted
+    gap = np.diff(cand[idx]).astype(np.float64)
+    longer = np.maximum(gap[:-1], gap[1:])
+    local_rr = _running_quantile(np.concatenate([longer[:1], longer]), 9)
+    premature = (gap < cfg.t_zone_s * fs) & (gap < cfg.premature_rr * local_rr)
+    accepted[np.where(slope[idx[1:]] < slope[idx[:-1]], idx[1:], idx[:-1])[premature]] = False
+    return accepted
+
+
+def _rescue(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, floor: np.ndarray, n: int, fs: float,
+            cfg: PeakConfig) -> np.ndarray:
+    """In each RR gap (the record's ends count as beats) longer than ``rescue_rr`` x the local median RR,
+    accept the highest maximum past the previous beat's T wave if it is clear of the background and of the
+    other maxima there (see :class:`PeakConfig`). Returns the new mask."""
+    pos = cand[accepted]
+    if len(pos) < 2:
+        return accepted
+    gap_of = np.searchsorted(pos, cand, side="right")
+    prev = np.concatenate([[-np.inf], pos])[gap_of]
+    nxt = np.concatenate([pos, [np.inf]])[gap_of]
+    local_rr = _running_quantile(np.diff(pos), 9)
+    local_rr = np.concatenate([local_rr[:1], local_rr, local_rr[-1:]])[gap_of]
+    ok = ~accepted & (cand - prev >= cfg.t_zone_s * fs) & (nxt - cand >= cfg.refractory_s * fs)
+    ok &= np.minimum(nxt, n) - np.maximum(prev, 0) > cfg.rescue_rr * local_rr
+    sel = np.flatnonzero(ok)
+    if len(sel) == 0:
+        return accepted
+    order = sel[np.lexsort((-height[sel], gap_of[sel]))]
+    group = gap_of[order]
+    first = np.flatnonzero(np.diff(group, prepend=-1) != 0)
+    top = order[first]
+    runner_up = np.zeros(len(first))
+    has_next = first + 1 < len(order)
+    has_next[has_next] = group[first[has_next] + 1] == group[first[has_next]]
+    runner_up[has_next] = height[order[first[has_next] + 1]]
+    good = (height[top] >= cfg.rescue_snr * floor[top]) & (height[top] >= cfg.rescue_dominance * runner_up)
+    accepted = accepted.copy()
+    accepted[top[good]] = True
+    return accepted
+
+
 def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, cfg: PeakConfig
             ) -> tuple[np.ndarray, int, int]:
     """Move each detection to the R extremum of the highest-weighted lead; returns peaks, lead, polarity.
@@ -225,7 +331,7 @@ def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, 
     whose opposite extremum is more than ``flip_ratio`` times larger (a PVC of the other sign) takes that one.
     """
     lead = int(np.argmax(weights))
-    x = np.asarray(sig[lead], dtype=np.float64)
+    x = _despike(np.asarray(sig[lead], dtype=np.float64))
     wide = max(int(round(cfg.baseline_s * fs)), 1)
     base_idx = np.clip(peaks[:, None] + np.arange(-wide, wide + 1, max(wide // 25, 1))[None, :], 0, len(x) - 1)
     half = max(int(round(cfg.refine_s * fs)), 1)
@@ -239,22 +345,33 @@ def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, 
     return np.unique(refined.astype(np.int64)), lead, polarity
 
 
+def _despike(x: np.ndarray) -> np.ndarray:
+    """Running median of three samples along the last axis: removes one-sample spikes (artefacts, saturation
+    glitches, pacemaker pulses) and leaves anything wider nearly unchanged."""
+    if x.shape[-1] < 3:
+        return x
+    a, b, c = x[..., :-2], x[..., 1:-1], x[..., 2:]
+    middle = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+    return np.concatenate([x[..., :1], middle, x[..., -1:]], axis=-1)
+
+
 def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, int]:
-    """Boxcar-average ``sig`` by the integer factor that brings ``fs`` nearest above ``cfg.detect_hz``."""
+    """Boxcar-average ``sig`` by the integer factor that brings ``fs`` nearest above ``cfg.detect_hz``, then
+    remove one-sample spikes."""
     q = max(int(fs // cfg.detect_hz), 1)
     if q == 1:
-        return sig, 1
+        return _despike(np.asarray(sig, dtype=np.float64)), 1
     n = sig.shape[-1] // q
     out = sig[:, 0 : n * q : q].astype(np.float64)
     for k in range(1, q):
         out += sig[:, k : n * q : q]
-    return out / q, q
+    return _despike(out / q), q
 
 
 def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
     small, q = _decimate(sig, fs, cfg)
     fs_small = fs / q
-    env, weights, contrast = _envelope(small, fs_small, cfg)
+    env, slope, weights, contrast = _envelope(small, fs_small, cfg)
     info: dict[str, Any] = {"weights": weights.round(4).tolist(), "contrast": contrast.round(1).tolist(),
                             "leads_used": np.flatnonzero(weights > 0).tolist()}
     if not weights.any():
@@ -263,21 +380,19 @@ def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dic
     height = props["peak_heights"]
     level, floor = _running_levels(env, cand, fs_small, cfg)
     if cfg.beat_window:
-        big = np.flatnonzero(height >= floor + cfg.beat_fraction * (level - floor))
+        big = np.flatnonzero(height >= np.minimum(floor + cfg.beat_fraction * (level - floor), cfg.beat_snr * floor))
         if len(big) >= 3:
-            typical = ndimage.median_filter(height[big], size=min(cfg.beat_window, len(big)) | 1, mode="nearest")
-            level = np.interp(cand, cand[big], typical)
+            level = np.interp(cand, cand[big], _running_quantile(height[big], cfg.beat_window, cfg.beat_quantile))
     thr = floor + cfg.threshold * (level - floor)
     accepted = _search_back(cand, height, height >= thr, cfg.searchback_threshold * thr, fs_small, cfg)
-    if cfg.t_wave_s:
-        idx = np.flatnonzero(accepted)
-        close = np.diff(cand[idx]) < cfg.t_wave_s * fs_small
-        weak = height[idx[1:]] < cfg.t_wave_ratio * height[idx[:-1]]
-        accepted[idx[1:][close & weak]] = False
+    accepted = _drop_t_waves(cand, height, slope[cand], accepted, fs_small, cfg)
+    accepted = _rescue(cand, height, accepted, floor, len(env), fs_small, cfg)
     peaks = cand[accepted] * q + q // 2
     if len(peaks) == 0:
         return np.zeros(0, dtype=np.int64), info
     peaks, lead, polarity = _refine(sig, fs, peaks, weights, cfg)
+    edge = int(round(cfg.edge_s * fs))
+    peaks = peaks[(peaks >= edge) & (peaks < sig.shape[-1] - edge)]
     info.update(refine_lead=lead, polarity=polarity)
     return peaks, info
 
