@@ -168,8 +168,11 @@ def _selection_key(entry: dict[str, Any]) -> float:
 def _batches(n: int, batch_size: int, rng: np.random.Generator, dist: _Distributed) -> Iterator[np.ndarray]:
     per_rank = n // dist.world  # every rank takes the same number of steps, or DDP would hang
     order = rng.permutation(n)[: per_rank * dist.world][dist.rank :: dist.world]
-    for start in range(0, len(order), batch_size):
-        yield np.sort(order[start : start + batch_size])
+    starts = list(range(0, len(order), batch_size))
+    if len(starts) > 1 and len(order) - starts[-1] == 1:  # batch norm cannot train on a batch of one
+        starts.pop()
+    for start, stop in zip(starts, [*starts[1:], len(order)], strict=True):
+        yield np.sort(order[start:stop])
 
 
 def _random_crop(x: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
