@@ -118,8 +118,7 @@ class Analyzer:
             "n_parameters": manifest.get("n_parameters"),
             "output": self.ensemble.default if self.ensemble else "network",
             "calibrated": self.ensemble is not None,
-            "validation": self.bundle.metrics,
-            "ensemble_validation": self.ensemble.report if self.ensemble else None,
+            "validation": _validation_summary(self.bundle.metrics.get("validation", {})),
         }
 
     def analyze_file(self, path: str | Path) -> tuple[ECGRecord, AnalysisResult]:
@@ -194,6 +193,23 @@ class Analyzer:
             self.bundle.labels[index].code: full[k] / max(float(full[k].max()), np.finfo(np.float32).tiny)
             for k, index in enumerate(flagged)
         }
+
+
+_SUMMARY_KEYS = ("macro_auc", "macro_f1", "sensitivity", "specificity")
+
+
+def _validation_summary(per_task: dict[str, Any]) -> dict[str, Any]:
+    """Headline validation figures per task (with their 90% intervals) from a bundle's full metrics."""
+    summary: dict[str, Any] = {}
+    for task, figures in per_task.items():
+        if not isinstance(figures, dict):
+            continue
+        summary[task] = {key: figures[key] for key in _SUMMARY_KEYS if key in figures}
+        summary[task].update({f"{key}_ci": figures[f"{key}_ci"] for key in _SUMMARY_KEYS if f"{key}_ci" in figures})
+        summary[task]["n_records"] = figures.get("n_records")
+        if isinstance(figures.get("baseline"), dict):
+            summary[task]["baseline"] = figures["baseline"]
+    return summary
 
 
 def _refusal(verdict: str, reasons: Sequence[str], n_peaks: int) -> str | None:

@@ -22,7 +22,8 @@ from cardioscreen.record import ECGRecord
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = (".csv", ".tsv", ".txt")
+SUFFIXES = (".csv", ".tsv")
+"""Extensions that mark a file as CSV by themselves; any other text file needs a header row naming a lead."""
 _DELIMITERS = (",", ";", "\t")
 _SECONDS_PER_TIME_UNIT: dict[str, float] = {
     "time": 1.0, "t": 1.0, "times": 1.0, "timesec": 1.0, "seconds": 1.0, "sec": 1.0, "s": 1.0,
@@ -41,7 +42,10 @@ def _delimiter(first_line: str) -> str:
 
 
 def sniff(path: Path, head: bytes) -> bool:
-    """True for a text file with a CSV extension, or whose first row names at least one standard lead."""
+    """True for a text file with a CSV extension, or whose first row names at least one standard lead.
+
+    A ``.txt`` file (a README, a licence) is CSV only when its header row names a lead.
+    """
     if b"\x00" in head:
         return False
     if path.suffix.lower() in SUFFIXES:
