@@ -85,6 +85,24 @@ class TestDelineateSinus:
             d["q_on"]
 
 
+class TestUNet:
+    def test_agrees_with_dsp_on_an_unseen_record(self, example_record_path: Path) -> None:
+        # the shipped U-Net was trained on LUDB only; the example is a PTB-XL record it never saw
+        rec = read_ecg(example_record_path, standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        dsp = ecg_delineate(rec.signal, rec.fs, peaks, method="dsp")
+        unet = ecg_delineate(rec.signal, rec.fs, peaks, method="unet")
+        assert unet.per_lead.shape == dsp.per_lead.shape
+        for name, tol_ms in (("qrs_on", 16), ("qrs_off", 16), ("t_off", 40)):
+            diff_ms = np.abs(unet[name] - dsp[name]) * 1000.0 / rec.fs
+            assert np.nanmedian(diff_ms) <= tol_ms, (name, diff_ms)
+
+    def test_needs_twelve_leads(self, ludb: Path) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        with pytest.raises(CardioScreenError, match="12 standard leads"):
+            ecg_delineate(rec.signal[:8], rec.fs, peaks, method="unet")
+
+
 class TestSamplingRates:
     @pytest.mark.parametrize("target_fs", [250.0, 1000.0])
     def test_same_boundaries_at_other_rates(self, ludb: Path, target_fs: float) -> None:
