@@ -17,6 +17,13 @@ from cardioscreen.signal.peaks import PeakConfig, PeakScore, ecg_peaks, match_pe
 
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
 MITDB_RECORDS = ("100", "101", "103", "105", "106", "108", "114", "119", "121", "124")
+# CPSC 2019 files the detector used to get wrong (or, 01068, that an earlier change broke): small beats beside
+# large ectopic ones (00502, 01068, 01384, 01915), the last beat of a record missed (00676, 00980), a QRS cut
+# by the record's edge reported (00320, 01224, 01714).
+CPSC_CLEAN = ("00320", "00502", "00676", "00980", "01068", "01224", "01384", "01714", "01915")
+# Files left with a few errors, and at most how many (reference, then detection, count): one-sample 32 mV
+# spikes and baseline steps (00224, was 10), T waves as large as the QRS (00513, was 9; 01849, was 5).
+CPSC_HARD = {"00224": 3, "00513": 4, "01849": 1}
 
 
 def _mitdb(shared_data: Path, name: str, seconds: float | None) -> tuple[np.ndarray, float, np.ndarray]:
@@ -32,6 +39,12 @@ def _mitdb(shared_data: Path, name: str, seconds: float | None) -> tuple[np.ndar
 def ptbxl_record(ptbxl_dir: Path) -> tuple[np.ndarray, float]:
     record = read_ecg(ptbxl_dir / "records500" / "00000" / "00001_hr.hea")
     return record.signal, record.fs
+
+
+def _cpsc(shared_data: Path, number: str) -> tuple[np.ndarray, np.ndarray]:
+    folder = shared_data / "cpsc2019"
+    sig = loadmat(folder / "data" / f"data_{number}.mat")["ecg"].ravel()
+    return sig, loadmat(folder / "ref" / f"R_{number}.mat")["R_peak"].ravel()
 
 
 def _close(a: np.ndarray, b: np.ndarray, tolerance: int) -> bool:
@@ -69,11 +82,28 @@ class TestRealRecords:
     def test_cpsc2019(self, shared_data: Path) -> None:
         total = PeakScore(0, 0, 0)
         for path in sorted((shared_data / "cpsc2019" / "data").glob("data_*.mat")):
-            sig = loadmat(path)["ecg"].ravel()
-            ref = loadmat(shared_data / "cpsc2019" / "ref" / path.name.replace("data_", "R_"))["R_peak"].ravel()
+            sig, ref = _cpsc(shared_data, path.stem.split("_")[1])
             total += match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
         assert total.tp + total.fn > 700
-        assert total.f1 >= 0.93, total
+        assert total.f1 >= 0.965, total
+
+    @pytest.mark.parametrize("number", CPSC_CLEAN)
+    def test_cpsc2019_fixed_files(self, shared_data: Path, number: str) -> None:
+        sig, ref = _cpsc(shared_data, number)
+        score = match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
+        assert score.fn == 0 and score.fp == 0, score
+
+    @pytest.mark.parametrize("number", sorted(CPSC_HARD))
+    def test_cpsc2019_hard_files(self, shared_data: Path, number: str) -> None:
+        sig, ref = _cpsc(shared_data, number)
+        score = match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
+        assert score.fn + score.fp <= CPSC_HARD[number], score
+
+    def test_ptbxl_bradycardia_tall_t_waves(self, ptbxl_dir: Path) -> None:
+        """30 bpm with T waves half the height of the R waves and clear P waves: only the five QRS complexes."""
+        record = read_ecg(ptbxl_dir / "records500" / "00000" / "00191_hr.hea")
+        peaks, _ = ecg_peaks(record.signal, record.fs)
+        assert len(peaks) == 5 and np.all(np.diff(peaks) > 1.8 * record.fs), peaks
 
     def test_ludb_lead_ii_annotations(self, shared_data: Path) -> None:
         total = PeakScore(0, 0, 0)
@@ -127,6 +157,14 @@ class TestRobustness:
         assert _close(found, peaks, tolerance=int(0.03 * fs))
         assert info["weights"][1] < 0.05
 
+    def test_one_sample_spikes(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        """Saturating one-sample glitches (30 mV, every lead) neither add beats nor move the R-peaks."""
+        sig, fs = ptbxl_record
+        peaks, _ = ecg_peaks(sig, fs)
+        spiked = sig.copy()
+        spiked[:, np.random.default_rng(1).integers(0, sig.shape[1], 25)] = 30.0
+        assert np.array_equal(ecg_peaks(spiked, fs)[0], peaks)
+
     def test_single_lead_and_fifteen_leads(self, shared_data: Path) -> None:
         record = wfdb.rdrecord(str(shared_data / "challenge" / "ptb-diagnostic" / "S0001"), sampto=20_000)
         sig = record.p_signal.T
@@ -163,7 +201,8 @@ class TestProperties:
         sig = scale * np.random.default_rng(seed).standard_normal((leads, int(seconds * fs)))
         peaks, info = ecg_peaks(sig, fs)
         assert peaks.dtype == np.int64 and np.all(np.diff(peaks) > 0)
-        assert len(peaks) == 0 or (peaks[0] >= 0 and peaks[-1] < sig.shape[1])
+        edge = int(round(PeakConfig().edge_s * fs))
+        assert len(peaks) == 0 or (peaks[0] >= edge and peaks[-1] < sig.shape[1] - edge)
         assert len(info["weights"]) == leads
 
 
@@ -188,3 +227,7 @@ class TestInterface:
             PeakConfig(threshold=1.5)
         with pytest.raises(CardioScreenError):
             PeakConfig(band_hz=(20.0, 5.0))
+        with pytest.raises(CardioScreenError, match="beat_quantile"):
+            PeakConfig(beat_quantile=1.0)
+        with pytest.raises(CardioScreenError, match="edge_s"):
+            PeakConfig(edge_s=-0.1)
