@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from cardioscreen.record import ECGRecord
+from cardioscreen.report.pdf import render_pdf
+from cardioscreen.report.plot import plot_ecg
 from cardioscreen.result import AnalysisResult
 from cardioscreen.web.analysis import AnalyzeFn
 from cardioscreen.web.storage import StudyStore
@@ -36,8 +38,6 @@ def plot_png(store: StudyStore, key: str, explain: AnalyzeFn, slots: threading.S
     target = store.folder(key) / "plot.png"
     if target.exists():
         return target
-    from cardioscreen.report.plot import plot_ecg
-
     record, result = explained(store, key, explain, slots)
     record = record.to_standard12()  # the lead order and rate of the saliency maps
     shading = np.max(np.stack(list(result.saliency.values())), axis=0) if result and result.saliency else None
@@ -54,8 +54,6 @@ def report_pdf(store: StudyStore, key: str, lang: str, explain: AnalyzeFn, slots
     target = store.folder(key) / f"report-{lang}.pdf"
     if target.exists():
         return target
-    from cardioscreen.report.pdf import render_pdf
-
     record, result = explained(store, key, explain, slots)
     if result is None:
         raise FileNotFoundError("the study has no analysis result to report")
