@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import socket
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -97,3 +104,35 @@ class TestCommands:
         args = _parse(serve, ["serve", "--workers", "2", "--data-dir", str(tmp_path)])
         with pytest.raises(CardioScreenError, match="PostgreSQL"):
             args.func(args)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_serve_starts_on_sqlite_and_prints_the_admin_password_once(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARDIOSCREEN_")}
+    command = [sys.executable, "-m", "cardioscreen.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(3)]
+        match = re.search(r"administrator 'admin' with password: (\S+)", lines[0])
+        assert match, lines
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not _answers(f"{base}/login"):
+            assert time.monotonic() < deadline and server.poll() is None, "serve did not answer"
+            time.sleep(0.3)
+        token = httpx.post(f"{base}/api/token", data={"username": "admin", "password": match.group(1)}, timeout=10)
+        assert token.status_code == 200
+        assert (tmp_path / "cardioscreen.sqlite3").exists() and (tmp_path / SECRET_FILE).exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
