@@ -161,8 +161,8 @@ def _running_quantile(x: np.ndarray, size: int, q: float = 0.5) -> np.ndarray:
     if half == 0:
         return x.copy()
     padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
-    windows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=-1)
     index = np.arange(len(x))
+    windows = np.sort(padded[index[:, None] + np.arange(2 * half + 1)], axis=-1)
     count = np.minimum(index, half) + np.minimum(len(x) - 1 - index, half) + 1
     position = q * (count - 1)
     low = np.floor(position).astype(np.int64)
