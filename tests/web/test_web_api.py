@@ -59,6 +59,8 @@ def test_api_workflow(backend: str, make_app: AppFactory, ptbxl_headers: list[Pa
         event = db.scalar(select(AuditEvent).where(AuditEvent.action == "conclusion"))
         assert event is not None and event.subject == f"study:{study['id']}" and event.actor.username == "doc"
 
+    boss_id = client.get("/api/me", headers=admin).json()["id"]
+    assert client.patch(f"/api/users/{boss_id}", json={"role": "doctor"}, headers=admin).status_code == 400
     made = client.post("/api/users", json={"username": "doc2", "password": PASSWORD, "role": "doctor"},
                        headers=admin)
     assert made.status_code == 201 and made.json()["role"] == "doctor"

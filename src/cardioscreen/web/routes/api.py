@@ -151,6 +151,8 @@ def update_user(request: Request, user_id: int, body: UserUpdate, db: DbSession,
     user = crud.get_user(db, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
+    if user.id == admin.id and (body.role not in (None, Role.ADMIN.value) or body.is_active is False):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "you cannot remove your own administrator access")
     crud.update_user(db, user, role=body.role, is_active=body.is_active, language=body.language,
                      password=body.password)
     crud.record_event(db, "user_updated", user=admin, subject=user.username, client=client_address(request),
