@@ -13,6 +13,7 @@ from scipy.io import loadmat
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
+from cardioscreen.signal.peak_select import running_quantile
 from cardioscreen.signal.peaks import PeakConfig, PeakScore, ecg_peaks, match_peaks
 
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
@@ -204,6 +205,16 @@ class TestProperties:
         edge = int(round(PeakConfig().edge_s * fs))
         assert len(peaks) == 0 or (peaks[0] >= edge and peaks[-1] < sig.shape[1] - edge)
         assert len(info["weights"]) == leads
+
+
+    @settings(max_examples=60, deadline=None)
+    @given(values=st.lists(st.floats(-1e3, 1e3), max_size=40), size=st.sampled_from([1, 3, 9, 15]),
+           q=st.sampled_from([0.25, 0.5, 0.75]))
+    def test_running_quantile_shrinks_at_the_ends(self, values: list[float], size: int, q: float) -> None:
+        x = np.array(values)
+        half = size // 2
+        expected = [np.quantile(x[max(i - half, 0) : i + half + 1], q) for i in range(len(x))]
+        np.testing.assert_allclose(running_quantile(x, size, q), expected, rtol=1e-12, atol=1e-9)
 
 
 class TestInterface:
