@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from cardioscreen.cli import main
+from cardioscreen.io import read_ecg
 from cardioscreen.models.bundle import default_bundle_path, load_bundle
+from cardioscreen.training.inference import predict_record
 
 JSON_KEYS = {"macro_auc", "macro_auc_ci", "per_class_auc", "macro_f1", "n_records", "baseline"}
 
@@ -95,3 +97,13 @@ class TestShippedBundle:
             bundle.manifest["metrics"]["validation_ptbxl"]["seed17"]["macro_auc"], abs=1e-3
         )
         assert np.all((bundle.thresholds > 0) & (bundle.thresholds < 1))
+
+    def test_any_rate_shares_the_model(self, example_record_path: Path) -> None:
+        # PTB-XL record 1 is a normal ECG ({'NORM': 100, 'LVOLT': 0, 'SR': 0}); at 500 Hz or resampled to
+        # 250 Hz the z100 recipe gives the network the same input, so the same probabilities.
+        bundle = load_bundle(default_bundle_path())
+        record = read_ecg(example_record_path)
+        probs = predict_record(bundle, record)
+        seed_cols = bundle.task_columns("seed17")
+        assert bundle.labels[int(seed_cols[np.argmax(probs[seed_cols])])].code == "NORM"
+        np.testing.assert_allclose(predict_record(bundle, record.resample(250)), probs, atol=0.01)
