@@ -17,7 +17,7 @@ import numpy as np
 from cardioscreen.datasets.labels import SEED17, SUPERCLASSES, LabelSet
 from cardioscreen.datasets.ptbxl import PTBXL
 from cardioscreen.datasets.z100 import RECIPE as Z100_RECIPE
-from cardioscreen.datasets.z100 import Z100
+from cardioscreen.datasets.z100 import SPLIT_FOLDS, Z100
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.models.bundle import Label
 
@@ -163,8 +163,6 @@ def load_folder(
 
 
 def _z100_split(split: str, folds: FoldSpec) -> str:
-    from cardioscreen.datasets.z100 import SPLIT_FOLDS
-
     for name in SPLITS:
         if set(SPLIT_FOLDS[split]) & set(getattr(folds, name)):
             return name

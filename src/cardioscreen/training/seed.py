@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch import nn
@@ -20,7 +20,10 @@ from cardioscreen.datasets.preprocess import fit_length, recipe_fs
 from cardioscreen.models.bundle import InputSpec, OneVsRest
 from cardioscreen.training.data import TaskData
 from cardioscreen.training.inference import probabilities
-from cardioscreen.training.trainer import Trainer
+from cardioscreen.training.trainer import TrainConfig, Trainer
+
+if TYPE_CHECKING:
+    from cardioscreen.training.recipes import RunSpec
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +107,9 @@ def _beat_set(
     )
 
 
-def train_seed(run: Any, config: Any, data: TaskData) -> tuple[nn.Module, np.ndarray, InputSpec, dict[str, Any]]:
+def train_seed(
+    run: RunSpec, config: TrainConfig, data: TaskData
+) -> tuple[nn.Module, np.ndarray, InputSpec, dict[str, Any]]:
     """The ``seed`` recipe for :func:`cardioscreen.training.recipes.train_bundle`."""
     from cardioscreen.models.registry import create_model
 
