@@ -27,6 +27,7 @@ from cardioscreen.io import read_ecg
 from cardioscreen.signal.delineate import ecg_delineate
 from cardioscreen.signal.delineation.dsp import DSPConfig, delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, nanmedian
+from cardioscreen.signal.delineation.hybrid import merge_p_wave
 from cardioscreen.signal.delineation.learned import delineate_unet
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 from cardioscreen.signal.intervals import ecg_intervals
@@ -119,7 +120,7 @@ def _diff_line(name: str, diffs: dict[str, list[float]], n_ref: dict[str, int]) 
         d = np.asarray(diffs[k])
         ok = d.size and abs(d.mean()) <= mean_lim and d.std() <= sd_lim
         parts.append(f"{k.upper()} {d.mean():+6.1f} ± {d.std():5.1f} (n={d.size}/{n_ref[k]}{', IEC ok' if ok else ''})")
-    return f"  {name:<22} " + "   ".join(parts)
+    return f"  {name:<26} " + "   ".join(parts)
 
 
 def _neurokit_fiducials(rec, peaks: np.ndarray) -> dict[str, np.ndarray] | None:
@@ -208,10 +209,12 @@ def main() -> None:
     n_ref = {k: sum(np.isfinite(x[k]) for x in refs) for k in IEC}
     print(f"LUDB: {len(records)} records from {LUDB}; R-peaks by cardioscreen ecg_peaks; tolerance 150 ms")
 
-    names = ("cardioscreen dsp", "cardioscreen dsp extent", "cardioscreen unet (CV)", "neurokit2 dwt (II)")
+    names = ("cardioscreen dsp", "cardioscreen dsp extent", "cardioscreen unet (CV)", "cardioscreen hybrid (CV)",
+             "neurokit2 dwt (II)")
     scores = {name: _WaveScore() for name in names}
     diffs = {name: {k: [] for k in IEC} for name in scores}
-    diffs["ecg_intervals"] = {k: [] for k in IEC}
+    diffs["ecg_intervals dsp"] = {k: [] for k in IEC}
+    diffs["ecg_intervals hybrid (CV)"] = {k: [] for k in IEC}
     times = {"cardioscreen dsp": [], "cardioscreen unet (CV)": [], "neurokit2 dwt (II)": []}
     ids = [r["id"] for r in records]
     fold_models = {f: unet_fold_model(f, ids) for f in range(N_FOLDS)}
@@ -231,7 +234,8 @@ def main() -> None:
         unet, _ = delineate_unet(rec.signal, fs, peaks, model_path=str(fold_models[fold_of(r["id"], ids)]))
         times["cardioscreen unet (CV)"].append(time.perf_counter() - start)
         outputs = {"cardioscreen dsp": d.fiducials, "cardioscreen dsp extent": ext.fiducials,
-                   "cardioscreen unet (CV)": nanmedian(unet, axis=1)}
+                   "cardioscreen unet (CV)": nanmedian(unet, axis=1),
+                   "cardioscreen hybrid (CV)": merge_p_wave(d.fiducials, nanmedian(unet, axis=1))}
         if nk is None:
             nk_failures += 1
         else:
@@ -242,11 +246,16 @@ def main() -> None:
             for k in IEC:
                 if np.isfinite(est[k]) and np.isfinite(ref_iv[k]):
                     diffs[name][k].append(est[k] - ref_iv[k])
-        iv = ecg_intervals(rec.signal, fs, peaks, rec.leads, sex=rec.meta.get("sex"))
-        got = {"pr": iv.pr_ms, "qrs": iv.qrs_ms, "qt": iv.qt_ms}
-        for k in IEC:
-            if got[k] is not None and np.isfinite(ref_iv[k]):
-                diffs["ecg_intervals"][k].append(got[k] - ref_iv[k])
+        fold_path = str(fold_models[fold_of(r["id"], ids)])
+        hybrid = ecg_delineate(rec.signal, fs, peaks, "hybrid", method_options={"model_path": fold_path})
+        sex = rec.meta.get("sex")
+        for name, iv in (("ecg_intervals dsp", ecg_intervals(rec.signal, fs, peaks, rec.leads, sex=sex, method="dsp")),
+                         ("ecg_intervals hybrid (CV)",
+                          ecg_intervals(rec.signal, fs, peaks, rec.leads, sex=sex, delineation=hybrid))):
+            got = {"pr": iv.pr_ms, "qrs": iv.qrs_ms, "qt": iv.qt_ms}
+            for k in IEC:
+                if got[k] is not None and np.isfinite(ref_iv[k]):
+                    diffs[name][k].append(got[k] - ref_iv[k])
         rows.append({"id": r["id"], "rhythm": r["rhythm"], "axis_cat": r["axis"], "paced": r["paced"],
                      "qrs_axis": iv.qrs_axis_deg, "pr": iv.pr_ms, "ref_pr": ref_iv["pr"]})
 
@@ -261,7 +270,7 @@ def main() -> None:
     print(_diff_line("dsp, 5-fold CV consts", _cv_constants(records, refs), n_ref))
 
     df = pd.DataFrame(rows)
-    print("\nRhythm checks (ecg_intervals):")
+    print("\nRhythm checks (ecg_intervals, hybrid with the fold's U-Net):")
     af = df.rhythm.str.contains("fibrillation|flutter")
     for label, sel in (("AF / flutter", af), ("sinus (not paced)", ~af & ~df.paced), ("paced", df.paced)):
         print(f"  {label:<18} records {int(sel.sum()):3d}   PR null {int(df[sel].pr.isna().sum()):3d}")

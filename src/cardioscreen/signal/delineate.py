@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.signal.delineation.dsp import delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, FIDUCIALS, N_FIDUCIALS, nanmedian
+from cardioscreen.signal.delineation.hybrid import delineate_hybrid
 from cardioscreen.signal.delineation.learned import delineate_unet
 
 __all__ = ["FIDUCIALS", "Delineation", "combine_methods", "delineate_methods", "ecg_delineate"]
@@ -24,9 +25,10 @@ __all__ = ["FIDUCIALS", "Delineation", "combine_methods", "delineate_methods", "
 MIN_LEADS = 3
 """Least number of leads with a mark for a multi-lead fiducial (all leads when fewer are usable)."""
 
-_METHODS: dict[str, Callable[[np.ndarray, float, np.ndarray], tuple[np.ndarray, dict[str, Any]]]] = {
+_METHODS: dict[str, Callable[..., tuple[np.ndarray, dict[str, Any]]]] = {
     "dsp": delineate_dsp,
     "unet": delineate_unet,
+    "hybrid": delineate_hybrid,
 }
 
 
@@ -124,6 +126,7 @@ def ecg_delineate(
     *,
     combine: str = "median",
     lead_mask: np.ndarray | None = None,
+    method_options: Mapping[str, Any] | None = None,
 ) -> Delineation:
     """Delineate P, QRS and T waves of every beat on every lead.
 
@@ -137,12 +140,16 @@ def ecg_delineate(
         Shape ``(n_beats,)``, R-peak sample indices (e.g. from :func:`cardioscreen.signal.peaks.ecg_peaks`).
     method : str
         Per-lead delineator, a key of :func:`delineate_methods`: ``"dsp"`` (slope envelopes and the
-        trapezium method, any leads) or ``"unet"`` (the shipped U-Net; the 12 standard leads in order).
+        trapezium method, any leads), ``"unet"`` (the shipped U-Net) or ``"hybrid"`` (U-Net P wave, DSP
+        QRS and T); the last two need the 12 standard leads in order.
     combine : str
         Rule for the multi-lead fiducial, a key of :func:`combine_methods`.
     lead_mask : np.ndarray, optional
         Shape ``(leads,)``, bool: leads allowed into the multi-lead fiducial (e.g. the usable leads of
         :func:`cardioscreen.signal.quality.ecg_quality`); all leads when omitted.
+    method_options : mapping, optional
+        Keyword arguments of the method: ``cfg`` (a ``DSPConfig``) for ``"dsp"``, ``model_path`` (other
+        weights) for ``"unet"`` and ``"hybrid"``.
 
     Returns
     -------
@@ -159,7 +166,7 @@ def ecg_delineate(
     mask = np.ones(x.shape[0], dtype=bool) if lead_mask is None else np.asarray(lead_mask, dtype=bool)
     if mask.shape != (x.shape[0],):
         raise CardioScreenError(f"lead_mask has shape {mask.shape}; expected ({x.shape[0]},)")
-    per_lead, info = _METHODS[method](x, float(fs), r)
+    per_lead, info = _METHODS[method](x, float(fs), r, **dict(method_options or {}))
     per_lead = np.where((per_lead >= 0) & (per_lead < x.shape[-1]), per_lead, np.nan)
     used = per_lead[:, mask, :] if mask.any() else per_lead[:, :0, :]
     fiducials = _COMBINE[combine](used) if used.shape[1] else np.full((r.size, N_FIDUCIALS), np.nan)

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
 from cardioscreen.signal.delineation.pacing import pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
@@ -81,7 +82,7 @@ class Intervals:
     flags: tuple[str, ...]
     beats_used: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
-    method: str = "dsp"
+    method: str = "hybrid"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary; keys include hr_bpm, p_ms, pr_ms, qrs_ms, qt_ms, qtc_*_ms, *_axis_deg, n_beats."""
@@ -189,8 +190,9 @@ def ecg_intervals(
     *,
     sex: str | None = None,
     quality: QualityReport | None = None,
-    method: str = "dsp",
+    method: str = "auto",
     limits: IntervalLimits | None = None,
+    delineation: Delineation | None = None,
 ) -> Intervals:
     """Measure a record's intervals and axes.
 
@@ -211,9 +213,12 @@ def ecg_intervals(
         From :func:`cardioscreen.signal.quality.ecg_quality`; computed here when omitted. Only its
         usable leads take part; an unusable record gives no values.
     method : str
-        Delineation method (see :func:`cardioscreen.signal.delineate.delineate_methods`).
+        Delineation method (see :func:`cardioscreen.signal.delineate.delineate_methods`); ``"auto"``:
+        ``"hybrid"`` for the 12 standard leads in standard order (the best on LUDB), ``"dsp"`` otherwise.
     limits : IntervalLimits, optional
         Flag limits and rhythm-check constants.
+    delineation : Delineation, optional
+        A delineation of this record already made (then ``method`` is not used).
 
     Returns
     -------
@@ -225,13 +230,17 @@ def ecg_intervals(
     if len(names) != x.shape[0]:
         raise CardioScreenError(f"{len(names)} lead names for a signal of shape {x.shape}")
     r = np.asarray(r_peaks, dtype=np.int64).ravel()
+    if method == "auto":
+        method = "hybrid" if names == STANDARD_LEADS else "dsp"
+    if delineation is not None:
+        method = delineation.method
     quality = quality or ecg_quality(x, fs, names)
     if quality.verdict == "unusable" or not quality.usable_leads:
         return _empty(r.size, "signal quality unusable: " + "; ".join(quality.reasons), method)
     if r.size < 3:
         return _empty(r.size, f"only {r.size} beats detected; at least 3 are needed", method)
     mask = np.array([n in quality.usable_leads for n in names])
-    d = ecg_delineate(x, fs, r, method, lead_mask=mask)
+    d = delineation if delineation is not None else ecg_delineate(x, fs, r, method, lead_mask=mask)
     filt = sps.sosfiltfilt(sps.butter(2, [0.5, min(40.0, 0.45 * fs)], btype="band", fs=fs, output="sos"), x, axis=1)
     usable = filt[mask]
     ms = 1000.0 / fs
