@@ -80,9 +80,13 @@ def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: st
     patient.set_input_files("input[name=files]", [str(header), str(header.with_suffix(".dat"))])
     patient.click("button[type=submit] >> text=Upload and analyse")
     expect(patient).to_have_url(re.compile(r"/studies/\d+$"), timeout=60_000)
-    study_url = patient.url
     expect(patient.locator("table.predictions")).to_be_visible()
     expect(patient.locator("img.ecg")).to_be_visible()
+    second = next(h for h in ptbxl_headers if h.name == "00103_hr.hea")  # PTB-XL: LAFB, inferior MI
+    patient.goto("/studies")
+    patient.set_input_files("input[name=files]", [str(second), str(second.with_suffix(".dat"))])
+    patient.click("button[type=submit] >> text=Upload and analyse")
+    expect(patient).to_have_url(re.compile(r"/studies/\d+$"), timeout=60_000)
 
     admin = _page(chromium, live_url)
     _sign_in(admin, "chief")
@@ -97,19 +101,26 @@ def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: st
     doctor = _page(chromium, live_url)
     _sign_in(doctor, "drsmith")
     expect(doctor).to_have_url(re.compile(r"/queue$"))
+    rows = doctor.locator("tbody tr")
+    expect(rows).to_have_count(2)
     expect(doctor.locator("table")).to_contain_text("Anna Petrova")
+    urgencies = [float(u) for u in doctor.locator("tbody tr td:first-child span.mono").all_inner_texts()]
+    assert urgencies == sorted(urgencies, reverse=True)
     doctor.screenshot(path=str(ARTIFACTS / "doctor_queue.png"), full_page=True)
-    doctor.click("a.btn >> text=Open")
-    expect(doctor).to_have_url(study_url)
-    doctor.fill("textarea[name=text]", "Sinus rhythm. Findings reviewed; follow-up in 12 months.")
+    most_urgent = rows.first.locator("a.btn").get_attribute("href")
+    assert most_urgent is not None
+    rows.first.locator("a.btn").click()
+    expect(doctor).to_have_url(live_url + most_urgent)
+    doctor.fill("textarea[name=text]", "Findings reviewed against the clinical history; follow-up in 12 months.")
     for radio in doctor.locator("input[type=radio][value=agree]").all():
         radio.check()
     doctor.click("button[type=submit] >> text=Save conclusion")
     expect(doctor).to_have_url(re.compile(r"/queue$"))
     expect(doctor.locator(".alert-ok")).to_be_visible()
-    expect(doctor.locator("main")).not_to_contain_text("Anna Petrova")
+    expect(doctor.locator("tbody tr")).to_have_count(1)
+    expect(doctor.locator(f"a[href='{most_urgent}']")).to_have_count(0)
 
-    patient.reload()
+    patient.goto(most_urgent)
     expect(patient.locator("blockquote.conclusion")).to_contain_text("follow-up in 12 months")
     expect(patient.locator("main")).to_contain_text("Dr John Smith")
     patient.wait_for_function("document.querySelector('img.ecg').complete")
