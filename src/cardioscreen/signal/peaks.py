@@ -177,9 +177,8 @@ def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray,
 
 
 def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fused RMS QRS envelope ``(samples,)``, the fused QRS slope ``(samples,)`` (the largest normalised
-    derivative within the integration window), the per-lead weights (sum 1, zeros for unusable leads) and the
-    per-lead QRS contrast.
+    """Fused RMS QRS envelope ``(samples,)``, the fused normalised energy it integrates ``(samples,)``, the
+    per-lead weights (sum 1, zeros for unusable leads) and the per-lead QRS contrast.
 
     Each lead's normalised energy enters the fused envelope with weight (lead contrast) / (local background +
     ``cfg.background``), so a lead counts less wherever it is locally noisy.
@@ -206,8 +205,14 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
         weights = weights / total
     width = max(int(round(cfg.integration_s * fs)), 1)
     fused = numerator / denominator
-    env = np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest"))
-    return env, np.sqrt(ndimage.maximum_filter1d(fused, width, mode="nearest")), weights, contrast
+    return np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest")), fused, weights, contrast
+
+
+def _slope_at(fused: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> np.ndarray:
+    """QRS slope at envelope maxima ``at``: the root of the largest fused energy within the integration window."""
+    width = max(int(round(cfg.integration_s * fs)), 1)
+    window = np.clip(at[:, None] + np.arange(-(width // 2), width - width // 2), 0, len(fused) - 1)
+    return np.sqrt(fused[window].max(axis=1))
 
 
 def _running_levels(env: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -228,12 +233,13 @@ def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, 
     whose opposite extremum is more than ``flip_ratio`` times larger (a PVC of the other sign) takes that one.
     """
     lead = int(np.argmax(weights))
-    x = _despike(np.asarray(sig[lead], dtype=np.float64))
+    x = np.asarray(sig[lead], dtype=np.float64)
     wide = max(int(round(cfg.baseline_s * fs)), 1)
     base_idx = np.clip(peaks[:, None] + np.arange(-wide, wide + 1, max(wide // 25, 1))[None, :], 0, len(x) - 1)
     half = max(int(round(cfg.refine_s * fs)), 1)
     idx = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
-    seg = x[idx] - np.median(x[base_idx], axis=1, keepdims=True)
+    despiked = _median3(x[np.maximum(idx - 1, 0)], x[idx], x[np.minimum(idx + 1, len(x) - 1)])
+    seg = despiked - np.median(x[base_idx], axis=1, keepdims=True)
     high, low = seg.max(axis=1), -seg.min(axis=1)
     polarity = 1 if np.median(high - low) >= 0 else -1
     major, minor = (high, low) if polarity > 0 else (low, high)
@@ -242,14 +248,20 @@ def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, 
     return np.unique(refined.astype(np.int64)), lead, polarity
 
 
+def _median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Elementwise median of three arrays of one shape."""
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    np.minimum(high, c, out=high)
+    return np.maximum(low, high, out=low)
+
+
 def _despike(x: np.ndarray) -> np.ndarray:
-    """Running median of three samples along the last axis: removes one-sample spikes (artefacts, saturation
-    glitches, pacemaker pulses) and leaves anything wider nearly unchanged."""
-    if x.shape[-1] < 3:
-        return x
-    a, b, c = x[..., :-2], x[..., 1:-1], x[..., 2:]
-    middle = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
-    return np.concatenate([x[..., :1], middle, x[..., -1:]], axis=-1)
+    """Running median of three samples along the last axis (ends kept): removes one-sample spikes (artefacts,
+    saturation glitches, pacemaker pulses) and leaves anything wider nearly unchanged."""
+    out = np.array(x, dtype=np.float64)
+    if x.shape[-1] >= 3:
+        out[..., 1:-1] = _median3(x[..., :-2], x[..., 1:-1], x[..., 2:])
+    return out
 
 
 def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, int]:
@@ -257,7 +269,7 @@ def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     remove one-sample spikes."""
     q = max(int(fs // cfg.detect_hz), 1)
     if q == 1:
-        return _despike(np.asarray(sig, dtype=np.float64)), 1
+        return _despike(sig), 1
     n = sig.shape[-1] // q
     out = sig[:, 0 : n * q : q].astype(np.float64)
     for k in range(1, q):
@@ -268,7 +280,7 @@ def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
 def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
     small, q = _decimate(sig, fs, cfg)
     fs_small = fs / q
-    env, slope, weights, contrast = _envelope(small, fs_small, cfg)
+    env, fused, weights, contrast = _envelope(small, fs_small, cfg)
     info: dict[str, Any] = {"weights": weights.round(4).tolist(), "contrast": contrast.round(1).tolist(),
                             "leads_used": np.flatnonzero(weights > 0).tolist()}
     if not weights.any():
@@ -282,7 +294,7 @@ def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dic
             level = np.interp(cand, cand[big], running_quantile(height[big], cfg.beat_window, cfg.beat_quantile))
     thr = floor + cfg.threshold * (level - floor)
     accepted = search_back(cand, height, height >= thr, cfg.searchback_threshold * thr, fs_small, cfg)
-    accepted = drop_t_waves(cand, height, slope[cand], accepted, fs_small, cfg)
+    accepted = drop_t_waves(cand, height, _slope_at(fused, cand, fs_small, cfg), accepted, fs_small, cfg)
     accepted = rescue_gaps(cand, height, accepted, floor, len(env), fs_small, cfg)
     peaks = cand[accepted] * q + q // 2
     if len(peaks) == 0:
