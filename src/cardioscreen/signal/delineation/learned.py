@@ -192,9 +192,6 @@ def delineate_unet(
     """
     if sig.shape[0] != N_LEADS:
         raise CardioScreenError(f"the U-Net delineator needs the 12 standard leads, got {sig.shape[0]} rows")
-    import torch
-
-    torch.set_num_threads(1)
     model, meta = load_model(model_path)
     x = preprocess(sig, fs)
     labels = segment(model, x)
