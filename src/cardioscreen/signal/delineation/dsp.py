@@ -23,7 +23,12 @@ from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, blank_spikes, 
 class DSPConfig:
     """Constants of the derivative delineator (durations in seconds, amplitudes in mV).
 
-    Tuned on LUDB (``bench/delineation.py`` reports the figures they reach).
+    ``qrs_threshold``: fraction of a lead's peak QRS slope below which the QRS has ended, once the slope has
+    stayed below it for ``qrs_quiet_s``, searching up to ``qrs_search_s`` before / after the R-peak.
+    ``t_min_amplitude_mv`` / ``p_min_amplitude_mv``: smaller waves count as absent on that lead.
+    ``p_search_s``: how far before the QRS onset a P wave may start; ``t_search_s``: how far after the R-peak a
+    T wave may lie. ``t_reach_s`` / ``p_reach_s``: the far point of the trapezium beyond the T peak, and before /
+    after the P peak. Chosen on LUDB (``bench/delineation.py`` also chooses them by cross-validation).
     """
 
     qrs_threshold: float = 0.05
@@ -35,15 +40,14 @@ class DSPConfig:
     t_search_s: float = 0.7
     t_reach_s: float = 0.12
     p_reach_s: tuple[float, float] = (0.075, 0.05)
-    min_leads: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.qrs_threshold < 1:
             raise ValueError(f"qrs_threshold must lie in (0, 1), got {self.qrs_threshold}")
-        if self.qrs_quiet_s <= 0 or self.p_search_s <= 0 or self.t_search_s <= 0:
-            raise ValueError("durations must be positive")
-        if self.min_leads < 1:
-            raise ValueError(f"min_leads must be >= 1, got {self.min_leads}")
+        durations = (self.qrs_quiet_s, self.p_search_s, self.t_search_s, self.t_reach_s, *self.qrs_search_s,
+                     *self.p_reach_s)
+        if min(durations) <= 0:
+            raise ValueError(f"durations must be positive, got {durations}")
 
 
 def _bandpass(sig: np.ndarray, fs: float, low: float, high: float) -> np.ndarray:
