@@ -69,6 +69,15 @@ class TestDelineateSinus:
             shift = np.abs(noisy[name] - clean[name]) * 1000.0 / rec.fs
             assert np.nanmedian(shift) <= 4.0, name
 
+    @pytest.mark.parametrize("shift", [37, 250])
+    def test_shifting_the_record_shifts_the_marks(self, ludb: Path, shift: int) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        base = ecg_delineate(rec.signal, rec.fs, peaks)
+        padded = np.pad(rec.signal, ((0, 0), (shift, 0)), mode="edge")
+        moved = ecg_delineate(padded, rec.fs, peaks + shift)
+        inner = slice(1, -1)  # the first and last beats sit at the record's edges
+        np.testing.assert_allclose(moved.fiducials[inner] - shift, base.fiducials[inner], atol=2.0)
+
     def test_lead_mask_and_errors(self, ludb: Path) -> None:
         rec, peaks, _ = _load(ludb, 1)
         only_two = np.zeros(12, dtype=bool)
