@@ -73,6 +73,9 @@ class AnalysisResult:
         Why no probabilities are given (an unusable record), or None.
     saliency : dict
         Class code -> array ``(leads, samples)`` in [0, 1] at ``fs``: which leads and segments drove each flag.
+    fiducials : dict
+        Wave boundary -> multi-lead sample index per beat at ``fs`` (NaN where absent): ``p_on``, ``p_off``,
+        ``qrs_on``, ``qrs_off``, ``t_off`` (and the ``p_peak``/``t_peak`` the delineation found).
     """
 
     record: str
@@ -85,6 +88,7 @@ class AnalysisResult:
     n_beats: int
     refusal: str | None = None
     saliency: dict[str, np.ndarray] = field(default_factory=dict)
+    fiducials: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:

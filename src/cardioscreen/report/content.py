@@ -68,11 +68,12 @@ class EcgPanel:
     shading: np.ndarray | None
     title: str
     lang: str
+    boundaries: dict[str, np.ndarray]
 
     def draw(self, ax: Axes | None = None) -> Figure:
         """The printout as a new true-scale figure, or drawn into ``ax``."""
         return plot_ecg(self.record, r_peaks=self.r_peaks, shading=self.shading, title=self.title, lang=self.lang,
-                        ax=ax)
+                        fiducials=self.boundaries or None, ax=ax)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,13 @@ class ReportContent:
     validation_rows: list[list[str]]
 
 
+_BOUNDARIES = ("p_on", "p_off", "qrs_on", "qrs_off", "t_off")
+"""Wave boundaries marked on the report's printout."""
+
+
 def _percent(value: float) -> str:
-    return f"{100.0 * value:.0f}%"
+    """A probability as a percentage; one decimal below 10% so small values and thresholds stay apart."""
+    return f"{100.0 * value:.1f}%" if value < 0.1 else f"{100.0 * value:.0f}%"
 
 
 def _number(value: Any, digits: int = 2) -> str:
@@ -227,7 +233,8 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
     shown = _plot_record(record, result.fs)
     shaded = _shaded(result, shown.signal.shape)
     shading = np.max(np.stack(list(shaded.values())), axis=0) if shaded else None
-    ecg = EcgPanel(shown, np.asarray(result.r_peaks), shading, f"{result.record}   {text['title']}", lang)
+    boundaries = {name: result.fiducials[name] for name in _BOUNDARIES if name in result.fiducials}
+    ecg = EcgPanel(shown, np.asarray(result.r_peaks), shading, f"{result.record}   {text['title']}", lang, boundaries)
     caption = text["ecg_caption"]
     if shaded:
         caption += " " + text["ecg_caption_saliency"].format(codes=", ".join(shaded))
