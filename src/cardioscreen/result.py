@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,9 @@ class Prediction:
             "threshold": round(float(self.threshold), 4),
             "flagged": bool(self.flagged),
         }
+
+
+_PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
 
 
 @dataclass(frozen=True)
@@ -117,4 +120,28 @@ class AnalysisResult:
             "r_peaks": [int(i) for i in self.r_peaks],
             "refused": self.refused,
             "refusal": self.refusal,
+            "fiducials": {
+                name: [None if not np.isfinite(i) else int(i) for i in np.asarray(indices, dtype=np.float64)]
+                for name, indices in self.fiducials.items()
+            },
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], saliency: dict[str, np.ndarray] | None = None) -> AnalysisResult:
+        """Rebuild a result from its :meth:`to_dict` form (saliency maps are not part of it: pass them)."""
+        return cls(
+            record=data["record"],
+            fs=float(data["fs"]),
+            quality=data["quality"],
+            intervals=data["intervals"],
+            predictions=tuple(Prediction(**{k: p[k] for k in _PREDICTION_FIELDS}) for p in data["predictions"]),
+            model=data["model"],
+            r_peaks=np.asarray(data["r_peaks"], dtype=np.int64),
+            n_beats=int(data["n_beats"]),
+            refusal=data.get("refusal"),
+            saliency=dict(saliency or {}),
+            fiducials={
+                name: np.array([np.nan if i is None else i for i in indices], dtype=np.float64)
+                for name, indices in data.get("fiducials", {}).items()
+            },
+        )

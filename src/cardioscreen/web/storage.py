@@ -13,7 +13,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.record import ECGRecord
-from cardioscreen.result import AnalysisResult, Prediction
+from cardioscreen.result import AnalysisResult
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _CHUNK = 1 << 16
@@ -29,7 +29,6 @@ UPLOAD_DIR = "upload"
 RECORD_FILE = "record.npz"
 RESULT_FILE = "result.json"
 SALIENCY_FILE = "saliency.npz"
-_PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
 
 
 def safe_filename(name: str) -> str:
@@ -109,7 +108,7 @@ class StudyStore:
         if self.has_saliency(key):
             with np.load(folder / SALIENCY_FILE) as arrays:
                 saliency = {code: arrays[code] for code in arrays.files}
-        return result_from_dict(data, saliency)
+        return AnalysisResult.from_dict(data, saliency)
 
     def has_saliency(self, key: str) -> bool:
         return (self.folder(key) / SALIENCY_FILE).exists()
@@ -137,14 +136,3 @@ def load_record(path: Path) -> ECGRecord:
 def save_result(result: AnalysisResult, folder: Path) -> None:
     """Write the result's JSON form (saliency maps are stored later, by :meth:`StudyStore.save_saliency`)."""
     (folder / RESULT_FILE).write_text(json.dumps(result.to_dict()))
-
-
-def result_from_dict(data: dict[str, Any], saliency: dict[str, np.ndarray]) -> AnalysisResult:
-    """Rebuild an :class:`AnalysisResult` from its ``to_dict()`` form and its saliency maps."""
-    return AnalysisResult(
-        record=data["record"], fs=float(data["fs"]), quality=data["quality"], intervals=data["intervals"],
-        predictions=tuple(Prediction(**{k: p[k] for k in _PREDICTION_FIELDS}) for p in data["predictions"]),
-        model=data["model"],
-        r_peaks=np.asarray(data["r_peaks"], dtype=np.int64), n_beats=int(data["n_beats"]),
-        refusal=data.get("refusal"), saliency=saliency,
-    )
