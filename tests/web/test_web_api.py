@@ -84,3 +84,19 @@ def test_openapi_describes_the_api(make_app: AppFactory) -> None:
                  "/api/studies/{study_id}/conclusion", "/api/users"):
         assert path in paths, path
     assert not any(p.startswith(("/login", "/admin")) for p in paths)
+
+
+@pytest.mark.parametrize("name", ["dicom/ecgtoolkit_example.dcm", "philips-sierra/sierra_1.04_ad4d3d80-d165.xml"])
+def test_clinical_format_upload_gets_a_result(name: str, make_app: AppFactory, shared_data: Path) -> None:
+    """A cart's own export (DICOM, Philips Sierra XML) uploads like any other file and is analysed."""
+    app = make_app("sqlite")
+    client = TestClient(app)
+    add_user(app, f"cart_{Path(name).stem[:8]}", "patient")
+    patient = _token(client, f"cart_{Path(name).stem[:8]}")
+    path = shared_data / "formats" / name
+    created = client.post("/api/studies", files=[("files", (path.name, path.read_bytes()))], headers=patient)
+    assert created.status_code == 201, created.text
+    study = created.json()
+    assert study["status"] == "done", study
+    assert len(study["result"]["predictions"]) == 22
+    assert study["result"]["intervals"]["hr_bpm"] is not None
