@@ -12,20 +12,22 @@ P wave) or under ventricular pacing, no QT without a T wave, nothing on an unusa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
-from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
+from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
 
 __all__ = ["IntervalLimits", "Intervals", "ecg_intervals"]
 
+SPIKE_METHODS = ("dsp", "hybrid")
+"""Delineation methods that search the signal for pacing spikes (their ``pacing_spikes`` is the whole answer)."""
 MEDOID_BEATS = 200
 """At most this many beats (evenly spaced) are compared pairwise to find the dominant QRS morphology."""
 
@@ -60,7 +62,10 @@ class Intervals:
 
     ``beats_used`` gives, per measure, the number of beats its median is taken over; ``reasons`` gives,
     per ``None`` measure, why it is missing; ``flags`` lists the measurement findings (``pr_prolonged``,
-    ``qrs_wide``, ``qtc_prolonged``, ``left_axis_deviation``, ``right_axis_deviation``).
+    ``qrs_wide``, ``qtc_prolonged``, ``left_axis_deviation``, ``right_axis_deviation``). ``delineation`` is
+    the delineation the values were measured on (``None`` when the record gave no values before delineating),
+    so that a plot can mark the P, QRS and T boundaries without delineating again; it is not part of
+    :meth:`to_dict`, the repr or comparisons.
     """
 
     hr_bpm: float | None
@@ -85,10 +90,15 @@ class Intervals:
     beats_used: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     method: str = "hybrid"
+    delineation: Delineation | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary; keys include hr_bpm, p_ms, pr_ms, qrs_ms, qt_ms, qtc_*_ms, *_axis_deg, n_beats."""
-        out = asdict(self)
+        """JSON-ready dictionary; keys include hr_bpm, p_ms, pr_ms, qrs_ms, qt_ms, qtc_*_ms, *_axis_deg, n_beats.
+
+        The :attr:`delineation` (P, QRS and T boundaries of every beat, for plots) is left out.
+        """
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "delineation"}
+        out["beats_used"], out["reasons"] = dict(self.beats_used), dict(self.reasons)
         out["flags"] = list(self.flags)
         return out
 
@@ -160,16 +170,20 @@ def _axis(x: np.ndarray, leads: Sequence[str], start: np.ndarray, stop: np.ndarr
     largest negative, the hexaxial method), both relative to the level at ``start``. The aVF component is
     scaled by 2/sqrt(3) to the projection on the +90 degree axis.
     """
-    if "I" not in leads or "aVF" not in leads:
-        return np.full(start.shape, np.nan)
-    li, lf = list(leads).index("I"), list(leads).index("aVF")
     out = np.full(start.shape, np.nan)
-    for k, (a, b) in enumerate(zip(start, stop, strict=True)):
-        if not (np.isfinite(a) and np.isfinite(b) and b > a):
-            continue
-        seg = x[[li, lf], int(a) : int(b) + 1] - x[[li, lf], int(a)][:, None]
-        val = seg.sum(axis=1) if net == "area" else seg.max(axis=1) + seg.min(axis=1)
-        out[k] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
+    ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
+    if "I" not in leads or "aVF" not in leads or not ok.any():
+        return out
+    a, b = start[ok].astype(int), stop[ok].astype(int)
+    two = x[[list(leads).index("I"), list(leads).index("aVF")]]
+    idx = a[:, None] + np.arange(int((b - a).max()) + 1)[None, :]
+    inside = idx <= b[:, None]
+    seg = two[:, np.minimum(idx, b[:, None])] - two[:, a][:, :, None]  # (2, beats, span)
+    if net == "area":
+        val = np.where(inside, seg, 0.0).sum(axis=-1)
+    else:
+        val = np.where(inside, seg, -np.inf).max(axis=-1) + np.where(inside, seg, np.inf).min(axis=-1)
+    out[ok] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
     return out
 
 
@@ -248,7 +262,7 @@ def ecg_intervals(
         return _empty(r.size, f"only {r.size} beats detected; at least 3 are needed", method)
     mask = np.array([n in quality.usable_leads for n in names])
     d = delineation if delineation is not None else ecg_delineate(x, fs, r, method, lead_mask=mask)
-    filt = sps.sosfiltfilt(sps.butter(2, [0.5, min(40.0, 0.45 * fs)], btype="band", fs=fs, output="sos"), x, axis=1)
+    filt = bandpass(x, fs, 0.5, min(40.0, 0.45 * fs))
     usable = filt[mask]
     ms = 1000.0 / fs
     rr = np.diff(r) * ms
@@ -260,7 +274,7 @@ def ecg_intervals(
     used: dict[str, int] = {}
     min_beats = max(1, int(np.ceil(lim.min_beat_fraction * n_normal)))
     if n_normal == 0:
-        return _empty(r.size, "no beat with a complete, typical QRS complex", method)
+        return replace(_empty(r.size, "no beat with a complete, typical QRS complex", method), delineation=d)
 
     rr_prev = np.concatenate([[np.nan], rr])
     nn = rr[normal[1:] & normal[:-1]]
@@ -271,7 +285,8 @@ def ecg_intervals(
     else:
         reasons["rr_sdnn_ms"] = reasons["rr_rmssd_ms"] = "fewer than 3 consecutive normal beats"
 
-    paced = d.pacing_spikes.size > 0 or pacing_spikes(x, fs, r)[0].size > 0
+    # The DSP stage of "dsp" / "hybrid" already looked for pacing spikes in this signal; "unet" does not.
+    paced = d.pacing_spikes.size > 0 or (d.method not in SPIKE_METHODS and pacing_spikes(x, fs, r)[0].size > 0)
     p_consistency = _p_consistency(usable, fs, d["qrs_on"])
     no_p = irregular and not p_consistency >= lim.p_consistency
     rhythm = "paced" if paced else ("irregular_without_p" if no_p else ("irregular" if irregular else "regular"))
@@ -317,7 +332,7 @@ def ecg_intervals(
     return Intervals(
         **{k: (None if v is None else round(float(v), 1)) for k, v in values.items()},
         n_beats=n_normal, n_beats_total=int(r.size), n_ectopic=int(r.size - n_normal), rhythm=rhythm, paced=paced,
-        flags=flags, beats_used=used, reasons=reasons, method=method,
+        flags=flags, beats_used=used, reasons=reasons, method=method, delineation=d,
     )
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 from scipy import ndimage
-from scipy import signal as sps
 
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIALS, nanmedian
+from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, blank_spikes, pacing_spikes
 
 
@@ -48,12 +48,6 @@ class DSPConfig:
                      *self.p_reach_s)
         if min(durations) <= 0:
             raise ValueError(f"durations must be positive, got {durations}")
-
-
-def _bandpass(sig: np.ndarray, fs: float, low: float, high: float) -> np.ndarray:
-    high = min(high, 0.45 * fs)
-    sos = sps.butter(2, [low, high], btype="band", fs=fs, output="sos")
-    return np.asarray(sps.sosfiltfilt(sos, sig, axis=-1))
 
 
 def _windows(x: np.ndarray, centres: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +133,7 @@ def _qrs_bounds(env: np.ndarray, centre: int, fs: float, cfg: DSPConfig) -> tupl
 
 
 def delineate_dsp(
-    sig: np.ndarray, fs: float, r_peaks: np.ndarray, cfg: DSPConfig | None = None
+    sig: np.ndarray, fs: float, r_peaks: np.ndarray, cfg: DSPConfig | None = None, *, p_wave: bool = True
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Per-beat, per-lead fiducials by the derivative / trapezium delineator.
 
@@ -153,6 +147,8 @@ def delineate_dsp(
         Shape ``(n_beats,)``, sample indices of the R-peaks, increasing.
     cfg : DSPConfig, optional
         Constants; the defaults are those measured best on LUDB.
+    p_wave : bool
+        Delineate the P wave too (its columns are NaN otherwise; the hybrid method takes it from the U-Net).
 
     Returns
     -------
@@ -166,103 +162,127 @@ def delineate_dsp(
     r = np.asarray(r_peaks, dtype=np.int64)
     if r.size == 0:
         return np.full((0, sig.shape[0], N_FIDUCIALS), np.nan), {"pacing_spikes": np.zeros(0, dtype=np.int64)}
-    w = _filtered_windows(sig, fs, r)
+    spikes, beat_spike = pacing_spikes(sig, fs, r)
+    raw = blank_spikes(sig, fs, spikes)
+    before = round(0.5 * fs)
+    w = _Windows(
+        fast=bandpass(raw, fs, 0.5, min(40.0, 0.45 * fs)), slow=bandpass(raw, fs, 0.5, min(12.0, 0.45 * fs)),
+        start=r - before, width=before + round(0.8 * fs) + 1,
+    )
     rr = np.diff(r).astype(float)
     rr_next = np.concatenate([rr, [rr[-1] if rr.size else fs]])
     rr_prev = np.concatenate([[rr[0] if rr.size else fs], rr])
-    spike_end = w.beat_spike - r + SPIKE_BLANK_S * fs
-    out = _delineate_windows(w, fs, rr_prev, rr_next, spike_end, cfg)
-    out += (r - w.before)[:, None, None]
-    return out, {"pacing_spikes": w.spikes}
+    out = np.full((r.size, sig.shape[0], N_FIDUCIALS), np.nan)
+    on_g, off_g = _qrs(w, fs, before, beat_spike - r + SPIKE_BLANK_S * fs + before, cfg, out)
+    _t_wave(w, fs, before, on_g, off_g, rr_next, cfg, out)
+    if p_wave:
+        _p_wave(w, fs, before, on_g, rr_prev, cfg, out)
+    out += w.start[:, None, None]
+    return out, {"pacing_spikes": spikes}
 
 
 @dataclass(frozen=True)
 class _Windows:
-    """Band-passed (fast: 0.5-40 Hz; slow: 0.5-12 Hz) ``(beats, leads, window)`` cuts around R-peaks."""
+    """Band-passed record (fast: 0.5-40 Hz; slow: 0.5-12 Hz; ``(leads, samples)``) and each beat's window.
+
+    Beat ``b``'s window starts at sample ``start[b]`` (0.5 s before its R-peak) and is ``width`` samples long;
+    the stages below work on window indices but cut only the columns they search, each with a margin so that
+    the derivatives and running sums inside the searched span are those of the whole window.
+    """
 
     fast: np.ndarray
     slow: np.ndarray
-    valid: np.ndarray
-    before: int
-    spikes: np.ndarray
-    beat_spike: np.ndarray
+    start: np.ndarray
+    width: int
+
+    def span(self, lo: float, hi: float) -> tuple[int, int]:
+        """Window columns ``[lo, hi]`` clipped to the window, as ints."""
+        return max(int(lo), 0), min(int(hi), self.width - 1)
+
+    def rows(self, x: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Columns ``lo..hi`` of every beat's window of ``x``: ``(beats * leads, hi - lo + 1)`` and validity."""
+        seg, valid = _windows(x, self.start + lo, 0, hi - lo)
+        return seg.reshape(-1, seg.shape[-1]), np.repeat(valid, x.shape[0], axis=0)
+
+    def at(self, x: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """``x`` at one window column per beat, ``(beats * leads,)`` (clipped to the record like the windows)."""
+        return np.asarray(x[:, np.clip(self.start + column, 0, x.shape[-1] - 1)].T.ravel())
 
 
-def _filtered_windows(sig: np.ndarray, fs: float, r: np.ndarray) -> _Windows:
-    spikes, beat_spike = pacing_spikes(sig, fs, r)
-    raw = blank_spikes(sig, fs, spikes)
-    before, after = round(0.5 * fs), round(0.8 * fs)
-    fast, valid = _windows(_bandpass(raw, fs, 0.5, 40.0), r, before, after)
-    slow, _ = _windows(_bandpass(raw, fs, 0.5, 12.0), r, before, after)
-    return _Windows(fast=fast, slow=slow, valid=valid, before=before, spikes=spikes, beat_spike=beat_spike)
-
-
-def _delineate_windows(
-    w: _Windows, fs: float, rr_prev: np.ndarray, rr_next: np.ndarray, spike_end: np.ndarray, cfg: DSPConfig,
-) -> np.ndarray:
-    """Fiducials as window indices ``(beats, leads, 7)`` of consecutive beats of one record."""
+def _qrs(w: _Windows, fs: float, before: int, spike_at: np.ndarray, cfg: DSPConfig, out: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """QRS onset / offset per beat and lead into ``out``; returns the per-beat multi-lead onset and offset."""
     F = FIDUCIAL_INDEX
-    seg, slow, valid, before = w.fast, w.slow, w.valid, w.before
-    n_beats, n_leads = seg.shape[:2]
-    out = np.full((n_beats, n_leads, N_FIDUCIALS), np.nan)
+    n_beats, n_leads = out.shape[:2]
     k = max(1, round(0.008 * fs))
+    margin = max(1, round(cfg.qrs_quiet_s * fs)) + k + 2
+    search = (round(cfg.qrs_search_s[0] * fs), round(cfg.qrs_search_s[1] * fs))
+    lo, hi = w.span(before - search[0] - margin, before + search[1] + margin)
+    seg, valid = w.rows(w.fast, lo, hi)
     deriv = np.abs(np.gradient(seg, axis=-1))
     env = ndimage.uniform_filter1d(deriv, k, axis=-1, mode="constant")
-    env = np.where(valid[:, None, :], env, 0.0)
-    on_l, off_l = _qrs_bounds(env, before, fs, cfg)
-    spike_at = spike_end + before
+    env = np.where(valid, env, 0.0)
+    on_l, off_l = (v.reshape(n_beats, n_leads) + lo for v in _qrs_bounds(env, before - lo, fs, cfg))
     on_l = np.where(np.isfinite(spike_at)[:, None], np.fmax(on_l, spike_at[:, None]), on_l)
     out[..., F["qrs_on"]] = on_l
     out[..., F["qrs_off"]] = off_l
     on_g = nanmedian(on_l, axis=1)
     off_g = nanmedian(off_l, axis=1)
     ok = np.isfinite(on_g) & np.isfinite(off_g)
-    on_g = np.where(ok, on_g, before - round(0.05 * fs)).astype(int)
-    off_g = np.where(ok, off_g, before + round(0.06 * fs)).astype(int)
+    return (np.where(ok, on_g, before - round(0.05 * fs)).astype(int),
+            np.where(ok, off_g, before + round(0.06 * fs)).astype(int))
 
-    rows = slow.reshape(n_beats * n_leads, -1)
+
+def _t_wave(w: _Windows, fs: float, before: int, on_g: np.ndarray, off_g: np.ndarray, rr_next: np.ndarray,
+            cfg: DSPConfig, out: np.ndarray) -> None:
+    """T peak and end per beat and lead into ``out``: after the QRS, before the next beat's P."""
+    F = FIDUCIAL_INDEX
+    n_beats, n_leads = out.shape[:2]
     rep = np.repeat
-    i = np.arange(rows.shape[-1])[None, :]
-    valid_rows = rep(valid, n_leads, axis=0)
-
-    # T wave: after the QRS, before the next beat's P.
-    iso = round(0.015 * fs)
-    base_idx = np.clip(on_g - iso, 0, None)
-    base = np.take_along_axis(slow, base_idx[:, None, None].repeat(n_leads, 1), axis=-1)[..., 0]
-    v = rows - base.reshape(-1, 1)
+    base = w.at(w.slow, np.clip(on_g - round(0.015 * fs), 0, None))
     t_lo = rep(off_g + round(0.04 * fs), n_leads)
-    t_hi = rep(np.minimum(before + np.minimum(0.68 * rr_next, cfg.t_search_s * fs), slow.shape[-1] - 1), n_leads)
+    t_hi = rep(np.minimum(before + np.minimum(0.68 * rr_next, cfg.t_search_s * fs), w.width - 1), n_leads)
     t_hi = t_hi.astype(int)
-    t_mask = (i >= t_lo[:, None]) & (i <= t_hi[:, None]) & valid_rows
+    lo, hi = w.span(t_lo.min() - 1, t_hi.max() + 1)
+    rows, valid = w.rows(w.slow, lo, hi)
+    v = rows - base[:, None]
+    i = np.arange(lo, hi + 1)[None, :]
+    t_mask = (i >= t_lo[:, None]) & (i <= t_hi[:, None]) & valid
     t_peak = _masked_argmax(np.abs(v), t_mask)
     t_amp = np.take_along_axis(v, t_peak[:, None], axis=-1)[:, 0]
     u = v * np.sign(t_amp)[:, None]
-    t_end = _trapezium_end(u, t_peak, np.minimum(t_peak + round(cfg.t_reach_s * fs), t_hi), forward=True)
+    t_end = _trapezium_end(u, t_peak, np.minimum(t_peak + round(cfg.t_reach_s * fs), t_hi - lo), forward=True) + lo
+    t_peak = t_peak + lo
     edge = round(0.02 * fs)
     interior = (t_peak > t_lo + edge) & (t_peak < t_hi - edge)
     t_ok = (np.abs(t_amp) >= cfg.t_min_amplitude_mv) & t_mask.any(axis=-1) & interior
     out[..., F["t_peak"]] = np.where(t_ok, t_peak, np.nan).reshape(n_beats, n_leads)
     out[..., F["t_off"]] = np.where(t_ok, t_end, np.nan).reshape(n_beats, n_leads)
 
-    # P wave: before the QRS onset, after the previous beat's T wave.
-    p_base_idx = np.clip(on_g - round(0.01 * fs), 0, None)
-    p_base = np.take_along_axis(slow, p_base_idx[:, None, None].repeat(n_leads, 1), axis=-1)[..., 0]
-    pw = rows - p_base.reshape(-1, 1)
+
+def _p_wave(w: _Windows, fs: float, before: int, on_g: np.ndarray, rr_prev: np.ndarray, cfg: DSPConfig,
+            out: np.ndarray) -> None:
+    """P onset, peak and offset per beat and lead into ``out``: before the QRS, after the previous T wave."""
+    F = FIDUCIAL_INDEX
+    n_beats, n_leads = out.shape[:2]
+    rep = np.repeat
+    p_base = w.at(w.slow, np.clip(on_g - round(0.01 * fs), 0, None))
     t_end_g = nanmedian(out[..., F["t_off"]], axis=1)
     prev_t_end = np.concatenate([[np.nan], t_end_g[:-1] - rr_prev[1:]]) + round(0.02 * fs)
     after_t = np.where(np.isfinite(prev_t_end), prev_t_end, before - 0.62 * rr_prev).astype(int)
-    p_lo = np.maximum(on_g - round(cfg.p_search_s * fs), after_t)
-    p_hi = on_g - round(0.02 * fs)
-    p_lo_r, p_hi_r = rep(p_lo, n_leads), rep(p_hi, n_leads)
-    p_mask = (i >= p_lo_r[:, None]) & (i <= p_hi_r[:, None]) & valid_rows
+    p_lo = rep(np.maximum(on_g - round(cfg.p_search_s * fs), after_t), n_leads)
+    p_hi = rep(on_g - round(0.02 * fs), n_leads)
+    on_r = rep(on_g, n_leads)
+    lo, hi = w.span(p_lo.min() - 1, on_r.max() + 1)
+    rows, valid = w.rows(w.slow, lo, hi)
+    pw = rows - p_base[:, None]
+    i = np.arange(lo, hi + 1)[None, :]
+    p_mask = (i >= p_lo[:, None]) & (i <= p_hi[:, None]) & valid
     p_peak = _masked_argmax(np.abs(pw), p_mask)
     p_amp = np.take_along_axis(pw, p_peak[:, None], axis=-1)[:, 0]
     up = pw * np.sign(p_amp)[:, None]
-    p_on = _trapezium_end(up, p_peak, np.maximum(p_peak - round(cfg.p_reach_s[0] * fs), p_lo_r), forward=False)
-    p_stop = np.minimum(p_peak + round(cfg.p_reach_s[1] * fs), rep(on_g, n_leads))
-    p_off = _trapezium_end(up, p_peak, p_stop, forward=True)
+    p_on = _trapezium_end(up, p_peak, np.maximum(p_peak - round(cfg.p_reach_s[0] * fs), p_lo - lo), forward=False)
+    p_off = _trapezium_end(up, p_peak, np.minimum(p_peak + round(cfg.p_reach_s[1] * fs), on_r - lo), forward=True)
     p_ok = (np.abs(p_amp) >= cfg.p_min_amplitude_mv) & p_mask.any(axis=-1)
     for name, val in (("p_on", p_on), ("p_peak", p_peak), ("p_off", p_off)):
-        out[..., F[name]] = np.where(p_ok, val, np.nan).reshape(n_beats, n_leads)
-
-    return out
+        out[..., F[name]] = np.where(p_ok, val + lo, np.nan).reshape(n_beats, n_leads)

@@ -2,14 +2,21 @@
 
 The network sees all 12 leads at once (cross-lead context) and labels each lead's samples as background,
 P wave, QRS complex or ST-T segment (QRS offset to T offset). Per beat and lead, the fiducials are the ends
-of the segments around the beat's R-peak. The weights ship with the package
-(``cardioscreen/data/delineation/unet.safetensors`` + ``unet.json``); training is
-:mod:`cardioscreen.signal.delineation.training`.
+of the segments around the beat's R-peak (:mod:`cardioscreen.signal.delineation.segments`). The weights ship
+with the package (``cardioscreen/data/delineation/unet.safetensors`` + ``unet.json``); training is
+:mod:`cardioscreen.signal.delineation.training`. Inference runs through ONNX Runtime with one thread: the graph
+``unet.onnx`` ships beside the weights with a stamp of the weights it was made from (``unet.onnx.json``), and is
+exported again in memory when missing or stale (other weights, e.g. the benchmark's fold models).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
+import tempfile
+import warnings
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,18 +25,29 @@ import numpy as np
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIALS
+from cardioscreen.signal.delineation.filters import bandpass
+from cardioscreen.signal.delineation.segments import fiducials_from_labels
 
 if TYPE_CHECKING:
     import torch
+
+logger = logging.getLogger(__name__)
 
 MODEL_FS = 250.0
 """Sampling rate (Hz) the network works at."""
 N_CLASSES = 4
 """Background, P, QRS, ST-T."""
 N_LEADS = 12
+ONNX_OPSET = 17
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "data" / "delineation" / "unet.safetensors"
 """The shipped weights; their metadata (architecture, training, metrics) is ``unet.json`` beside them."""
+
+
+@lru_cache(maxsize=8)
+def _resampling_filter(up: int, down: int) -> np.ndarray:
+    """The anti-aliasing FIR filter ``scipy.signal.resample_poly`` designs for ``up / down`` (designed once)."""
+    half_len = 10 * max(up, down)
+    return np.asarray(sps.firwin(2 * half_len + 1, 1.0 / max(up, down), window=("kaiser", 5.0)))
 
 
 def preprocess(sig: np.ndarray, fs: float) -> np.ndarray:
@@ -42,14 +60,12 @@ def preprocess(sig: np.ndarray, fs: float) -> np.ndarray:
     """
     x = np.asarray(sig, dtype=float)
     if fs != MODEL_FS:
-        from fractions import Fraction
-
         frac = Fraction(MODEL_FS / fs).limit_denominator(1000)
-        x = sps.resample_poly(x, frac.numerator, frac.denominator, axis=-1)
-    sos = sps.butter(2, [0.5, 40.0], btype="band", fs=MODEL_FS, output="sos")
-    x = sps.sosfiltfilt(sos, x, axis=-1)
-    spread = np.percentile(x, 99, axis=-1, keepdims=True) - np.percentile(x, 1, axis=-1, keepdims=True)
-    return np.asarray(x / np.maximum(spread, 0.05), dtype=np.float32)
+        up, down = frac.numerator, frac.denominator
+        x = sps.resample_poly(x, up, down, axis=-1, window=_resampling_filter(up, down))
+    x = bandpass(x, MODEL_FS, 0.5, 40.0)
+    low, high = np.percentile(x, [1, 99], axis=-1, keepdims=True)
+    return np.asarray(x / np.maximum(high - low, 0.05), dtype=np.float32)
 
 
 def build_unet(channels: tuple[int, ...] = (16, 32, 48, 64), kernel: int = 9) -> torch.nn.Module:
@@ -94,77 +110,91 @@ def build_unet(channels: tuple[int, ...] = (16, 32, 48, 64), kernel: int = 9) ->
     return UNet1d()
 
 
-def segment(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
-    """Class per lead and sample, ``(12, samples)`` int, from a preprocessed ``(12, samples)`` array."""
-    import torch
+@lru_cache(maxsize=8)
+def load_model(path: str | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The shipped U-Net (or the one at ``path``, a ``.safetensors`` beside its ``.json``) in PyTorch, eval mode."""
+    from safetensors.torch import load_file
 
-    n = x.shape[-1]
-    padded = np.pad(x, ((0, 0), (0, (-n) % 8)))
-    with torch.inference_mode():
-        logits = model(torch.from_numpy(padded[None]))[0].reshape(N_LEADS, N_CLASSES, -1)
-    return np.asarray(logits.argmax(dim=1).numpy()[:, :n])
-
-
-def _runs(labels: np.ndarray, cls: int, min_len: int) -> np.ndarray:
-    """``(n, 2)`` start / end (inclusive) of the runs of ``cls`` at least ``min_len`` long."""
-    edges = np.diff(np.concatenate([[0], (labels == cls).astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    keep = ends - starts + 1 >= min_len
-    return np.stack([starts[keep], ends[keep]], axis=1)
+    weights = _weights_path(path)
+    model = build_unet(tuple(model_meta(path)["channels"]), int(model_meta(path)["kernel"]))
+    model.load_state_dict(load_file(str(weights)))
+    model.eval()
+    return model, model_meta(path)
 
 
-def fiducials_from_labels(labels: np.ndarray, x: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Per-beat, per-lead fiducials (at 250 Hz) from segment labels ``(12, samples)``.
-
-    ``x`` is the preprocessed signal (for the T peak) and ``r`` the R-peaks at 250 Hz.
-    """
-    F = FIDUCIAL_INDEX
-    ms = MODEL_FS / 1000.0
-    out = np.full((r.size, labels.shape[0], N_FIDUCIALS), np.nan)
-    for lead in range(labels.shape[0]):
-        qrs = _runs(labels[lead], 2, round(20 * ms))
-        p = _runs(labels[lead], 1, round(20 * ms))
-        t = _runs(labels[lead], 3, round(40 * ms))
-        if qrs.size == 0:
-            continue
-        centre = qrs.mean(axis=1)
-        prev_off = -np.inf
-        for b, rb in enumerate(r):
-            j = int(np.argmin(np.abs(centre - rb)))
-            if abs(centre[j] - rb) > 100 * ms:
-                continue
-            on, off = qrs[j]
-            out[b, lead, F["qrs_on"]], out[b, lead, F["qrs_off"]] = on, off
-            before = p[(p[:, 1] <= on + 2) & (p[:, 0] > prev_off) & (p[:, 0] >= on - 400 * ms)]
-            if before.size:
-                ps, pe = before[-1]
-                out[b, lead, F["p_on"]], out[b, lead, F["p_off"]] = ps, pe
-                out[b, lead, F["p_peak"]] = ps + int(np.argmax(np.abs(x[lead, ps : pe + 1] - x[lead, ps])))
-            nxt = centre[j + 1] if j + 1 < centre.size else np.inf
-            after = t[(t[:, 0] >= off - 10 * ms) & (t[:, 0] <= off + 120 * ms) & (t[:, 1] < nxt)]
-            if after.size:
-                ts, te = after[0]
-                mid = ts + (te - ts) // 3
-                out[b, lead, F["t_off"]] = te
-                out[b, lead, F["t_peak"]] = mid + int(np.argmax(np.abs(x[lead, mid : te + 1] - x[lead, te])))
-            prev_off = off
-    return out
+def _weights_path(path: str | None) -> Path:
+    weights = Path(path) if path is not None else SHIPPED_WEIGHTS
+    if not weights.is_file() or not weights.with_suffix(".json").is_file():
+        raise CardioScreenError(f"delineation model not found at {weights} (with {weights.with_suffix('.json').name})")
+    return weights
 
 
 @lru_cache(maxsize=8)
-def load_model(path: str | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """The shipped U-Net (or the one at ``path``, a ``.safetensors`` beside its ``.json``), in eval mode."""
-    from safetensors.torch import load_file
+def model_meta(path: str | None = None) -> dict[str, Any]:
+    """The metadata (``.json`` beside the weights: architecture, training, records) of the U-Net at ``path``."""
+    meta: dict[str, Any] = json.loads(_weights_path(path).with_suffix(".json").read_text())
+    return meta
 
-    weights = Path(path) if path is not None else SHIPPED_WEIGHTS
-    meta_path = weights.with_suffix(".json")
-    if not weights.is_file() or not meta_path.is_file():
-        raise CardioScreenError(f"delineation model not found at {weights} (with {meta_path.name})")
-    meta = json.loads(meta_path.read_text())
-    model = build_unet(tuple(meta["channels"]), int(meta["kernel"]))
-    model.load_state_dict(load_file(str(weights)))
-    model.eval()
-    return model, meta
+
+def _weights_digest(weights: Path) -> str:
+    return hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
+def export_onnx(path: str | None = None, save: bool = False) -> bytes:
+    """The U-Net at ``path`` (default: the shipped one) as an ONNX graph ``x (1, 12, n)`` -> ``logits (1, 48, n)``.
+
+    ``n`` is free (a multiple of 8). With ``save``, the graph is written beside the weights (``.onnx``) with a
+    stamp of the weights it was made from (``.onnx.json``), so later processes start without exporting.
+    """
+    import torch
+
+    weights = _weights_path(path)
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        target = Path(tmp) / "unet.onnx"
+        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
+        torch.onnx.export(
+            load_model(path)[0], (torch.zeros(1, N_LEADS, 1024),), target, input_names=["x"],
+            output_names=["logits"], dynamic_axes={"x": {2: "samples"}, "logits": {2: "samples"}},
+            opset_version=ONNX_OPSET, dynamo=False,
+        )
+        graph = target.read_bytes()
+    if save:
+        weights.with_suffix(".onnx").write_bytes(graph)
+        stamp = {"weights_sha256": _weights_digest(weights), "opset": ONNX_OPSET}
+        weights.with_suffix(".onnx.json").write_text(json.dumps(stamp) + "\n")
+    return graph
+
+
+def stored_onnx(path: str | None = None) -> bytes | None:
+    """The graph saved beside the weights if it was made from these weights, else None."""
+    weights = _weights_path(path)
+    graph, stamp = weights.with_suffix(".onnx"), weights.with_suffix(".onnx.json")
+    if not (graph.is_file() and stamp.is_file()):
+        return None
+    if json.loads(stamp.read_text()).get("weights_sha256") != _weights_digest(weights):
+        logger.warning("%s is stale (the weights changed); exporting the U-Net again", graph)
+        return None
+    return graph.read_bytes()
+
+
+@lru_cache(maxsize=8)
+def onnx_session(path: str | None = None) -> Any:
+    """An ONNX Runtime session (one intra-op thread) of the U-Net at ``path``: the stored graph, or exported."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    graph = stored_onnx(path) or export_onnx(path)
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+def unet_logits(x: np.ndarray, model_path: str | None = None) -> np.ndarray:
+    """Logits ``(12, 4, samples)`` of a preprocessed ``(12, samples)`` array, by ONNX Runtime."""
+    n = x.shape[-1]
+    padded = np.pad(np.asarray(x, dtype=np.float32), ((0, 0), (0, (-n) % 8)))
+    (logits,) = onnx_session(model_path).run(None, {"x": padded[None]})
+    return np.asarray(logits[0].reshape(N_LEADS, N_CLASSES, -1)[..., :n])
 
 
 def delineate_unet(
@@ -192,9 +222,8 @@ def delineate_unet(
     """
     if sig.shape[0] != N_LEADS:
         raise CardioScreenError(f"the U-Net delineator needs the 12 standard leads, got {sig.shape[0]} rows")
-    model, meta = load_model(model_path)
     x = preprocess(sig, fs)
-    labels = segment(model, x)
+    labels = unet_logits(x, model_path).argmax(axis=1)
     r = np.round(np.asarray(r_peaks, dtype=float) * MODEL_FS / fs).astype(np.int64)
-    per_lead = fiducials_from_labels(labels, x, r) * fs / MODEL_FS
-    return per_lead, {"pacing_spikes": np.zeros(0, dtype=np.int64), "model": meta}
+    per_lead = fiducials_from_labels(labels, x, r, MODEL_FS) * fs / MODEL_FS
+    return per_lead, {"pacing_spikes": np.zeros(0, dtype=np.int64), "model": model_meta(model_path)}
