@@ -28,6 +28,7 @@ from cardioscreen.report.descriptions import describe
 from cardioscreen.result import AnalysisResult, Prediction
 from cardioscreen.runtime import make_runner
 from cardioscreen.signal.clean import ecg_clean
+from cardioscreen.signal.delineate import FIDUCIALS
 from cardioscreen.signal.intervals import ecg_intervals
 from cardioscreen.signal.peaks import ecg_peaks
 from cardioscreen.signal.quality import ecg_quality
@@ -149,8 +150,11 @@ class Analyzer:
             for i, label in enumerate(self.bundle.labels)
         )
         saliency = self._saliency(inputs, np.nonzero(flags)[0], std) if self.config.explain else {}
+        fiducials = {} if intervals.delineation is None else {
+            name: intervals.delineation[name] for name in FIDUCIALS
+        }
         return AnalysisResult(**base, intervals=intervals.to_dict(), predictions=predictions, r_peaks=r_peaks,
-                              n_beats=len(r_peaks), saliency=saliency)
+                              n_beats=len(r_peaks), saliency=saliency, fiducials=fiducials)
 
     def _probabilities(self, x: np.ndarray, inputs: np.ndarray) -> np.ndarray:
         """Calibrated record probabilities ``(labels,)`` from the network's outputs on the record's windows.
