@@ -126,17 +126,19 @@ def _template_corr(segs: np.ndarray, medoid: bool = False) -> np.ndarray:
     """Correlation of each row of ``segs`` (beats, features) with the template.
 
     The template is the rows' median, or with ``medoid`` the row most alike the others (the dominant
-    morphology, which a median would blur when two kinds of beats mix).
+    morphology, which a median would blur when two kinds of beats mix). The products go through ``einsum``,
+    not BLAS: a multi-threaded BLAS spends far longer starting its threads than these small products take
+    (tens of ms on a busy machine for 20 beats).
     """
     segs = segs - segs.mean(axis=1, keepdims=True)
     unit = segs / (np.linalg.norm(segs, axis=1, keepdims=True) + 1e-12)
     if medoid:
         sample = unit[:: max(1, unit.shape[0] // MEDOID_BEATS)]
-        tmpl = sample[int(np.argmax(np.median(sample @ sample.T, axis=1)))]
+        tmpl = sample[int(np.argmax(np.median(np.einsum("ik,jk->ij", sample, sample), axis=1)))]
     else:
         tmpl = np.median(unit, axis=0)
         tmpl = tmpl / (np.linalg.norm(tmpl) + 1e-12)
-    return np.asarray(unit @ tmpl)
+    return np.asarray(np.einsum("ik,k->i", unit, tmpl))
 
 
 def _normal_beats(x: np.ndarray, fs: float, d: Delineation, irregular: bool, lim: IntervalLimits) -> np.ndarray:

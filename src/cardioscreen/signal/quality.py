@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -117,21 +118,32 @@ class QualityReport:
         }
 
 
-def _band_ratios(x: np.ndarray, fs: float) -> dict[str, np.ndarray]:
-    """Per-lead power ratios to the 0.5-40 Hz band: high-frequency (>= 40 Hz), powerline, low-frequency."""
-    n = x.shape[-1]
-    power = np.abs(np.fft.rfft(x, axis=-1)) ** 2
+@lru_cache(maxsize=16)
+def _band_masks(n: int, fs: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Masks over ``rfftfreq(n, 1 / fs)``: QRS band (0.5-40 Hz), high frequencies (>= 40 Hz), powerline
+    fundamentals and low frequencies (< 0.5 Hz); the first two leave out +-1 Hz around every 50 and 60 Hz harmonic."""
     freq = np.fft.rfftfreq(n, 1.0 / fs)
     hum = np.zeros(len(freq), dtype=bool)
     for base in (50.0, 60.0):
         harmonics = np.arange(base, freq[-1] + 1.0, base)
         hum |= (np.abs(freq[:, None] - harmonics[None, :]) <= 1.0).any(axis=1)
-    qrs_band = power[:, (freq >= 0.5) & (freq < 40.0) & ~hum].sum(axis=-1) + 1e-30
     fundamental = (np.abs(freq - 50.0) <= 1.0) | (np.abs(freq - 60.0) <= 1.0)
+    masks = ((freq >= 0.5) & (freq < 40.0) & ~hum, (freq >= 40.0) & ~hum, fundamental, (freq > 0) & (freq < 0.5))
+    for mask in masks:
+        mask.setflags(write=False)
+    return masks
+
+
+def _band_ratios(x: np.ndarray, fs: float) -> dict[str, np.ndarray]:
+    """Per-lead power ratios to the 0.5-40 Hz band: high-frequency (>= 40 Hz), powerline, low-frequency."""
+    spectrum = np.fft.rfft(x, axis=-1)
+    power = spectrum.real**2 + spectrum.imag**2
+    qrs, high, fundamental, low = _band_masks(x.shape[-1], float(fs))
+    qrs_band = power[:, qrs].sum(axis=-1) + 1e-30
     return {
-        "hf_ratio": power[:, (freq >= 40.0) & ~hum].sum(axis=-1) / qrs_band,
+        "hf_ratio": power[:, high].sum(axis=-1) / qrs_band,
         "powerline_ratio": power[:, fundamental].sum(axis=-1) / qrs_band,
-        "wander_ratio": power[:, (freq > 0) & (freq < 0.5)].sum(axis=-1) / qrs_band,
+        "wander_ratio": power[:, low].sum(axis=-1) / qrs_band,
     }
 
 
@@ -185,9 +197,14 @@ def _limb_reversal(x: np.ndarray, fs: float, names: tuple[str, ...], r_peaks: np
     """
     if not set(REVERSAL_LEADS).issubset(names):
         return False
-    qrs, p_wave = _median_beat_waves(x[[names.index(name) for name in REVERSAL_LEADS]], fs, r_peaks)
-    lead_i, avr, avl, v6 = qrs
-    return bool(lead_i < 0 and p_wave[0] < 0 and v6 > 0 and avr > avl)
+    rows = [names.index(name) for name in REVERSAL_LEADS]
+    # Lead I alone first (each lead is cleaned on its own): most records stop here, with an upright lead I.
+    qrs, p_wave = _median_beat_waves(x[rows[:1]], fs, r_peaks)
+    if not (qrs[0] < 0 and p_wave[0] < 0):
+        return False
+    qrs, _ = _median_beat_waves(x[rows[1:]], fs, r_peaks)
+    avr, avl, v6 = qrs
+    return bool(v6 > 0 and avr > avl)
 
 
 def _lead_issues(x: np.ndarray, fs: float, contrast: np.ndarray, th: QualityThresholds
