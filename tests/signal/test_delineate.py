@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
 from cardioscreen.record import ECGRecord
 from cardioscreen.signal.delineate import FIDUCIALS, Delineation, ecg_delineate
+from cardioscreen.signal.delineation import learned
+from cardioscreen.signal.delineation.dsp import delineate_dsp
+from cardioscreen.signal.delineation.fiducials import nanmedian
+from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, pacing_spikes
 from cardioscreen.signal.delineation.reference import read_ludb_marks
+from cardioscreen.signal.delineation.segments import fiducials_from_labels
 from cardioscreen.signal.peaks import ecg_peaks
 
 
@@ -156,3 +165,127 @@ class TestPacing:
         d = ecg_delineate(sig, rec.fs, peaks)
         inner = d["qrs_on"][1:-1]
         assert np.all(inner >= peaks[1:-1] - lead_in + SPIKE_BLANK_S * rec.fs - 1)
+
+
+class TestUNetEngine:
+    def test_onnx_runtime_matches_pytorch(self, example_record_path: Path) -> None:
+        import torch
+
+        rec = read_ecg(example_record_path, standard12=True)
+        x = learned.preprocess(rec.signal, rec.fs)
+        n = x.shape[-1] - x.shape[-1] % 8
+        model, _ = learned.load_model()
+        with torch.inference_mode():
+            expected = model(torch.from_numpy(x[None, :, :n]))[0].reshape(12, 4, -1).numpy()
+        got = learned.unet_logits(x[:, :n])
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, atol=1e-4)
+
+    def test_shipped_graph_is_made_from_the_shipped_weights(self) -> None:
+        assert learned.stored_onnx() is not None
+
+    def test_stale_graph_is_not_used(self, tmp_path: Path) -> None:
+        shipped = learned.SHIPPED_WEIGHTS
+        weights = tmp_path / "unet.safetensors"
+        for suffix in (".safetensors", ".json", ".onnx", ".onnx.json"):
+            weights.with_suffix(suffix).write_bytes(shipped.with_suffix(suffix).read_bytes())
+        assert learned.stored_onnx(str(weights)) is not None
+        weights.with_suffix(".onnx.json").write_text('{"weights_sha256": "0"}')
+        assert learned.stored_onnx(str(weights)) is None
+        x = np.zeros((12, 64), dtype=np.float32)
+        np.testing.assert_allclose(learned.unet_logits(x, str(weights)), learned.unet_logits(x), atol=1e-5)
+
+
+def _fiducials_beat_by_beat(labels: np.ndarray, x: np.ndarray, r: np.ndarray, fs: float) -> np.ndarray:
+    """The segment rules of ``fiducials_from_labels`` written plainly, lead by lead and beat by beat."""
+    ms = fs / 1000.0
+
+    def runs(row: np.ndarray, cls: int, min_len: int) -> np.ndarray:
+        edges = np.diff(np.concatenate([[0], (row == cls).astype(int), [0]]))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+        keep = ends - starts + 1 >= min_len
+        return np.stack([starts[keep], ends[keep]], axis=1)
+
+    out = np.full((r.size, labels.shape[0], len(FIDUCIALS)), np.nan)
+    for lead in range(labels.shape[0]):
+        qrs, p, t = runs(labels[lead], 2, round(20 * ms)), runs(labels[lead], 1, round(20 * ms)), \
+            runs(labels[lead], 3, round(40 * ms))
+        if qrs.size == 0:
+            continue
+        centre, prev_off = qrs.mean(axis=1), -np.inf
+        for b, rb in enumerate(r):
+            j = int(np.argmin(np.abs(centre - rb)))
+            if abs(centre[j] - rb) > 100 * ms:
+                continue
+            on, off = qrs[j]
+            out[b, lead, 3:5] = on, off
+            before = p[(p[:, 1] <= on + 2) & (p[:, 0] > prev_off) & (p[:, 0] >= on - 400 * ms)]
+            if before.size:
+                ps, pe = before[-1]
+                out[b, lead, 0:3] = ps, ps + np.argmax(np.abs(x[lead, ps : pe + 1] - x[lead, ps])), pe
+            nxt = centre[j + 1] if j + 1 < centre.size else np.inf
+            after = t[(t[:, 0] >= off - 10 * ms) & (t[:, 0] <= off + 120 * ms) & (t[:, 1] < nxt)]
+            if after.size:
+                ts, te = after[0]
+                mid = ts + (te - ts) // 3
+                out[b, lead, 5:7] = mid + np.argmax(np.abs(x[lead, mid : te + 1] - x[lead, te])), te
+            prev_off = off
+    return out
+
+
+class TestSegmentFiducials:
+    @pytest.mark.parametrize("rec_id", [1, 9, 95])
+    def test_same_as_beat_by_beat_on_real_labels(self, ludb: Path, rec_id: int) -> None:
+        rec, peaks, _ = _load(ludb, rec_id)
+        x = learned.preprocess(rec.signal, rec.fs)
+        labels = learned.unet_logits(x).argmax(axis=1)
+        r = np.round(peaks * learned.MODEL_FS / rec.fs).astype(np.int64)
+        got = fiducials_from_labels(labels, x, r, learned.MODEL_FS)
+        assert np.isfinite(got[..., FIDUCIALS.index("qrs_on")]).mean() > 0.8
+        np.testing.assert_array_equal(got, _fiducials_beat_by_beat(labels, x, r, learned.MODEL_FS))
+
+    @settings(max_examples=30, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), n_leads=st.integers(1, 4))
+    def test_same_as_beat_by_beat_on_random_labels(self, seed: int, n_leads: int) -> None:
+        rng = np.random.default_rng(seed)
+        lengths = rng.integers(1, 40, size=400)
+        labels = np.repeat(rng.integers(0, 4, size=lengths.size), lengths)[None, :].repeat(n_leads, 0)[:, :2500]
+        x = rng.standard_normal(labels.shape).astype(np.float32)
+        r = np.sort(rng.choice(labels.shape[1], size=12, replace=False))
+        np.testing.assert_array_equal(fiducials_from_labels(labels, x, r, 250.0),
+                                      _fiducials_beat_by_beat(labels, x, r, 250.0))
+
+
+class TestHelpers:
+    @settings(max_examples=40, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(5, 12, 7), (3, 4), (6,), (0, 12, 7), (2, 0, 7)]))
+    def test_nanmedian_is_numpys(self, seed: int, shape: tuple[int, ...]) -> None:
+        rng = np.random.default_rng(seed)
+        values = rng.integers(0, 50, shape).astype(float)
+        values[rng.random(shape) < 0.4] = np.nan
+        for axis in range(values.ndim):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                expected = np.nanmedian(values, axis=axis)
+            np.testing.assert_array_equal(nanmedian(values, axis), expected)
+
+    @pytest.mark.parametrize(("fs", "band"), [(500.0, (0.5, 40.0)), (500.0, (0.5, 12.0)), (250.0, (0.5, 40.0))])
+    def test_bandpass_is_sosfiltfilt(self, ludb: Path, fs: float, band: tuple[float, float]) -> None:
+        sig = read_ecg(ludb / "1.hea", standard12=True).resample(fs).signal.astype(float)
+        expected = sps.sosfiltfilt(sps.butter(2, band, btype="band", fs=fs, output="sos"), sig, axis=-1)
+        got = bandpass(sig, fs, *band)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+        assert not got.flags.writeable
+        # an equal signal gets the same result; a changed one is filtered anew
+        assert bandpass(sig.copy(), fs, *band) is got
+        changed = sig.copy()
+        changed[0, 100] += 1.0
+        assert not np.array_equal(bandpass(changed, fs, *band), got)
+
+    def test_dsp_without_p_wave_keeps_qrs_and_t(self, ludb: Path) -> None:
+        rec, peaks, _ = _load(ludb, 1)
+        full, _ = delineate_dsp(rec.signal, rec.fs, peaks)
+        no_p, _ = delineate_dsp(rec.signal, rec.fs, peaks, p_wave=False)
+        p_cols = [FIDUCIALS.index(n) for n in ("p_on", "p_peak", "p_off")]
+        assert np.isnan(no_p[..., p_cols]).all() and np.isfinite(full[..., p_cols]).any()
+        np.testing.assert_array_equal(np.delete(no_p, p_cols, axis=-1), np.delete(full, p_cols, axis=-1))

@@ -90,6 +90,26 @@ class TestSinusRecords:
             assert data[key] is None or isinstance(data[key], int | float)
         assert isinstance(data["flags"], list) and isinstance(data["reasons"], dict)
 
+    def test_carries_the_delineation_it_measured(self, ludb: Path) -> None:
+        rec = read_ecg(ludb / "1.hea", standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        iv = ecg_intervals(rec.signal, rec.fs, peaks, rec.leads, method="dsp")
+        d = iv.delineation
+        assert d is not None and d.method == "dsp" and d.n_beats == peaks.size
+        assert "delineation" not in iv.to_dict() and "delineation" not in repr(iv)
+        # the QRS duration is the median of the carried boundaries over the beats used
+        qrs_ms = (d["qrs_off"] - d["qrs_on"]) * 1000.0 / rec.fs
+        assert iv.qrs_ms is not None and np.nanmin(qrs_ms) <= iv.qrs_ms <= np.nanmax(qrs_ms)
+        # measuring again on the carried delineation gives the same values; comparisons ignore the field
+        again = ecg_intervals(rec.signal, rec.fs, peaks, rec.leads, delineation=d)
+        assert again == iv and again.to_dict() == iv.to_dict()
+
+    def test_no_delineation_when_nothing_was_delineated(self, ludb: Path) -> None:
+        rec = read_ecg(ludb / "1.hea", standard12=True)
+        flat = np.zeros_like(rec.signal)
+        iv = ecg_intervals(flat, rec.fs, np.array([500, 1000, 1500]), rec.leads)
+        assert iv.delineation is None and iv.qrs_ms is None
+
 
 class TestHardRecords:
     @pytest.mark.parametrize("rec_id", [51, 83])
