@@ -19,6 +19,8 @@ from scipy import signal as sps
 
 RECENT = 4
 """Results kept for reuse per thread."""
+RECENT_MAX_SIZE = 1_000_000
+"""Larger signals (values; 12 leads x 83 s at 1 kHz) are not kept: a long Holter record would pin too much memory."""
 _recent = threading.local()
 
 
@@ -60,7 +62,8 @@ def bandpass(x: np.ndarray, fs: float, low: float, high: float, order: int = 2) 
             return seen_y
     y = _filtfilt(x, *_design(*key[:4]))
     y.setflags(write=False)
-    recent.append((key, x.copy(), y))
+    if x.size <= RECENT_MAX_SIZE:
+        recent.append((key, x.copy(), y))
     return y
 
 
