@@ -115,11 +115,11 @@ def load_model(path: str | None = None) -> tuple[torch.nn.Module, dict[str, Any]
     """The shipped U-Net (or the one at ``path``, a ``.safetensors`` beside its ``.json``) in PyTorch, eval mode."""
     from safetensors.torch import load_file
 
-    weights = _weights_path(path)
-    model = build_unet(tuple(model_meta(path)["channels"]), int(model_meta(path)["kernel"]))
-    model.load_state_dict(load_file(str(weights)))
+    meta = model_meta(path)
+    model = build_unet(tuple(meta["channels"]), int(meta["kernel"]))
+    model.load_state_dict(load_file(str(_weights_path(path))))
     model.eval()
-    return model, model_meta(path)
+    return model, meta
 
 
 def _weights_path(path: str | None) -> Path:

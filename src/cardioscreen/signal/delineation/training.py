@@ -1,7 +1,8 @@
 """Training the U-Net delineator on LUDB's per-lead marks (labels: P, QRS, ST-T; outside the marked span: ignored).
 
 ``python -m cardioscreen.signal.delineation.training LUDB_DIR OUT.safetensors`` trains on every record found and
-writes the weights with their ``.json`` metadata; :func:`train_unet` is what the benchmark calls per fold.
+writes the weights with their ``.json`` metadata and the ONNX graph inference runs (``.onnx`` + its stamp);
+:func:`train_unet` is what the benchmark calls per fold.
 Augmentation: Gaussian noise, baseline wander, per-lead amplitude scaling, random 8.2 s crops.
 """
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX
-from cardioscreen.signal.delineation.learned import MODEL_FS, N_CLASSES, N_LEADS, build_unet, preprocess
+from cardioscreen.signal.delineation.learned import MODEL_FS, N_CLASSES, N_LEADS, build_unet, export_onnx, preprocess
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(steps=args.steps)
     model = train_unet(load_ludb(args.ludb, ids), cfg)
     save_unet(model, cfg, args.out, {"records": ids, "data": "LUDB 1.0.1 (ODC-By 1.0), per-lead marks"})
+    export_onnx(str(args.out), save=True)  # the ONNX Runtime graph (and its stamp) beside the new weights
     return 0
 
 
