@@ -84,8 +84,11 @@ _WORKER_JOB: Callable[[Path], Any] | None = None
 
 
 def _init_worker(make_job: Callable[[], Callable[[Path], Any]]) -> None:
+    """One core per worker: BLAS/OpenMP pools limited to one thread (they stall on small products otherwise)."""
     global _WORKER_JOB
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     _WORKER_JOB = make_job()
 
 

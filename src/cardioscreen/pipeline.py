@@ -93,7 +93,6 @@ class Analyzer:
             )
         self._run = make_runner(bundle, self.config.backend, self.config.threads)
         self.ensemble = load_ensemble(bundle.path)
-        self.thresholds = self.ensemble.thresholds_for() if self.ensemble else bundle.thresholds
         self._names = [describe(label.code, self.config.lang)[0] for label in bundle.labels]
 
     @classmethod
@@ -107,6 +106,11 @@ class Analyzer:
         path = Path(bundle_path) if bundle_path is not None else default_bundle_path()
         read_manifest(path)
         return path
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """Per-class decision thresholds on the probabilities the Analyzer reports (fitted on validation data)."""
+        return self.ensemble.thresholds_for() if self.ensemble else self.bundle.thresholds
 
     @property
     def model_info(self) -> dict[str, Any]:

@@ -70,3 +70,21 @@ class TestAnalyzer:
         assert result.quality["verdict"] == "unusable"
         assert result.quality["reasons"]
 
+
+
+class TestCalibratedOutput:
+    """The Analyzer's probabilities are the bundle ensemble's calibrated output, whichever output it names."""
+
+    @pytest.mark.parametrize("output", ["network", "ensemble"])
+    def test_matches_the_ensembles_own_prediction(self, ptbxl_record, output):
+        from cardioscreen.training.inference import record_input
+
+        analyzer = Analyzer.load()
+        assert analyzer.ensemble is not None and analyzer.model_info["calibrated"]
+        analyzer.ensemble.use_ensemble = output == "ensemble"
+        result = analyzer.analyze(ptbxl_record)
+        x = record_input(ptbxl_record, analyzer.bundle.input_spec)
+        expected = analyzer.ensemble.predict_records(analyzer.bundle, x[None])[0]
+        np.testing.assert_allclose([p.probability for p in result.predictions], expected, atol=1e-4)
+        np.testing.assert_allclose([p.threshold for p in result.predictions], analyzer.ensemble.thresholds_for())
+        assert result.model["output"] == output
