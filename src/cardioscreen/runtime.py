@@ -9,25 +9,16 @@ starts; a test checks the two engines agree within 1e-4.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import tempfile
-import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.models.bundle import WEIGHTS, Bundle
-
-logger = logging.getLogger(__name__)
+from cardioscreen.onnx_graph import cpu_session, export_graph, load_graph, save_graph
 
 ONNX_FILE = "model.onnx"
-ONNX_STAMP = "model.onnx.json"
-ONNX_OPSET = 17
 
 Runner = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """Network inputs ``(batch, leads, samples)`` -> probabilities ``(batch, labels)``, embeddings ``(batch, D)``."""
@@ -53,12 +44,8 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float32)
 
 
-def _weights_digest(bundle: Bundle) -> str:
-    return hashlib.sha256((bundle.path / WEIGHTS).read_bytes()).hexdigest()
-
-
 def export_onnx(bundle: Bundle, save: bool = False) -> bytes:
-    """The bundle's network as an ONNX graph (dynamic batch axis).
+    """The bundle's network as an ONNX graph (dynamic batch axis) returning logits and embeddings.
 
     With ``save``, the graph is also written into the bundle as ``model.onnx`` with a stamp of the weights it was
     made from, so that later engines start without exporting again.
@@ -66,46 +53,23 @@ def export_onnx(bundle: Bundle, save: bool = False) -> bytes:
     import torch
 
     dummy = torch.zeros(1, len(bundle.input_spec.leads), bundle.input_spec.samples)
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        target = Path(tmp) / ONNX_FILE
-        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-        torch.onnx.export(
-            _logits_and_embedding(bundle.model),
-            (dummy,),
-            target,
-            input_names=["x"],
-            output_names=["logits", "embedding"],
-            dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}, "embedding": {0: "batch"}},
-            opset_version=ONNX_OPSET,
-            dynamo=False,
-        )
-        graph = target.read_bytes()
+    graph = export_graph(
+        _logits_and_embedding(bundle.model), dummy, ["x"], ["logits", "embedding"],
+        {"x": {0: "batch"}, "logits": {0: "batch"}, "embedding": {0: "batch"}},
+    )
     if save:
-        (bundle.path / ONNX_FILE).write_bytes(graph)
-        (bundle.path / ONNX_STAMP).write_text(json.dumps({"weights_sha256": _weights_digest(bundle)}) + "\n")
+        save_graph(graph, bundle.path / ONNX_FILE, bundle.path / WEIGHTS)
     return graph
 
 
 def stored_onnx(bundle: Bundle) -> bytes | None:
     """The bundle's saved ONNX graph if it was made from the bundle's current weights, else None."""
-    graph, stamp = bundle.path / ONNX_FILE, bundle.path / ONNX_STAMP
-    if not (graph.is_file() and stamp.is_file()):
-        return None
-    if json.loads(stamp.read_text()).get("weights_sha256") != _weights_digest(bundle):
-        logger.warning("%s is stale (the weights changed); exporting the network again", graph)
-        return None
-    return graph.read_bytes()
+    return load_graph(bundle.path / ONNX_FILE, bundle.path / WEIGHTS)
 
 
 def onnx_runner(bundle: Bundle, threads: int = 1) -> Runner:
     """ONNX Runtime on the CPU with ``threads`` intra-op threads (one per process by default)."""
-    import onnxruntime as ort
-
-    graph = stored_onnx(bundle) or export_onnx(bundle)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    session = cpu_session(stored_onnx(bundle) or export_onnx(bundle), threads)
 
     def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         logits, embedding = session.run(None, {"x": np.ascontiguousarray(x, dtype=np.float32)})

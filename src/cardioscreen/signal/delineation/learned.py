@@ -11,11 +11,7 @@ exported again in memory when missing or stale (other weights, e.g. the benchmar
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
-import tempfile
-import warnings
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -25,20 +21,19 @@ import numpy as np
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.onnx_graph import cpu_session, export_graph, load_graph, save_graph
 from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.segments import fiducials_from_labels
 
 if TYPE_CHECKING:
     import torch
 
-logger = logging.getLogger(__name__)
 
 MODEL_FS = 250.0
 """Sampling rate (Hz) the network works at."""
 N_CLASSES = 4
 """Background, P, QRS, ST-T."""
 N_LEADS = 12
-ONNX_OPSET = 17
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "data" / "delineation" / "unet.safetensors"
 """The shipped weights; their metadata (architecture, training, metrics) is ``unet.json`` beside them."""
 
@@ -136,8 +131,8 @@ def model_meta(path: str | None = None) -> dict[str, Any]:
     return meta
 
 
-def _weights_digest(weights: Path) -> str:
-    return hashlib.sha256(weights.read_bytes()).hexdigest()
+def _graph_path(weights: Path) -> Path:
+    return weights.with_suffix(".onnx")
 
 
 def export_onnx(path: str | None = None, save: bool = False) -> bytes:
@@ -149,44 +144,23 @@ def export_onnx(path: str | None = None, save: bool = False) -> bytes:
     import torch
 
     weights = _weights_path(path)
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        target = Path(tmp) / "unet.onnx"
-        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-        torch.onnx.export(
-            load_model(path)[0], (torch.zeros(1, N_LEADS, 1024),), target, input_names=["x"],
-            output_names=["logits"], dynamic_axes={"x": {2: "samples"}, "logits": {2: "samples"}},
-            opset_version=ONNX_OPSET, dynamo=False,
-        )
-        graph = target.read_bytes()
+    graph = export_graph(load_model(path)[0], torch.zeros(1, N_LEADS, 1024), ["x"], ["logits"],
+                         {"x": {2: "samples"}, "logits": {2: "samples"}})
     if save:
-        weights.with_suffix(".onnx").write_bytes(graph)
-        stamp = {"weights_sha256": _weights_digest(weights), "opset": ONNX_OPSET}
-        weights.with_suffix(".onnx.json").write_text(json.dumps(stamp) + "\n")
+        save_graph(graph, _graph_path(weights), weights)
     return graph
 
 
 def stored_onnx(path: str | None = None) -> bytes | None:
     """The graph saved beside the weights if it was made from these weights, else None."""
     weights = _weights_path(path)
-    graph, stamp = weights.with_suffix(".onnx"), weights.with_suffix(".onnx.json")
-    if not (graph.is_file() and stamp.is_file()):
-        return None
-    if json.loads(stamp.read_text()).get("weights_sha256") != _weights_digest(weights):
-        logger.warning("%s is stale (the weights changed); exporting the U-Net again", graph)
-        return None
-    return graph.read_bytes()
+    return load_graph(_graph_path(weights), weights)
 
 
 @lru_cache(maxsize=8)
 def onnx_session(path: str | None = None) -> Any:
     """An ONNX Runtime session (one intra-op thread) of the U-Net at ``path``: the stored graph, or exported."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    graph = stored_onnx(path) or export_onnx(path)
-    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    return cpu_session(stored_onnx(path) or export_onnx(path))
 
 
 def unet_logits(x: np.ndarray, model_path: str | None = None) -> np.ndarray:
