@@ -8,12 +8,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from cardioscreen.cli.arguments import fold_list
 from cardioscreen.models.bundle import default_bundle_path, load_bundle
 from cardioscreen.training.evaluate import evaluate_bundle
-
-
-def _folds(text: str) -> tuple[int, ...]:
-    return tuple(int(f) for f in text.split(",") if f.strip())
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, required=True, help="PTB-XL or ptbxl-z100 folder")
     parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: the shipped model)")
     parser.add_argument("--task", default="seed17", help="seed17 or superdiagnostic (a task the bundle predicts)")
-    parser.add_argument("--folds", type=_folds, default=(10,), help="comma-separated strat_fold values")
+    parser.add_argument("--folds", type=fold_list, default=(10,), help="comma-separated strat_fold values")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--cache", type=Path, default=None, help="signal cache folder")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -6,13 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from cardioscreen.cli.arguments import fold_list
 from cardioscreen.training.data import FoldSpec
 from cardioscreen.training.recipes import RECIPE_NAMES, RunSpec, parse_tasks, train_bundle
 from cardioscreen.training.trainer import LOSSES, TrainConfig
-
-
-def _folds(text: str) -> tuple[int, ...]:
-    return tuple(int(f) for f in text.split(",") if f.strip())
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,9 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--crop", type=int, default=0, help="random crop length in samples (0 = whole record)")
     parser.add_argument("--patience", type=int, default=8, help="epochs without validation gain before stopping")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--train-folds", type=_folds, default=(1, 2, 3, 4, 5, 6, 7, 8))
-    parser.add_argument("--val-folds", type=_folds, default=(9,))
-    parser.add_argument("--test-folds", type=_folds, default=(10,))
+    parser.add_argument("--train-folds", type=fold_list, default=(1, 2, 3, 4, 5, 6, 7, 8))
+    parser.add_argument("--val-folds", type=fold_list, default=(9,))
+    parser.add_argument("--test-folds", type=fold_list, default=(10,))
     parser.add_argument("--max-records", type=int, default=None, help="at most this many records per split/folder")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1 ...")
     parser.add_argument("--cache", type=Path, default=None, help="signal cache folder")
