@@ -123,7 +123,12 @@ class Analyzer:
             "n_parameters": manifest.get("n_parameters"),
             "output": self.ensemble.default if self.ensemble else "network",
             "calibrated": self.ensemble is not None,
-            "validation": _validation_summary(self.bundle.metrics.get("validation", {})),
+            # F1, sensitivity and specificity were measured at the network's own thresholds: shown only while
+            # those are the thresholds in use (AUC does not depend on thresholds or monotone calibration).
+            "validation": _validation_summary(
+                self.bundle.metrics.get("validation", {}),
+                _SUMMARY_KEYS if self.ensemble is None else ("macro_auc",),
+            ),
         }
 
     def analyze_file(self, path: str | Path) -> tuple[ECGRecord, AnalysisResult]:
@@ -206,14 +211,14 @@ class Analyzer:
 _SUMMARY_KEYS = ("macro_auc", "macro_f1", "sensitivity", "specificity")
 
 
-def _validation_summary(per_task: dict[str, Any]) -> dict[str, Any]:
-    """Headline validation figures per task (with their 90% intervals) from a bundle's full metrics."""
+def _validation_summary(per_task: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """Headline validation figures ``keys`` per task (with their 90% intervals) from a bundle's full metrics."""
     summary: dict[str, Any] = {}
     for task, figures in per_task.items():
         if not isinstance(figures, dict):
             continue
-        summary[task] = {key: figures[key] for key in _SUMMARY_KEYS if key in figures}
-        summary[task].update({f"{key}_ci": figures[f"{key}_ci"] for key in _SUMMARY_KEYS if f"{key}_ci" in figures})
+        summary[task] = {key: figures[key] for key in keys if key in figures}
+        summary[task].update({f"{key}_ci": figures[f"{key}_ci"] for key in keys if f"{key}_ci" in figures})
         summary[task]["n_records"] = figures.get("n_records")
         if isinstance(figures.get("baseline"), dict):
             summary[task]["baseline"] = figures["baseline"]
