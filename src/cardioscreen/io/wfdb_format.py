@@ -4,6 +4,8 @@ The challenge headers carry ``# Age:``, ``# Sex:`` and ``# Dx:`` (SNOMED-CT code
 become ``meta["age"]``, ``meta["sex"]`` and ``meta["dx"]``. Samples are converted to mV whatever unit the
 header declares; the header's gain is trusted (some Georgia records use 4880/mV). Channels whose unit is not
 a voltage (blood pressure, respiration...) are dropped with a log message.
+Simple single-file format-16 records (PTB-XL, challenge, LUDB) are read by :mod:`cardioscreen.io.wfdb_header`
+without the wfdb library, with identical results; anything else goes through wfdb.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.common import check_size, library_errors, millivolts_per_unit, parse_age, parse_codes, parse_sex
+from cardioscreen.io.wfdb_header import SimpleHeader, parse_simple_header, read_physical
 from cardioscreen.record import MAX_FS_HZ, MIN_FS_HZ, ECGRecord
 
 logger = logging.getLogger(__name__)
@@ -76,15 +79,19 @@ def read(path: Path, **options: Any) -> ECGRecord:
     header = header_path(path)
     record_name = str(header.with_suffix(""))
     with library_errors(header, "WFDB header"):
-        head = wfdb.rdheader(record_name)
-        if not isinstance(head, wfdb.Record):
+        head: Any = parse_simple_header(header.read_bytes())
+        if head is None:
+            head = wfdb.rdheader(record_name)
+        if not isinstance(head, (SimpleHeader, wfdb.Record)):
             raise ECGFormatError(f"{header.name}: multi-segment WFDB records are not supported")
         _check_header(head, header)
         keep, factors = _voltage_channels(head, header)
         names = tuple(str(head.sig_name[i]) if head.sig_name and head.sig_name[i] else f"lead{i + 1}" for i in keep)
     with library_errors(header, "WFDB signals"):
-        rec = wfdb.rdrecord(record_name, channels=keep, return_res=32)
-    physical = np.asarray(rec.p_signal)
+        if isinstance(head, SimpleHeader):
+            physical = read_physical(head, header, keep)
+        else:
+            physical = np.asarray(wfdb.rdrecord(record_name, channels=keep, return_res=32).p_signal)
     if physical.ndim != 2 or physical.shape != (int(head.sig_len), len(keep)):
         raise ECGFormatError(f"{header.name}: signal file does not hold {head.sig_len} samples per channel")
     signal = physical.T * np.asarray(factors, dtype=np.float32)[:, None]
