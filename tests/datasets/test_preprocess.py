@@ -49,6 +49,33 @@ class TestZ100Recipe:
             normalise(raw, 500, "nope")
 
 
+def _scipy_z100(x: np.ndarray) -> np.ndarray:
+    """The z100 recipe at 500 Hz spelled out with scipy's own functions (how ptbxl-z100 was made)."""
+    b, a = sps.butter(4, [0.5, 40.0], btype="band", fs=500)
+    filtered = sps.filtfilt(b, a, np.asarray(x, dtype=np.float64), axis=-1)
+    z = (filtered - filtered.mean(axis=-1, keepdims=True)) / filtered.std(axis=-1, keepdims=True)
+    return np.asarray(sps.resample_poly(z, 1, 5, axis=-1), dtype=np.float32)
+
+
+class TestZ100EqualsScipyRecipe:
+    def test_real_records(self, ptbxl_dir: Path) -> None:
+        dataset = PTBXL.load(ptbxl_dir)
+        for ecg_id in dataset.ecg_ids[::40]:
+            x = dataset.read_signal(int(ecg_id), 500)
+            np.testing.assert_allclose(z100(x, 500), _scipy_z100(x), rtol=0, atol=1e-5)
+
+    def test_batch_of_records(self, raw: np.ndarray) -> None:
+        batch = np.stack([raw, raw[::-1] * 2])
+        np.testing.assert_allclose(z100(batch, 500), _scipy_z100(batch), rtol=0, atol=1e-5)
+
+    @pytest.mark.parametrize("n", [100, 999, 4998, 5001, 7503])
+    def test_odd_lengths(self, raw: np.ndarray, n: int) -> None:
+        x = np.tile(raw, 2)[:, :n]
+        out = z100(x, 500)
+        assert out.shape == (12, -(-n // 5))
+        np.testing.assert_allclose(out, _scipy_z100(x), rtol=0, atol=1e-5)
+
+
 class TestWindows:
     def test_fit_length(self) -> None:
         x = np.arange(24, dtype=float).reshape(2, 12)
