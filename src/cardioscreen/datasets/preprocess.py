@@ -25,15 +25,8 @@ _Z100_DOWN = 5
 """Decimation factor from :data:`Z100_BASE_FS` to :data:`Z100_FS`."""
 _HALF_LEN = 10 * _Z100_DOWN
 """Half length (samples) of ``resample_poly``'s anti-aliasing filter for ``down`` = 5."""
-
-
-def _polyphase_taps(down: int, half_len: int) -> np.ndarray:
-    """``resample_poly(x, 1, down)``'s FIR taps, reversed, zero-padded and cut into frames: ``(frames, down)``."""
-    taps = sps.firwin(2 * half_len + 1, 1.0 / down, window=("kaiser", 5.0))[::-1]
-    return np.concatenate([taps, np.zeros(-taps.size % down)]).reshape(-1, down)
-
-
-_Z100_TAPS = _polyphase_taps(_Z100_DOWN, _HALF_LEN)
+_Z100_TAPS = sps.firwin(2 * _HALF_LEN + 1, 1.0 / _Z100_DOWN, window=("kaiser", 5.0))[::-1].copy()
+"""``resample_poly(x, 1, 5)``'s FIR taps (its default Kaiser-window design), reversed."""
 
 
 def resample(x: np.ndarray, fs: float, target_fs: float) -> np.ndarray:
@@ -64,32 +57,29 @@ def z100(x: np.ndarray, fs: float) -> np.ndarray:
     filtered = sps.filtfilt(b, a, x, axis=-1)
     mean = filtered.mean(axis=-1, keepdims=True)
     std = filtered.std(axis=-1, keepdims=True)
-    z = (filtered - mean) / np.where(std > 0, std, 1.0)
-    return _decimate(z).astype(np.float32)
+    filtered -= mean
+    filtered /= np.where(std > 0, std, 1.0)
+    return _decimate(filtered).astype(np.float32)
 
 
 def _decimate(x: np.ndarray) -> np.ndarray:
-    """``resample_poly(x, 1, 5, axis=-1)`` computed as one matrix product over 5-sample frames.
+    """``resample_poly(x, 1, 5, axis=-1)`` as one dot product per output sample over a strided window view.
 
     Output sample ``i`` is ``sum_k h[k] x[5 i + 50 - k]`` with the 101 taps ``h`` of ``resample_poly``'s
-    default Kaiser-window design and zeros outside ``x``. The zero-padded signal is cut into frames of 5
-    samples and every 5-tap slice ``q`` of the reversed filter is applied to every frame in one matrix
-    product; output ``i`` is the sum over ``q`` of slice ``q``'s product with frame ``i + q``, read through a
-    strided view. Equal to ``resample_poly`` up to float64 rounding (summation order).
+    default design and zeros outside ``x``. Unlike ``resample_poly`` it neither redesigns the filter nor
+    allocates more than the zero-padded copy of ``x``, and uses no BLAS threads. Equal to ``resample_poly`` up
+    to float64 rounding (summation order).
     """
     n = x.shape[-1]
     n_out = -(-n // _Z100_DOWN)
-    n_slices = _Z100_TAPS.shape[0]
-    n_frames = n_out + n_slices - 1
     rows = x.reshape(-1, n)
-    padded = np.pad(rows, [(0, 0), (_HALF_LEN, _Z100_DOWN * n_frames - _HALF_LEN - n)])
-    products = _Z100_TAPS @ padded.reshape(-1, _Z100_DOWN).T
-    tap_stride, sample_stride = products.strides
-    shifted = np.lib.stride_tricks.as_strided(
-        products, shape=(n_slices, rows.shape[0], n_out),
-        strides=(tap_stride + sample_stride, n_frames * sample_stride, sample_stride), writeable=False,
+    padded = np.pad(rows, [(0, 0), (_HALF_LEN, _Z100_DOWN * (n_out - 1) + _Z100_TAPS.size - _HALF_LEN - n)])
+    row_stride, sample_stride = padded.strides
+    windows = np.lib.stride_tricks.as_strided(
+        padded, shape=(rows.shape[0], n_out, _Z100_TAPS.size),
+        strides=(row_stride, _Z100_DOWN * sample_stride, sample_stride), writeable=False,
     )
-    return shifted.sum(axis=0).reshape(*x.shape[:-1], n_out)
+    return np.einsum("rik,k->ri", windows, _Z100_TAPS).reshape(*x.shape[:-1], n_out)
 
 
 _RECIPES: dict[str, tuple[Callable[[np.ndarray, float], np.ndarray], float]] = {"z100": (z100, Z100_FS)}
