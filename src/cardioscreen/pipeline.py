@@ -7,7 +7,6 @@ unusable record is refused with the quality reasons instead of probabilities.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from cardioscreen.explain import attribution_magnitude, integrated_gradients
 from cardioscreen.io import read_ecg
 from cardioscreen.models.bundle import Bundle, default_bundle_path, load_bundle, read_manifest
 from cardioscreen.record import ECGRecord
-from cardioscreen.report.descriptions import describe
+from cardioscreen.report.descriptions import LANGUAGES, describe
 from cardioscreen.result import AnalysisResult, Prediction
 from cardioscreen.runtime import make_runner
 from cardioscreen.signal.clean import ecg_clean
@@ -34,10 +33,7 @@ from cardioscreen.signal.peaks import ecg_peaks
 from cardioscreen.signal.quality import ecg_quality
 from cardioscreen.training.inference import record_input
 
-logger = logging.getLogger(__name__)
-
 MIN_BEATS = 2
-LANGUAGES = ("en", "ru")
 
 
 @dataclass(frozen=True)
@@ -182,7 +178,7 @@ class Analyzer:
             features, _ = record_feature_matrix(x[None], spec.fs, spec.leads, width=width)
         return np.asarray(self.ensemble.predict(network[None], embeddings.mean(axis=0)[None], features)[0])
 
-    def _saliency(self, windows: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:
+    def _saliency(self, inputs: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:
         """Saliency ``(leads, samples)`` in [0, 1] at the record's rate for each flagged class.
 
         Each window's integrated gradients are mapped back onto the part of the record it covers; where windows
@@ -194,7 +190,7 @@ class Analyzer:
         scale = std.fs / spec.fs
         n_input = int(round(std.n_samples / scale))
         full = np.zeros((len(flagged), std.n_leads, std.n_samples), dtype=np.float32)
-        for window, start in zip(windows, window_starts(n_input, spec.samples, spec.stride), strict=True):
+        for window, start in zip(inputs, window_starts(n_input, spec.samples, spec.stride), strict=True):
             attributions = integrated_gradients(self.bundle.model, window, flagged.tolist())
             # A short record was zero-padded on both sides (start < 0): keep the part over real samples.
             lo, hi = max(start, 0), min(start + spec.samples, n_input)
