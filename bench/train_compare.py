@@ -154,7 +154,7 @@ def _logistic_row(cache: Path) -> Row:
 
 def _seed_full_width_ms(record: np.ndarray) -> tuple[int, float]:
     """Inference of the prototype-sized seed recipe (17 networks at full width) on one record's beats."""
-    from cardioscreen.models.bundle import OneVsRest
+    from cardioscreen.models.one_vs_rest import OneVsRest
     from cardioscreen.models.registry import create_model
     from cardioscreen.training.inference import probabilities
     from cardioscreen.training.seed import BEAT_SAMPLES, beats_of

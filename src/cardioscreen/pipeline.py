@@ -94,7 +94,7 @@ class Analyzer:
     @classmethod
     def load(cls, bundle_path: str | Path | None = None, config: AnalyzerConfig | None = None) -> Analyzer:
         """An Analyzer for the bundle at ``bundle_path`` (default: the model shipped in the package)."""
-        return cls(load_bundle(cls.check_bundle(bundle_path)), config)
+        return cls(load_bundle(cls.check_bundle(bundle_path), lazy_model=True), config)
 
     @staticmethod
     def check_bundle(bundle_path: str | Path | None) -> Path:

@@ -48,3 +48,20 @@ class TestEngines:
 
         with pytest.raises(CardioScreenError, match="onnx"):
             make_runner(load_bundle(default_bundle_path()), "tensorrt")
+
+
+class TestFastPathFootprint:
+    def test_onnx_analysis_never_imports_pytorch(self, example_record_path):
+        """The ONNX path reads the bundle's manifest and graph only: no PyTorch import (start-up and memory)."""
+        import subprocess
+        import sys
+
+        code = (
+            "import sys\n"
+            "from cardioscreen.pipeline import Analyzer\n"
+            f"Analyzer.load().analyze_file({str(example_record_path)!r})\n"
+            "print('torch' in sys.modules)\n"
+        )
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "False"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from cardioscreen.datasets.preprocess import fit_length, windows
-from cardioscreen.models.bundle import Bundle, InputSpec, OneVsRest
+from cardioscreen.models.bundle import Bundle, InputSpec
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,10 @@ def _embed(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 def _features_and_logits(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    import torch
+
+    from cardioscreen.models.one_vs_rest import OneVsRest
+
     if isinstance(model, OneVsRest):
         pairs = [_embed(member, batch) for member in model.members]
         feats, outs = [f for f, _ in pairs], [o for _, o in pairs]
@@ -44,16 +51,19 @@ def _features_and_logits(model: nn.Module, batch: torch.Tensor) -> tuple[torch.T
     return _embed(model, batch)
 
 
-@torch.no_grad()
 def network_outputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities ``(n, n_labels)`` and embeddings ``(n, D)`` of normalised records ``x`` ``(n, 12, samples)``."""
+    import torch
+
     spec, model = bundle.input_spec, bundle.model.eval()
     parts = [_network_inputs(record, spec) for record in x]
     owners = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)])
     flat = np.concatenate(parts).astype(np.float32, copy=False)
     feats, probs = [], []
     for start in range(0, len(flat), batch_size):
-        f, logits = _features_and_logits(model, torch.from_numpy(np.ascontiguousarray(flat[start:start + batch_size])))
+        batch = torch.from_numpy(np.ascontiguousarray(flat[start : start + batch_size]))
+        with torch.no_grad():
+            f, logits = _features_and_logits(model, batch)
         feats.append(f.numpy())
         probs.append(torch.sigmoid(logits).numpy())
     all_feats, all_probs = np.concatenate(feats), np.concatenate(probs)

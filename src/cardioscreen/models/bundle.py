@@ -18,16 +18,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
-from torch import nn
 
 from cardioscreen import __version__
 from cardioscreen.errors import CardioScreenError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 MANIFEST = "manifest.json"
 WEIGHTS = "model.safetensors"
@@ -112,18 +113,6 @@ class Label:
     task: str
 
 
-class OneVsRest(nn.Module):
-    """``n`` binary networks (2 logits each) as one module with ``n`` outputs: ``logit_pos - logit_neg``."""
-
-    def __init__(self, members: Sequence[nn.Module]) -> None:
-        super().__init__()
-        self.members = nn.ModuleList(members)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outs = [member(x) for member in self.members]
-        return torch.stack([o[:, 1] - o[:, 0] if o.shape[1] == 2 else o[:, 0] for o in outs], dim=1)
-
-
 def build_model(model_config: Mapping[str, Any]) -> nn.Module:
     """The (untrained) network described by ``manifest["model"]``."""
     from cardioscreen.models.registry import create_model
@@ -131,21 +120,40 @@ def build_model(model_config: Mapping[str, Any]) -> nn.Module:
     name, kwargs = model_config["name"], dict(model_config.get("kwargs", {}))
     n = model_config.get("one_vs_rest")
     if n:
+        from cardioscreen.models.one_vs_rest import OneVsRest
+
         return OneVsRest([create_model(name, **kwargs) for _ in range(int(n))])
     return create_model(name, **kwargs)
 
 
 @dataclass(frozen=True)
 class Bundle:
-    """A loaded bundle. ``model`` is in eval mode on the CPU."""
+    """A loaded bundle. ``model`` (the PyTorch network, eval mode, CPU) is built on first use, so that the ONNX
+    fast path never imports PyTorch."""
 
     path: Path
-    model: nn.Module
     labels: tuple[Label, ...]
     thresholds: np.ndarray
     input_spec: InputSpec
     metrics: dict[str, Any]
     manifest: dict[str, Any] = field(repr=False)
+
+    @cached_property
+    def model(self) -> nn.Module:
+        """The network with the bundle's weights; a clear error when the weights do not fit its config."""
+        from safetensors.torch import load_file
+
+        model = build_model(self.manifest["model"])
+        name = self.manifest["model"]["name"]
+        try:
+            missing, unexpected = model.load_state_dict(load_file(str(self.path / WEIGHTS)), strict=False)
+        except RuntimeError as exc:  # tensor shapes differ from the model config
+            raise CardioScreenError(f"bundle {self.path}: weights do not fit {name}: {exc}") from exc
+        if missing or unexpected:
+            raise CardioScreenError(
+                f"bundle {self.path}: weights do not fit {name} (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
+        return model.eval()
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -159,13 +167,15 @@ class Bundle:
     def tasks(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(label.task for label in self.labels))
 
-    @torch.no_grad()
     def predict_proba(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Probabilities ``(n, n_labels)`` for network inputs ``x`` of shape ``(n, leads, samples)``."""
+        import torch
+
         out = []
         for start in range(0, len(x), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32))
-            out.append(torch.sigmoid(self.model(batch)).numpy())
+            with torch.no_grad():
+                out.append(torch.sigmoid(self.model(batch)).numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)), dtype=np.float32)
 
 
@@ -188,8 +198,11 @@ def save_bundle(
     path = Path(path)
     if len(thresholds) != len(labels):
         raise CardioScreenError(f"{len(thresholds)} thresholds for {len(labels)} labels")
+    from safetensors.torch import save_file
+    from torch.nn.parallel import DistributedDataParallel
+
     path.mkdir(parents=True, exist_ok=True)
-    module = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    module = model.module if isinstance(model, DistributedDataParallel) else model
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     save_file(state, str(path / WEIGHTS))
     manifest: dict[str, Any] = {
@@ -233,32 +246,27 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_bundle(path: str | Path) -> Bundle:
-    """Load the bundle directory ``path``: network (eval mode, CPU), labels, thresholds, input spec, metrics."""
+def load_bundle(path: str | Path, *, lazy_model: bool = False) -> Bundle:
+    """Load the bundle directory ``path``: labels, thresholds, input spec, metrics and the network.
+
+    The network (eval mode, CPU) is built and its weights checked now, or with ``lazy_model`` on first use of
+    ``bundle.model`` (the ONNX fast path needs only the bundle's ``model.onnx``).
+    """
     path = Path(path)
     manifest = read_manifest(path)
-    model = build_model(manifest["model"])
     if not (path / WEIGHTS).is_file():
         raise CardioScreenError(f"bundle {path} has no {WEIGHTS}")
-    try:
-        missing, unexpected = model.load_state_dict(load_file(str(path / WEIGHTS)), strict=False)
-    except RuntimeError as exc:  # tensor shapes differ from the model config
-        raise CardioScreenError(f"bundle {path}: weights do not fit {manifest['model']['name']}: {exc}") from exc
-    if missing or unexpected:
-        raise CardioScreenError(
-            f"bundle {path}: weights do not fit {manifest['model']['name']} (missing {missing[:3]}, "
-            f"unexpected {unexpected[:3]})"
-        )
-    model.eval()
-    return Bundle(
+    bundle = Bundle(
         path=path,
-        model=model,
         labels=tuple(Label(**label) for label in manifest["labels"]),
         thresholds=np.asarray(manifest["thresholds"], dtype=np.float64),
         input_spec=InputSpec(**{**manifest["input_spec"], "leads": tuple(manifest["input_spec"]["leads"])}),
         metrics=manifest.get("metrics", {}),
         manifest=manifest,
     )
+    if not lazy_model:
+        _ = bundle.model
+    return bundle
 
 
 def default_bundle_path() -> Path:

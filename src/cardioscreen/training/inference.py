@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from cardioscreen.datasets.preprocess import normalise, windows
 from cardioscreen.models.bundle import Bundle, InputSpec
 from cardioscreen.record import ECGRecord
 
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
 _AGGREGATE: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max}
 
 
-@torch.no_grad()
 def probabilities(
     model: nn.Module, x: np.ndarray, batch_size: int = 256, device: torch.device | None = None
 ) -> np.ndarray:
     """``sigmoid(model(x))`` in batches: ``(n, n_outputs)`` for network inputs ``x`` ``(n, ...)``."""
+    import torch
+
     device = device or next(model.parameters()).device
     model.eval()
     out = []
     for start in range(0, len(x), batch_size):
         batch = torch.from_numpy(np.ascontiguousarray(x[start : start + batch_size], dtype=np.float32))
-        out.append(torch.sigmoid(model(batch.to(device))).float().cpu().numpy())
+        with torch.no_grad():
+            out.append(torch.sigmoid(model(batch.to(device))).float().cpu().numpy())
     return np.concatenate(out)
 
 

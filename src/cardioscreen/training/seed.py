@@ -17,7 +17,8 @@ import numpy as np
 from torch import nn
 
 from cardioscreen.datasets.preprocess import fit_length, recipe_fs
-from cardioscreen.models.bundle import InputSpec, OneVsRest
+from cardioscreen.models.bundle import InputSpec
+from cardioscreen.models.one_vs_rest import OneVsRest
 from cardioscreen.training.data import TaskData
 from cardioscreen.training.inference import probabilities
 from cardioscreen.training.trainer import TrainConfig, Trainer
