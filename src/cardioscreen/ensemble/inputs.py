@@ -32,23 +32,10 @@ def _network_inputs(record: np.ndarray, spec: InputSpec) -> np.ndarray:
     return windows(record, spec.samples, spec.stride)
 
 
-def _embed(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``forward_features`` and ``forward_head`` of a registry network."""
-    feat = model.forward_features(batch)  # type: ignore[operator]
-    return feat, model.forward_head(feat)  # type: ignore[operator]
-
-
 def _features_and_logits(model: nn.Module, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    import torch
-
-    from cardioscreen.models.one_vs_rest import OneVsRest
-
-    if isinstance(model, OneVsRest):
-        pairs = [_embed(member, batch) for member in model.members]
-        feats, outs = [f for f, _ in pairs], [o for _, o in pairs]
-        logits = torch.stack([o[:, 1] - o[:, 0] if o.shape[1] == 2 else o[:, 0] for o in outs], dim=1)
-        return torch.cat(feats, dim=1), logits
-    return _embed(model, batch)
+    """``forward_features`` and ``forward_head`` of a bundle's network (a registry network or a OneVsRest)."""
+    features = model.forward_features(batch)  # type: ignore[operator]
+    return features, model.forward_head(features)  # type: ignore[operator]
 
 
 def network_outputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
