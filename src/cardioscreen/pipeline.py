@@ -169,7 +169,7 @@ class Analyzer:
         """
         spec = self.bundle.input_spec
         window_probs, embeddings = self._run(inputs)
-        network = _aggregate(window_probs, spec.aggregate)
+        network = spec.aggregate_outputs(window_probs)
         if self.ensemble is None:
             return network
         features = np.zeros((1, 0))
@@ -228,10 +228,6 @@ def _refusal(verdict: str, reasons: Sequence[str], n_peaks: int) -> str | None:
     if n_peaks < MIN_BEATS:
         return f"only {n_peaks} heartbeat(s) detected; at least {MIN_BEATS} are needed"
     return None
-
-
-def _aggregate(probabilities: np.ndarray, how: str) -> np.ndarray:
-    return np.asarray(probabilities.max(axis=0) if how == "max" else probabilities.mean(axis=0))
 
 
 class FileJob:

@@ -55,8 +55,9 @@ def network_outputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> tup
         probs.append(torch.sigmoid(logits).numpy())
     all_feats, all_probs = np.concatenate(feats), np.concatenate(probs)
     bounds = np.cumsum([0, *np.bincount(owners, minlength=len(x))])
-    reduce = np.max if spec.aggregate == "max" else np.mean
-    record_probs = np.stack([reduce(all_probs[a:b], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    record_probs = np.stack(
+        [spec.aggregate_outputs(all_probs[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    )
     record_feats = np.stack([all_feats[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
     return record_probs.astype(np.float64), record_feats.astype(np.float64)
 

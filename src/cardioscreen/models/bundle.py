@@ -16,7 +16,7 @@ Every network outputs logits; ``sigmoid`` of a column is the probability of that
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +35,8 @@ WEIGHTS = "model.safetensors"
 BUNDLE_FORMAT = "cardioscreen-bundle"
 BUNDLE_FORMAT_VERSION = 1
 INPUT_KINDS = ("record", "beats")
-AGGREGATIONS = ("mean", "max")
+_AGGREGATE: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max}
+AGGREGATIONS = tuple(_AGGREGATE)
 _CORE_KEYS = frozenset(
     {
         "format",
@@ -92,6 +93,10 @@ class InputSpec:
             raise CardioScreenError(f"aggregation {self.aggregate!r} is not one of {AGGREGATIONS}")
         object.__setattr__(self, "leads", tuple(self.leads))
         object.__setattr__(self, "stride", int(self.stride) or int(self.samples))
+
+    def aggregate_outputs(self, scores: np.ndarray) -> np.ndarray:
+        """One record's scores from its windows' or beats' scores ``(n_inputs, labels)``, by :attr:`aggregate`."""
+        return np.asarray(_AGGREGATE[self.aggregate](scores, axis=0))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +14,6 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-_AGGREGATE: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max}
 
 
 def probabilities(
@@ -53,8 +51,7 @@ def predict_windows(
     counts = [len(p) for p in parts]
     probs = probabilities(model, np.concatenate(parts), batch_size, device)
     bounds = np.cumsum([0, *counts])
-    reduce = _AGGREGATE[spec.aggregate]
-    return np.stack([reduce(probs[a:b], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    return np.stack([spec.aggregate_outputs(probs[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
 def predict_inputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
