@@ -127,7 +127,7 @@ def map_files(
                 yield _guarded(job, path)
                 bar.update()
             return
-        chunk = max(1, min(32, len(paths) // (n_jobs * 4)))
+        chunk = max(1, min(8, len(paths) // (n_jobs * 8)))  # small chunks: no worker idles long at the end
         with ProcessPoolExecutor(n_jobs, initializer=_init_worker, initargs=(make_job,)) as pool:
             for outcome in pool.map(_run_in_worker, paths, chunksize=chunk):
                 yield outcome

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from catboost import CatBoostClassifier
 
 from cardioscreen.errors import CardioScreenError
+
+if TYPE_CHECKING:
+    from catboost import CatBoostClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ class SubspaceBoosting:
         Number of input features.
     """
 
+    _model_files: list[list[Path]] | None = None
+    """CatBoost files still to be read (set by :meth:`load`)."""
+
     def __init__(
         self,
         n_models: int = 5,
@@ -70,6 +75,8 @@ class SubspaceBoosting:
         self.random_state = random_state
 
     def _new_model(self, seed: int) -> CatBoostClassifier:
+        from catboost import CatBoostClassifier
+
         return CatBoostClassifier(
             iterations=self.iterations, depth=self.depth, learning_rate=self.learning_rate, random_seed=seed,
             thread_count=self.thread_count, verbose=False, allow_writing_files=False,
@@ -105,6 +112,7 @@ class SubspaceBoosting:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Averaged positive-class probabilities ``(n, C)``."""
+        self._load_models()
         X = np.asarray(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
             raise CardioScreenError(f"{X.shape[1]} features given to a model fitted on {self.n_features_in_}")
@@ -119,6 +127,7 @@ class SubspaceBoosting:
 
     def save(self, directory: Path) -> dict[str, Any]:
         """Write every CatBoost model as ``class_<j>_model_<m>.cbm`` into ``directory``; returns the description."""
+        self._load_models()
         directory.mkdir(parents=True, exist_ok=True)
         files = []
         for j, models in enumerate(self.models_):
@@ -138,17 +147,28 @@ class SubspaceBoosting:
 
     @classmethod
     def load(cls, directory: Path, description: dict[str, Any]) -> SubspaceBoosting:
-        """The model written by :meth:`save`."""
+        """The model written by :meth:`save`; its CatBoost files are read on first use (loading CatBoost costs
+        a few tenths of a second, wasted when the bundle's default output is the network alone)."""
         boosting = cls(**description["params"])
         boosting.subsets_ = np.asarray(description["subsets"], dtype=np.int64)
         boosting.priors_ = np.asarray(description["priors"], dtype=np.float64)
         boosting.n_features_in_ = int(description["n_features_in"])
-        boosting.models_ = []
-        for names in description["files"]:
-            models = []
-            for name in names:
-                model = CatBoostClassifier()
-                model.load_model(str(directory / name))
-                models.append(model)
-            boosting.models_.append(models)
+        boosting._model_files = [[directory / name for name in names] for names in description["files"]]
         return boosting
+
+    def _load_models(self) -> None:
+        """Read the CatBoost files named by :meth:`load`, once."""
+        files = self._model_files
+        if files is None:
+            return
+        from catboost import CatBoostClassifier
+
+        self.models_ = []
+        for paths in files:
+            models = []
+            for path in paths:
+                model = CatBoostClassifier()
+                model.load_model(str(path))
+                models.append(model)
+            self.models_.append(models)
+        self._model_files = None

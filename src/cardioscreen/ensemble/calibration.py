@@ -11,8 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from cardioscreen.errors import CardioScreenError
 
@@ -25,11 +23,15 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _fit_isotonic(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    from sklearn.isotonic import IsotonicRegression  # fitting only: applying a calibrator needs numpy alone
+
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
     return {"kind": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
 
 
 def _fit_platt(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=1e4).fit(_logit(p)[:, None], y)
     return {"kind": "platt", "a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
 

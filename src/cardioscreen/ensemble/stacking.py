@@ -12,8 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 
 from cardioscreen.ensemble.calibration import _logit
 
@@ -40,6 +38,8 @@ class Stacker:
 
     def fit(self, bases: Sequence[np.ndarray], Y: np.ndarray, mask: np.ndarray | None = None) -> Stacker:
         """Fit on base probabilities (each ``(n, C)``) and 0/1 labels ``Y`` ``(n, C)``."""
+        from sklearn.linear_model import LogisticRegression  # fitting only: predicting needs numpy alone
+
         Z = np.stack([_logit(np.asarray(b, dtype=np.float64)) for b in bases], axis=-1)
         Y = np.asarray(Y)
         known = np.ones(Y.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
@@ -79,6 +79,8 @@ class _Fitted(Protocol):
 def cross_fit_predict(fit_on: _Fitted, n: int, n_splits: int = 5, random_state: int = 0) -> np.ndarray:
     """Out-of-fold predictions: for each of ``n_splits`` folds of ``range(n)``, ``fit_on(train_rows)`` returns a
     predictor that is applied to the held-out rows. Returns the stacked ``(n, ...)`` predictions."""
+    from sklearn.model_selection import KFold
+
     parts = [(test, fit_on(train)(test))
              for train, test in KFold(n_splits, shuffle=True, random_state=random_state).split(np.arange(n))]
     out = np.empty((n, *parts[0][1].shape[1:]), dtype=np.float64)

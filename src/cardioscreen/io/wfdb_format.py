@@ -72,18 +72,18 @@ def read(path: Path, **options: Any) -> ECGRecord:
         Signal ``(leads, samples)`` in mV; ``meta`` has ``record_id`` and, where the header has them,
         ``age`` (years), ``sex`` (``"M"``/``"F"``) and ``dx`` (list of SNOMED-CT codes).
     """
-    import wfdb
-
     if options:
         raise ECGFormatError(f"WFDB files take no options; got {sorted(options)}")
     header = header_path(path)
     record_name = str(header.with_suffix(""))
     with library_errors(header, "WFDB header"):
         head: Any = parse_simple_header(header.read_bytes())
-        if head is None:
+        if head is None:  # what the fast reader does not cover goes to the wfdb library (slow to import)
+            import wfdb
+
             head = wfdb.rdheader(record_name)
-        if not isinstance(head, (SimpleHeader, wfdb.Record)):
-            raise ECGFormatError(f"{header.name}: multi-segment WFDB records are not supported")
+            if not isinstance(head, wfdb.Record):
+                raise ECGFormatError(f"{header.name}: multi-segment WFDB records are not supported")
         _check_header(head, header)
         keep, factors = _voltage_channels(head, header)
         names = tuple(str(head.sig_name[i]) if head.sig_name and head.sig_name[i] else f"lead{i + 1}" for i in keep)
@@ -91,6 +91,8 @@ def read(path: Path, **options: Any) -> ECGRecord:
         if isinstance(head, SimpleHeader):
             physical = read_physical(head, header, keep)
         else:
+            import wfdb
+
             physical = np.asarray(wfdb.rdrecord(record_name, channels=keep, return_res=32).p_signal)
     if physical.ndim != 2 or physical.shape != (int(head.sig_len), len(keep)):
         raise ECGFormatError(f"{header.name}: signal file does not hold {head.sig_len} samples per channel")
