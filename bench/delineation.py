@@ -11,11 +11,13 @@ defaults are not fitted to the test records.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import time
 import warnings
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +30,14 @@ from cardioscreen.signal.delineate import ecg_delineate
 from cardioscreen.signal.delineation.dsp import DSPConfig, delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, nanmedian
 from cardioscreen.signal.delineation.hybrid import merge_p_wave
-from cardioscreen.signal.delineation.learned import delineate_unet
+from cardioscreen.signal.delineation.learned import PREPROCESSING, delineate_unet
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 from cardioscreen.signal.intervals import ecg_intervals
 from cardioscreen.signal.peaks import ecg_peaks
 
 LUDB = SHARED_DATA / "ludb"
 CV_DIR = Path(os.environ.get("CARDIOSCREEN_DELINEATION_CV_DIR", REPO_ROOT / "out" / "bench_delineation"))
-"""Fold models of the U-Net are trained here once (about 7 CPU-minutes each) and reused by later runs."""
+"""Fold models of the U-Net are trained here once (about 2 CPU-minutes each) and reused by later runs."""
 TOLERANCE_S = 0.15
 WAVES = ("p_on", "p_off", "qrs_on", "qrs_off", "t_peak", "t_off")
 IEC = {"pr": (10.0, 10.0), "qrs": (10.0, 10.0), "qt": (25.0, 30.0)}
@@ -190,13 +192,18 @@ def fold_of(rec_id: int, ids: list[int]) -> int:
 
 
 def unet_fold_model(fold: int, ids: list[int]) -> Path:
-    """Weights of the U-Net trained without fold ``fold`` (trained and saved under ``CV_DIR`` if missing)."""
+    """Weights of the U-Net trained without fold ``fold`` (trained and saved under ``CV_DIR`` if missing).
+
+    The file name carries a digest of the training settings and the input preprocessing, so that a model made
+    under other settings is never taken for this one.
+    """
     from cardioscreen.signal.delineation.training import TrainConfig, load_ludb, save_unet, train_unet
 
-    path = CV_DIR / f"unet_fold{fold}.safetensors"
+    cfg = TrainConfig()
+    tag = hashlib.sha256(json.dumps([asdict(cfg), PREPROCESSING]).encode()).hexdigest()[:10]
+    path = CV_DIR / f"unet_fold{fold}_{tag}.safetensors"
     if not path.is_file():
         train_ids = [i for i in ids if fold_of(i, ids) != fold]
-        cfg = TrainConfig()
         save_unet(train_unet(load_ludb(LUDB, train_ids), cfg), cfg, path, {"records": train_ids, "fold": fold})
     return path
 

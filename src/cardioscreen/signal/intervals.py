@@ -20,6 +20,7 @@ import numpy as np
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
+from cardioscreen.signal.delineation.fiducials import nanmedian
 from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
@@ -189,20 +190,28 @@ def _axis(x: np.ndarray, leads: Sequence[str], start: np.ndarray, stop: np.ndarr
     return out
 
 
-def _median(values: np.ndarray, use: np.ndarray, min_beats: int) -> tuple[float | None, int]:
-    v = values[use & np.isfinite(values)]
-    if v.size < min_beats or v.size == 0:
-        return None, int(v.size)
-    return float(np.median(v)), int(v.size)
+def _medians(table: dict[str, np.ndarray], use: np.ndarray, min_beats: int) -> dict[str, tuple[float | None, int]]:
+    """Per key, the median of its per-beat values over the ``use`` beats where finite, and their number.
+
+    ``None`` where fewer than ``min_beats`` (or no) values are finite. One sort for all keys.
+    """
+    rows = np.where(use[None, :], np.stack(list(table.values())), np.nan)
+    counts = np.isfinite(rows).sum(axis=1)
+    med = nanmedian(rows, axis=1)
+    return {key: (None if n < max(min_beats, 1) else float(m), int(n))
+            for key, m, n in zip(table, med, counts, strict=True)}
 
 
-def _circular_median_deg(values: np.ndarray, use: np.ndarray, min_beats: int) -> tuple[float | None, int]:
-    v = values[use & np.isfinite(values)]
-    if v.size < min_beats or v.size == 0:
-        return None, int(v.size)
-    centre = np.degrees(np.angle(np.exp(1j * np.radians(v)).mean()))
-    wrapped = (v - centre + 180.0) % 360.0 - 180.0
-    return float((np.median(wrapped) + centre + 180.0) % 360.0 - 180.0), int(v.size)
+def _circular_medians(table: dict[str, np.ndarray], use: np.ndarray, min_beats: int
+                      ) -> dict[str, tuple[float | None, int]]:
+    """:func:`_medians` of angles (degrees), taken around each key's circular mean and wrapped to [-180, 180)."""
+    rows = np.where(use[None, :], np.stack(list(table.values())), np.nan)
+    ok = np.isfinite(rows)
+    centre = np.degrees(np.angle(np.where(ok, np.exp(1j * np.radians(np.where(ok, rows, 0.0))), 0.0).sum(axis=1)))
+    wrapped = (rows - centre[:, None] + 180.0) % 360.0 - 180.0
+    med = (nanmedian(wrapped, axis=1) + centre + 180.0) % 360.0 - 180.0
+    return {key: (None if n < max(min_beats, 1) else float(m), int(n))
+            for key, m, n in zip(table, med, ok.sum(axis=1), strict=True)}
 
 
 def ecg_intervals(
@@ -289,8 +298,7 @@ def ecg_intervals(
 
     # The DSP stage of "dsp" / "hybrid" already looked for pacing spikes in this signal; "unet" does not.
     paced = d.pacing_spikes.size > 0 or (d.method not in SPIKE_METHODS and pacing_spikes(x, fs, r)[0].size > 0)
-    p_consistency = _p_consistency(usable, fs, d["qrs_on"])
-    no_p = irregular and not p_consistency >= lim.p_consistency
+    no_p = irregular and not _p_consistency(usable, fs, d["qrs_on"]) >= lim.p_consistency
     rhythm = "paced" if paced else ("irregular_without_p" if no_p else ("irregular" if irregular else "regular"))
     per_beat = {
         "p_ms": (d["p_off"] - d["p_on"]) * ms,
@@ -298,30 +306,31 @@ def ecg_intervals(
         "qrs_ms": (d["qrs_off"] - d["qrs_on"]) * ms,
         "qt_ms": (d["t_off"] - d["qrs_on"]) * ms,
     }
-    for key, vals in per_beat.items():
-        values[key], used[key] = _median(vals, normal, min_beats)
+    rr_s = rr_prev / 1000.0
+    qt = per_beat["qt_ms"]
+    per_beat |= {
+        "qtc_bazett_ms": qt / np.sqrt(rr_s),
+        "qtc_fridericia_ms": qt / np.cbrt(rr_s),
+        "qtc_framingham_ms": qt + 154.0 * (1.0 - rr_s),
+    }
+    for key, (value, n) in _medians(per_beat, normal, min_beats).items():
+        values[key], used[key] = value, n
+    if values["qt_ms"] is None:
+        for key in ("qtc_bazett_ms", "qtc_fridericia_ms", "qtc_framingham_ms"):
+            values[key], used[key] = None, 0
     if no_p:
         values["p_ms"] = values["pr_ms"] = None
         reasons["p_ms"] = reasons["pr_ms"] = "irregular RR without a consistent P wave (atrial fibrillation/flutter)"
     elif paced:
         values["pr_ms"] = None
         reasons["pr_ms"] = "paced rhythm: the PR interval is the pacemaker's AV delay"
-    rr_s = rr_prev / 1000.0
-    qt = per_beat["qt_ms"]
-    qtc = {
-        "qtc_bazett_ms": qt / np.sqrt(rr_s),
-        "qtc_fridericia_ms": qt / np.cbrt(rr_s),
-        "qtc_framingham_ms": qt + 154.0 * (1.0 - rr_s),
-    }
-    for key, vals in qtc.items():
-        values[key], used[key] = _median(vals, normal, min_beats) if values["qt_ms"] is not None else (None, 0)
     axes = {
         "p_axis_deg": _axis(filt, names, d["p_on"], d["p_off"], "area"),
         "qrs_axis_deg": _axis(filt, names, d["qrs_on"], d["qrs_off"], "amplitude"),
         "t_axis_deg": _axis(filt, names, d["qrs_off"], d["t_off"], "area"),
     }
-    for key, vals in axes.items():
-        values[key], used[key] = _circular_median_deg(vals, normal, min_beats)
+    for key, (value, n) in _circular_medians(axes, normal, min_beats).items():
+        values[key], used[key] = value, n
     if no_p:
         values["p_axis_deg"] = None
         reasons["p_axis_deg"] = reasons["p_ms"]

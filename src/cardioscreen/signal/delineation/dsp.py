@@ -52,10 +52,9 @@ class DSPConfig:
 
 def _windows(x: np.ndarray, centres: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
     """Cut ``x`` (leads, samples) around ``centres`` -> ``(beats, leads, before + after + 1)`` and a validity mask."""
-    offsets = np.arange(-before, after + 1)
-    idx = centres[:, None] + offsets[None, :]
+    idx = centres[:, None] + np.arange(-before, after + 1)[None, :]
     valid = (idx >= 0) & (idx < x.shape[-1])
-    seg = x[:, np.clip(idx, 0, x.shape[-1] - 1)].transpose(1, 0, 2)
+    seg = x[np.arange(x.shape[0])[None, :, None], np.clip(idx, 0, x.shape[-1] - 1)[:, None, :]]
     return seg, valid
 
 
@@ -72,44 +71,47 @@ def _first_true(mask: np.ndarray) -> np.ndarray:
 
 
 def _run_below(below: np.ndarray, length: int, forward: bool) -> np.ndarray:
-    """True where ``below`` holds for ``length`` samples ending (backward) or starting (forward) there."""
-    c = np.cumsum(np.concatenate([np.zeros(below.shape[:-1] + (1,)), below], axis=-1), axis=-1)
-    n = below.shape[-1]
-    i = np.arange(n)
-    if forward:
-        hi = np.minimum(i + length, n)
-        counts = c[..., hi] - c[..., i]
-        return counts >= np.minimum(length, n - i)
-    lo = np.maximum(i + 1 - length, 0)
-    counts = c[..., i + 1] - c[..., lo]
-    return counts >= np.minimum(length, i + 1)
+    """True where ``below`` holds for ``length`` samples ending (backward) or starting (forward) there.
+
+    Near the ends of the last axis, the samples there are (a shorter run counts when it reaches the end).
+    """
+    origin = -(length // 2) if forward else (length - 1) // 2
+    run = ndimage.minimum_filter1d(below.view(np.uint8), length, axis=-1, mode="constant", cval=1, origin=origin)
+    return run.view(bool)
 
 
 def _masked_argmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.argmax(np.where(mask, values, -np.inf), axis=-1)
 
 
-def _trapezium_end(u: np.ndarray, start: np.ndarray, stop: np.ndarray, forward: bool) -> np.ndarray:
-    """Wave end after (``forward``) or before a peak, on ``u`` with the wave pointing up.
+def _trapezium_end(v: np.ndarray, sign: np.ndarray, start: np.ndarray, stop: np.ndarray, forward: bool
+                   ) -> np.ndarray:
+    """Wave end after (``forward``) or before a peak, on ``u = v * sign`` (the wave pointing up).
 
-    ``start`` is the peak index and ``stop`` the far search limit, per row of ``u`` (rows, window).
+    ``v`` is ``(rows, window)``; ``sign`` (rows,) is +-1; ``start`` is the peak index and ``stop`` the far search
+    limit, per row. Only the columns between the two are read (the slope at each by central differences, one-sided
+    at the window's ends, as ``np.gradient``), so the cost follows the search reach, not the window.
     """
-    n = u.shape[-1]
-    i = np.arange(n)[None, :]
-    lo = np.minimum(start, stop)[:, None]
-    hi = np.maximum(start, stop)[:, None]
-    inside = (i >= lo) & (i <= hi)
-    slope = np.gradient(u, axis=-1)
-    xm = _masked_argmax(-slope if forward else slope, inside)
-    xr = stop
-    um = np.take_along_axis(u, xm[:, None], axis=-1)
+    n = v.shape[-1]
+    lo = np.minimum(start, stop)
+    pos = lo[:, None] + np.arange(int((np.maximum(start, stop) - lo).max()) + 1)[None, :]
+    inside = pos <= np.maximum(start, stop)[:, None]
+    pos = np.minimum(pos, n - 1)
+    prev, nxt = np.maximum(pos - 1, 0), np.minimum(pos + 1, n - 1)
+    sign = sign[:, None]
+    u = np.take_along_axis(v, pos, axis=-1) * sign
+    slope = (np.take_along_axis(v, nxt, axis=-1) * sign - np.take_along_axis(v, prev, axis=-1) * sign)
+    slope = slope / np.where(nxt - prev == 2, 2.0, 1.0).astype(v.dtype)
+    xm = np.take_along_axis(pos, _masked_argmax(-slope if forward else slope, inside)[:, None], axis=-1)
+    xr = stop[:, None]
+    um = np.take_along_axis(v, xm, axis=-1) * sign
     if forward:
-        cand = (i >= xm[:, None]) & (i <= xr[:, None])
-        area = (um - u) * (2 * xr[:, None] - i - xm[:, None])
+        cand = (pos >= xm) & (pos <= xr)
+        area = (um - u) * (2 * xr - pos - xm)
     else:
-        cand = (i <= xm[:, None]) & (i >= xr[:, None])
-        area = (um - u) * (i + xm[:, None] - 2 * xr[:, None])
-    return _masked_argmax(area, cand)
+        cand = (pos <= xm) & (pos >= xr)
+        area = (um - u) * (pos + xm - 2 * xr)
+    return np.asarray(np.take_along_axis(pos, _masked_argmax(area, cand)[:, None], axis=-1)[:, 0])
 
 
 def _qrs_bounds(env: np.ndarray, centre: int, fs: float, cfg: DSPConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +165,7 @@ def delineate_dsp(
     if r.size == 0:
         return np.full((0, sig.shape[0], N_FIDUCIALS), np.nan), {"pacing_spikes": np.zeros(0, dtype=np.int64)}
     spikes, beat_spike = pacing_spikes(sig, fs, r)
-    raw = blank_spikes(sig, fs, spikes)
+    raw = blank_spikes(sig, fs, spikes) if spikes.size else sig
     before = round(0.5 * fs)
     w = _Windows(
         fast=bandpass(raw, fs, 0.5, min(40.0, 0.45 * fs)), slow=bandpass(raw, fs, 0.5, min(12.0, 0.45 * fs)),
@@ -250,8 +252,8 @@ def _t_wave(w: _Windows, fs: float, before: int, on_g: np.ndarray, off_g: np.nda
     t_mask = (i >= t_lo[:, None]) & (i <= t_hi[:, None]) & valid
     t_peak = _masked_argmax(np.abs(v), t_mask)
     t_amp = np.take_along_axis(v, t_peak[:, None], axis=-1)[:, 0]
-    u = v * np.sign(t_amp)[:, None]
-    t_end = _trapezium_end(u, t_peak, np.minimum(t_peak + round(cfg.t_reach_s * fs), t_hi - lo), forward=True) + lo
+    t_end = _trapezium_end(v, np.sign(t_amp), t_peak, np.minimum(t_peak + round(cfg.t_reach_s * fs), t_hi - lo),
+                           forward=True) + lo
     t_peak = t_peak + lo
     edge = round(0.02 * fs)
     interior = (t_peak > t_lo + edge) & (t_peak < t_hi - edge)
@@ -280,9 +282,9 @@ def _p_wave(w: _Windows, fs: float, before: int, on_g: np.ndarray, rr_prev: np.n
     p_mask = (i >= p_lo[:, None]) & (i <= p_hi[:, None]) & valid
     p_peak = _masked_argmax(np.abs(pw), p_mask)
     p_amp = np.take_along_axis(pw, p_peak[:, None], axis=-1)[:, 0]
-    up = pw * np.sign(p_amp)[:, None]
-    p_on = _trapezium_end(up, p_peak, np.maximum(p_peak - round(cfg.p_reach_s[0] * fs), p_lo - lo), forward=False)
-    p_off = _trapezium_end(up, p_peak, np.minimum(p_peak + round(cfg.p_reach_s[1] * fs), on_r - lo), forward=True)
+    sign = np.sign(p_amp)
+    p_on = _trapezium_end(pw, sign, p_peak, np.maximum(p_peak - round(cfg.p_reach_s[0] * fs), p_lo - lo), forward=False)
+    p_off = _trapezium_end(pw, sign, p_peak, np.minimum(p_peak + round(cfg.p_reach_s[1] * fs), on_r - lo), forward=True)
     p_ok = (np.abs(p_amp) >= cfg.p_min_amplitude_mv) & p_mask.any(axis=-1)
     for name, val in (("p_on", p_on), ("p_peak", p_peak), ("p_off", p_off)):
         out[..., F[name]] = np.where(p_ok, val + lo, np.nan).reshape(n_beats, n_leads)

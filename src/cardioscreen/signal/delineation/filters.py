@@ -1,80 +1,134 @@
-"""Zero-phase band-pass filtering with the filter designs cached per sampling rate, and recent results reused.
+"""Zero-phase Butterworth band-pass in the frequency domain: one spectrum per signal, shared by every band and rate.
 
-Designing a Butterworth filter and its initial conditions costs about as much as running it on a 10 s, 12-lead
-record, and every record of a batch shares the same few designs; :func:`bandpass` designs each once. The
-analysis of one record band-passes the same signal with the same band more than once (the delineator's QRS
-stage and the intervals' beat templates both use 0.5-40 Hz), so the last few results are kept (per thread) with
-a copy of their input and returned, read-only, when the same band is asked of an equal signal.
+:func:`bandpass` multiplies the spectrum of a signal by the squared magnitude response ``|H(f)|^2`` of a Butterworth
+band-pass, which is what a forward-backward pass (``scipy.signal.sosfiltfilt``) applies in steady state, and
+transforms back, at another sampling rate when asked (band-limited resampling: the spectrum is cut or extended
+with zeros). The edges are handled like ``sosfiltfilt``'s, by odd reflection, but over ``PAD_S`` on each side
+instead of 15 samples, so the result is that of a forward-backward pass that starts far outside the record (the
+0.5 Hz high-pass of ``sosfiltfilt``'s default leaves transients up to a second into the record); the straight line
+between the extension's two ends is taken away first (the band-pass removes it anyway: ``|H|^2`` has a 4th-order
+zero at 0 Hz), so that the circular transform meets no step.
+
+One analysis asks several bands of one signal (the derivative delineator 0.5-40 and 0.5-12 Hz, the U-Net
+0.5-40 Hz at 250 Hz, the interval axes 0.5-40 Hz again): the spectra of the last few signals and the bands made
+from them are kept per thread, with a copy of their input, and an equal signal gets them back (read-only).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
+import scipy.fft as sfft
 from scipy import signal as sps
 
-RECENT = 4
-"""Results kept for reuse per thread."""
+PAD_S = 1.0
+"""Odd-reflection extension on each side of the signal (seconds) before the transform."""
+RECENT = 2
+"""Signals whose spectra are kept for reuse, per thread."""
 RECENT_MAX_SIZE = 1_000_000
 """Larger signals (values; 12 leads x 83 s at 1 kHz) are not kept: a long Holter record would pin too much memory."""
 _recent = threading.local()
 
 
+@dataclass(eq=False)
+class _Spectrum:
+    """The real FFT ``values`` of a signal ``x`` (leads, samples) at ``fs``, reflected by ``pad`` on each side.
+
+    ``pad`` and ``n_fft`` are multiples of ``granule``, so that rates ``fs * p / q`` with ``q`` dividing it map
+    both onto whole samples. ``bands`` keeps the results made from it.
+    """
+
+    x: np.ndarray
+    fs: float
+    granule: int
+    pad: int
+    n_fft: int
+    values: np.ndarray
+    bands: dict[tuple[float, float, int, float], np.ndarray] = field(default_factory=dict)
+
+
 @lru_cache(maxsize=32)
-def _design(fs: float, low: float, high: float, order: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Second-order sections, their steady-state initial conditions ``(sections, 2)`` and the edge padding."""
+def _ratio(fs: float, out_fs: float) -> tuple[int, int]:
+    """``out_fs / fs`` as a fraction ``(up, down)`` in lowest terms."""
+    frac = Fraction(out_fs / fs).limit_denominator(1000)
+    return frac.numerator, frac.denominator
+
+
+def _make_spectrum(x: np.ndarray, fs: float, granule: int) -> _Spectrum:
+    n = x.shape[-1]
+    pad = min(round(PAD_S * fs), n - 1) // granule * granule
+    ext = np.concatenate([2 * x[..., :1] - x[..., pad:0:-1], x, 2 * x[..., -1:] - x[..., -2 : -pad - 2 : -1]], axis=-1)
+    length = ext.shape[-1]
+    ext -= ext[..., :1] + (ext[..., -1:] - ext[..., :1]) * np.linspace(0.0, 1.0, length)
+    n_fft = sfft.next_fast_len(-(-length // granule), real=True) * granule
+    return _Spectrum(x.copy(), fs, granule, pad, n_fft, sfft.rfft(ext.astype(np.float32), n=n_fft, axis=-1))
+
+
+def _spectrum(x: np.ndarray, fs: float, granule: int) -> _Spectrum:
+    """The spectrum of ``x``: a recent one of an equal signal (with a fitting granule), else made and kept."""
+    recent: deque[_Spectrum] = _recent.__dict__.setdefault("spectra", deque(maxlen=RECENT))
+    for seen in recent:
+        if seen.fs == fs and seen.granule % granule == 0 and seen.x.shape == x.shape and np.array_equal(seen.x, x):
+            return seen
+    spec = _make_spectrum(x, fs, granule)
+    if x.size <= RECENT_MAX_SIZE:
+        recent.append(spec)
+    return spec
+
+
+@lru_cache(maxsize=32)
+def _gain(fs: float, n_fft: int, low: float, high: float, order: int) -> np.ndarray:
+    """``|H(f)|^2`` of the Butterworth band-pass at the ``n_fft // 2 + 1`` real-FFT frequencies (read-only)."""
     sos = sps.butter(order, [low, high], btype="band", fs=fs, output="sos")
-    ntaps = 2 * len(sos) + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
-    zi = sps.sosfilt_zi(sos)
-    zi.setflags(write=False)
-    return sos, zi, 3 * ntaps
+    _, h = sps.sosfreqz(sos, worN=np.fft.rfftfreq(n_fft, 1.0 / fs), fs=fs)
+    gain = np.asarray(np.abs(h) ** 2, dtype=np.float32)
+    gain.setflags(write=False)
+    return gain
 
 
-def bandpass(x: np.ndarray, fs: float, low: float, high: float, order: int = 2) -> np.ndarray:
-    """Butterworth band-pass along the last axis, forward and backward (``scipy.signal.sosfiltfilt``'s result).
+def bandpass(
+    x: np.ndarray, fs: float, low: float, high: float, order: int = 2, out_fs: float | None = None
+) -> np.ndarray:
+    """Zero-phase Butterworth band-pass along the last axis (a forward-backward pass, without edge transients).
 
     Parameters
     ----------
     x : np.ndarray
-        Shape ``(..., samples)``; more than ``3 * (2 * order + 1)`` samples.
+        Shape ``(..., samples)``, at least 2 samples.
     fs : float
         Sampling rate in Hz.
     low, high : float
-        Band edges in Hz (``high`` below ``fs / 2``).
+        Band edges in Hz (``0 < low < high``, ``high`` below half of ``fs`` and of ``out_fs``).
     order : int
-        Butterworth order (doubled by the two passes).
+        Butterworth order (doubled by the zero-phase response).
+    out_fs : float, optional
+        Sampling rate of the result (band-limited resampling); ``fs`` when omitted.
 
     Returns
     -------
     np.ndarray
-        Same shape as ``x``, float64, read-only (it may be handed to a later call on an equal signal).
+        Shape ``(..., ceil(samples * out_fs / fs))``, float32 (the transforms run in single precision, about 1e-7
+        of the signal's range, for speed), read-only (it may be handed to a later call on an equal signal).
     """
     x = np.asarray(x, dtype=float)
-    key = (float(fs), float(low), float(high), int(order), x.shape)
-    recent: deque[tuple[tuple[Any, ...], np.ndarray, np.ndarray]] = _recent.__dict__.setdefault(
-        "results", deque(maxlen=RECENT))
-    for seen_key, seen_x, seen_y in recent:
-        if seen_key == key and np.array_equal(seen_x, x):
-            return seen_y
-    y = _filtfilt(x, *_design(*key[:4]))
-    y.setflags(write=False)
-    if x.size <= RECENT_MAX_SIZE:
-        recent.append((key, x.copy(), y))
-    return y
-
-
-def _filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, edge: int) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(sos, x, axis=-1)`` (odd extension by ``edge``) with precomputed ``zi``."""
-    if x.shape[-1] <= edge:
-        return np.asarray(sps.sosfiltfilt(sos, x, axis=-1))
-    ext = np.concatenate(
-        [2 * x[..., :1] - x[..., edge:0:-1], x, 2 * x[..., -1:] - x[..., -2 : -edge - 2 : -1]], axis=-1
-    )
-    state = zi.reshape((len(sos),) + (1,) * (x.ndim - 1) + (2,))
-    y, _ = sps.sosfilt(sos, ext, axis=-1, zi=state * ext[None, ..., :1])
-    y, _ = sps.sosfilt(sos, y[..., ::-1], axis=-1, zi=state * y[None, ..., -1:])
-    return np.ascontiguousarray(y[..., ::-1][..., edge:-edge])
+    out_fs = float(fs if out_fs is None else out_fs)
+    if not 0 < low < high < min(fs, out_fs) / 2:
+        raise ValueError(f"band {low}-{high} Hz does not fit below half of {min(fs, out_fs)} Hz")
+    up, down = _ratio(float(fs), out_fs)
+    spec = _spectrum(x, float(fs), down)
+    key = (float(low), float(high), int(order), out_fs)
+    if key not in spec.bands:
+        n_out = spec.n_fft * up // down
+        keep = min(n_out // 2 + 1, spec.values.shape[-1])
+        gain = _gain(float(fs), spec.n_fft, float(low), float(high), int(order))[:keep] * np.float32(up / down)
+        y = sfft.irfft(spec.values[..., :keep] * gain, n=n_out, axis=-1)
+        start = spec.pad * up // down
+        y = np.ascontiguousarray(y[..., start : start - (-x.shape[-1] * up // down)])
+        y.setflags(write=False)
+        spec.bands[key] = y
+    return spec.bands[key]

@@ -28,6 +28,6 @@ def delineate_hybrid(
     sig: np.ndarray, fs: float, r_peaks: np.ndarray, model_path: str | None = None
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Per-beat, per-lead fiducials ``(n_beats, 12, 7)``: U-Net P wave, DSP QRS and T (12 standard leads)."""
-    unet, meta = delineate_unet(sig, fs, r_peaks, model_path=model_path)
+    unet, meta = delineate_unet(sig, fs, r_peaks, model_path=model_path, t_wave=False)
     dsp, info = delineate_dsp(sig, fs, r_peaks, p_wave=False)
     return merge_p_wave(dsp, unet), {**info, "model": meta["model"]}

@@ -14,11 +14,18 @@ from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIAL
 BACKGROUND, P_WAVE, QRS, ST_T = range(4)
 
 
-def _runs(flat: np.ndarray, cls: int, min_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and (inclusive) ends of the runs of ``cls`` in ``flat`` at least ``min_len`` long."""
-    edges = np.diff((flat == cls).astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    keep = ends - starts + 1 >= min_len
+def _runs(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starts, (inclusive) ends and classes of the maximal runs of equal labels in ``flat``."""
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change - 1, [flat.size - 1]])
+    return starts, ends, flat[starts]
+
+
+def _runs_of(runs: tuple[np.ndarray, np.ndarray, np.ndarray], cls: int, min_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the runs of class ``cls`` at least ``min_len`` long."""
+    starts, ends, classes = runs
+    keep = (classes == cls) & (ends - starts + 1 >= min_len)
     return starts[keep], ends[keep]
 
 
@@ -33,7 +40,8 @@ def _peak_in(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, ref: np.ndarray) -> 
     return np.asarray(lo + np.argmax(dev, axis=1))
 
 
-def fiducials_from_labels(labels: np.ndarray, x: np.ndarray, r: np.ndarray, fs: float) -> np.ndarray:
+def fiducials_from_labels(labels: np.ndarray, x: np.ndarray, r: np.ndarray, fs: float, *, t_wave: bool = True
+                          ) -> np.ndarray:
     """Per-beat, per-lead fiducials from segment labels.
 
     Per beat and lead: the QRS run whose centre is nearest the R-peak (within 100 ms), the last P run ending by
@@ -52,6 +60,8 @@ def fiducials_from_labels(labels: np.ndarray, x: np.ndarray, r: np.ndarray, fs: 
         Shape ``(n_beats,)``, int R-peak sample indices at the labels' rate.
     fs : float
         Sampling rate of ``labels`` in Hz.
+    t_wave : bool
+        Find the T peak and offset too (left NaN otherwise).
 
     Returns
     -------
@@ -71,9 +81,9 @@ def fiducials_from_labels(labels: np.ndarray, x: np.ndarray, r: np.ndarray, fs: 
     flat_x = np.zeros((n_leads, stride), dtype=x.dtype)
     flat_x[:, :n] = x
     flat, fx = flat_labels.ravel(), flat_x.ravel()
-    q_on, q_off = _runs(flat, QRS, round(20 * ms))
-    p_on, p_off = _runs(flat, P_WAVE, round(20 * ms))
-    t_on, t_off = _runs(flat, ST_T, round(40 * ms))
+    runs = _runs(flat)
+    q_on, q_off = _runs_of(runs, QRS, round(20 * ms))
+    p_on, p_off = _runs_of(runs, P_WAVE, round(20 * ms))
     if q_on.size == 0:
         return out
     centre = (q_on + q_off) / 2.0
@@ -103,6 +113,7 @@ def fiducials_from_labels(labels: np.ndarray, x: np.ndarray, r: np.ndarray, fs: 
         out[..., F["p_off"]] = np.where(has_p, pe - to_local, np.nan)
         out[has_p, F["p_peak"]] = peak - to_local.repeat(r.size, axis=0)[has_p]
 
+    t_on, t_off = _runs_of(runs, ST_T, round(40 * ms)) if t_wave else (q_on[:0], q_off[:0])
     if t_on.size:
         nxt = np.where(j + 1 < centre.size, centre[np.minimum(j + 1, centre.size - 1)], np.inf)
         k = np.minimum(np.searchsorted(t_on, off - 10 * ms, side="left"), t_on.size - 1)

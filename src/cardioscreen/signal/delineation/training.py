@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX
-from cardioscreen.signal.delineation.learned import MODEL_FS, N_CLASSES, N_LEADS, build_unet, export_onnx, preprocess
+from cardioscreen.signal.delineation.learned import (
+    MODEL_FS,
+    N_CLASSES,
+    N_LEADS,
+    PREPROCESSING,
+    build_unet,
+    export_onnx,
+    preprocess,
+)
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 
 if TYPE_CHECKING:
@@ -34,7 +42,7 @@ IGNORE = -100
 class TrainConfig:
     """U-Net training settings."""
 
-    channels: tuple[int, ...] = (16, 32, 48, 64)
+    channels: tuple[int, ...] = (8, 16, 24, 32)
     kernel: int = 9
     steps: int = 700
     batch: int = 12
@@ -138,7 +146,7 @@ def save_unet(model: torch.nn.Module, cfg: TrainConfig, path: Path, extra: dict[
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
     meta = {"channels": list(cfg.channels), "kernel": cfg.kernel, "fs": MODEL_FS,
-            "classes": ["none", "p", "qrs", "st_t"], "train": asdict(cfg), **extra}
+            "classes": ["none", "p", "qrs", "st_t"], "preprocessing": PREPROCESSING, "train": asdict(cfg), **extra}
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
 
 
