@@ -126,3 +126,17 @@ def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: st
     patient.wait_for_function("document.querySelector('img.ecg').complete")
     patient.screenshot(path=str(ARTIFACTS / "patient_study.png"), full_page=True)
     assert (ARTIFACTS / "patient_study.png").stat().st_size > 10_000
+
+
+def test_api_docs_render_under_the_content_policy(chromium: Browser, live_url: str) -> None:
+    """Swagger UI, served by the app itself, lists the API's operations; the browser reports no policy violation."""
+    page = _page(chromium, live_url)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda response: problems.append(response.url) if response.status >= 400 else None)
+    page.goto("/api/docs")
+    expect(page.locator(".opblock-summary-path").first).to_be_visible(timeout=15_000)
+    paths = set(page.locator(".opblock-summary-path").all_inner_texts())
+    assert {"/api/token", "/api/queue"} <= {p.replace("\u200b", "") for p in paths}
+    assert not problems, problems

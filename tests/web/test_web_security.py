@@ -264,3 +264,18 @@ def test_session_cookie_flags_and_security_headers(make_app: AppFactory) -> None
         assert ("secure" in cookie.replace("samesite", "")) is secure
         assert response.headers["x-frame-options"] == "DENY"
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_api_docs_load_no_script_from_elsewhere(make_app: AppFactory) -> None:
+    """The Swagger UI page keeps the strict content policy: its scripts are the app's own static files."""
+    client = TestClient(make_app())
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page.text, flags=re.S)
+    sources = [re.search(r'src="([^"]+)"', attrs) for attrs, _ in scripts]
+    assert len(scripts) == 2 and all(src and src.group(1).startswith("/static/") for src in sources)
+    assert all(not body.strip() for _, body in scripts), "inline script would be blocked by the policy"
+    assert "://" not in page.text, "the page names another origin"
+    for src in sources:
+        assert src is not None and client.get(src.group(1)).status_code == 200

@@ -16,25 +16,22 @@ _FIXED = {
 
 
 class SecurityHeadersMiddleware:
-    """Add the headers above; the content policy is left off the interactive API docs (``docs_path``)."""
+    """Add the headers above to every response (the API docs page included: its Swagger UI is served from here)."""
 
-    def __init__(self, app: ASGIApp, docs_path: str) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.docs_path = docs_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with_policy = not scope["path"].startswith(self.docs_path)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in _FIXED.items():
                     headers.setdefault(name, value)
-                if with_policy:
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -34,7 +34,7 @@ from cardioscreen.web.routes import admin, api, auth, queue, studies
 from cardioscreen.web.security import random_password
 from cardioscreen.web.settings import WebSettings
 from cardioscreen.web.storage import StudyStore
-from cardioscreen.web.templating import render
+from cardioscreen.web.templating import TEMPLATES, render
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "cardioscreen_session"
 BOOTSTRAP_ADMIN = "admin"
 DOCS_PATH = "/api/docs"
+OPENAPI_PATH = "/api/openapi.json"
 ANALYSES_PER_PROCESS = 2
 
 
@@ -140,8 +141,8 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     if admin_password is not None:
         logger.warning("created the administrator %r with password %s (shown once; change it)", BOOTSTRAP_ADMIN,
                        admin_password)
-    app = FastAPI(title="CardioScreen", version=__version__, docs_url=DOCS_PATH, redoc_url=None,
-                  openapi_url="/api/openapi.json", lifespan=_lifespan,
+    app = FastAPI(title="CardioScreen", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url=OPENAPI_PATH, lifespan=_lifespan,
                   description="12-lead ECG screening for clinics. Research use only — not a medical device.")
     app.state.settings = settings
     app.state.session_factory = factory
@@ -150,14 +151,20 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.state.explain = explain or PipelineAnalysis(settings.model_bundle, explain=True)
     app.state.analysis_slots = threading.BoundedSemaphore(ANALYSES_PER_PROCESS)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(SecurityHeadersMiddleware, docs_path=DOCS_PATH)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, studies, queue, admin, api):
         app.include_router(module.router)
+    app.add_api_route(DOCS_PATH, _api_docs, include_in_schema=False)
     _install_error_pages(app)
     return app
+
+
+def _api_docs(request: Request) -> Response:
+    """Swagger UI over the OpenAPI schema, from the app's own static files (no script from another origin)."""
+    return TEMPLATES.TemplateResponse(request, "api_docs.html", {"openapi_url": OPENAPI_PATH})
 
 
 def app_from_env() -> FastAPI:
