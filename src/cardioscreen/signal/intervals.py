@@ -20,7 +20,7 @@ import numpy as np
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
-from cardioscreen.signal.delineation.fiducials import nanmedian
+from cardioscreen.signal.delineation.fiducials import cut_windows, nanmedian
 from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
@@ -119,8 +119,8 @@ def _empty(n_total: int, reason: str, method: str) -> Intervals:
 
 
 def _beat_windows(x: np.ndarray, centres: np.ndarray, before: int, after: int) -> np.ndarray:
-    idx = np.clip(centres[:, None] + np.arange(-before, after)[None, :], 0, x.shape[-1] - 1)
-    return x[:, idx].transpose(1, 0, 2).reshape(centres.size, -1)
+    """Samples ``centre - before .. centre + after - 1`` of every lead per beat, ``(beats, leads * window)``."""
+    return cut_windows(x, centres - before, before + after).reshape(centres.size, -1)
 
 
 def _template_corr(segs: np.ndarray, medoid: bool = False) -> np.ndarray:

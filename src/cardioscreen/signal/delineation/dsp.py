@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
-from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIALS, nanmedian
+from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIALS, cut_windows, nanmedian
 from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, blank_spikes, pacing_spikes
 
@@ -50,14 +49,6 @@ class DSPConfig:
             raise ValueError(f"durations must be positive, got {durations}")
 
 
-def _windows(x: np.ndarray, centres: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ``x`` (leads, samples) around ``centres`` -> ``(beats, leads, before + after + 1)`` and a validity mask."""
-    idx = centres[:, None] + np.arange(-before, after + 1)[None, :]
-    valid = (idx >= 0) & (idx < x.shape[-1])
-    seg = x[np.arange(x.shape[0])[None, :, None], np.clip(idx, 0, x.shape[-1] - 1)[:, None, :]]
-    return seg, valid
-
-
 def _last_true(mask: np.ndarray) -> np.ndarray:
     """Index of the last True along the last axis, -1 where none."""
     n = mask.shape[-1]
@@ -74,10 +65,38 @@ def _run_below(below: np.ndarray, length: int, forward: bool) -> np.ndarray:
     """True where ``below`` holds for ``length`` samples ending (backward) or starting (forward) there.
 
     Near the ends of the last axis, the samples there are (a shorter run counts when it reaches the end).
+    By ``length - 1`` shifted ANDs: the runs are a few samples long, and a running-minimum filter, which goes row
+    by row, costs far more on the many short rows here.
     """
-    origin = -(length // 2) if forward else (length - 1) // 2
-    run = ndimage.minimum_filter1d(below.view(np.uint8), length, axis=-1, mode="constant", cval=1, origin=origin)
-    return run.view(bool)
+    run = below.copy()
+    for j in range(1, length):
+        if forward:
+            run[..., :-j] &= below[..., j:]
+        else:
+            run[..., j:] &= below[..., :-j]
+    return run
+
+
+def _moving_mean(x: np.ndarray, k: int) -> np.ndarray:
+    """Mean over ``k`` samples (``k // 2`` before to ``k - 1 - k // 2`` after; zeros beyond the ends).
+
+    ``scipy.ndimage.uniform_filter1d(x, k, mode="constant")`` to float rounding, by ``k`` shifted adds (that
+    filter goes row by row).
+    """
+    n = x.shape[-1]
+    left = k // 2
+    padded = np.zeros(x.shape[:-1] + (n + k - 1,), dtype=x.dtype)
+    padded[..., left : left + n] = x
+    total = padded[..., :n].copy()
+    for j in range(1, k):
+        total += padded[..., j : j + n]
+    return total / x.dtype.type(k)
+
+
+def _take(v: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``v[row, idx[row]]`` for a C-contiguous ``(rows, width)`` array and ``(rows, m)`` indices (``take_along_axis``
+    without its overhead)."""
+    return v.ravel()[idx + (np.arange(v.shape[0]) * v.shape[1])[:, None]]
 
 
 def _masked_argmax(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -99,19 +118,19 @@ def _trapezium_end(v: np.ndarray, sign: np.ndarray, start: np.ndarray, stop: np.
     pos = np.minimum(pos, n - 1)
     prev, nxt = np.maximum(pos - 1, 0), np.minimum(pos + 1, n - 1)
     sign = sign[:, None]
-    u = np.take_along_axis(v, pos, axis=-1) * sign
-    slope = (np.take_along_axis(v, nxt, axis=-1) * sign - np.take_along_axis(v, prev, axis=-1) * sign)
+    u = _take(v, pos) * sign
+    slope = (_take(v, nxt) * sign - _take(v, prev) * sign)
     slope = slope / np.where(nxt - prev == 2, 2.0, 1.0).astype(v.dtype)
-    xm = np.take_along_axis(pos, _masked_argmax(-slope if forward else slope, inside)[:, None], axis=-1)
+    xm = _take(pos, _masked_argmax(-slope if forward else slope, inside)[:, None])
     xr = stop[:, None]
-    um = np.take_along_axis(v, xm, axis=-1) * sign
+    um = _take(v, xm) * sign
     if forward:
         cand = (pos >= xm) & (pos <= xr)
         area = (um - u) * (2 * xr - pos - xm)
     else:
         cand = (pos <= xm) & (pos >= xr)
         area = (um - u) * (pos + xm - 2 * xr)
-    return np.asarray(np.take_along_axis(pos, _masked_argmax(area, cand)[:, None], axis=-1)[:, 0])
+    return _take(pos, _masked_argmax(area, cand)[:, None])[:, 0]
 
 
 def _qrs_bounds(env: np.ndarray, centre: int, fs: float, cfg: DSPConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +139,7 @@ def _qrs_bounds(env: np.ndarray, centre: int, fs: float, cfg: DSPConfig) -> tupl
     i = np.arange(n)
     core = np.abs(i - centre) <= round(0.06 * fs)
     anchor = np.argmax(np.where(core, env, -np.inf), axis=-1)
-    peak = np.take_along_axis(env, anchor[..., None], axis=-1)
+    peak = _take(env, anchor[:, None])
     quiet = max(1, round(cfg.qrs_quiet_s * fs))
     below = env < cfg.qrs_threshold * peak
     back = _run_below(below, quiet, forward=False) & (i < anchor[..., None])
@@ -202,8 +221,14 @@ class _Windows:
         return max(int(lo), 0), min(int(hi), self.width - 1)
 
     def rows(self, x: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Columns ``lo..hi`` of every beat's window of ``x``: ``(beats * leads, hi - lo + 1)`` and validity."""
-        seg, valid = _windows(x, self.start + lo, 0, hi - lo)
+        """Columns ``lo..hi`` of every beat's window of ``x``: ``(beats * leads, hi - lo + 1)`` and validity.
+
+        Columns outside the record repeat its first or last sample and are marked invalid.
+        """
+        first = self.start + lo
+        idx = first[:, None] + np.arange(hi - lo + 1)[None, :]
+        valid = (idx >= 0) & (idx < x.shape[-1])
+        seg = cut_windows(x, first, hi - lo + 1)
         return seg.reshape(-1, seg.shape[-1]), np.repeat(valid, x.shape[0], axis=0)
 
     def at(self, x: np.ndarray, column: np.ndarray) -> np.ndarray:
@@ -222,7 +247,7 @@ def _qrs(w: _Windows, fs: float, before: int, spike_at: np.ndarray, cfg: DSPConf
     lo, hi = w.span(before - search[0] - margin, before + search[1] + margin)
     seg, valid = w.rows(w.fast, lo, hi)
     deriv = np.abs(np.gradient(seg, axis=-1))
-    env = ndimage.uniform_filter1d(deriv, k, axis=-1, mode="constant")
+    env = _moving_mean(deriv, k)
     env = np.where(valid, env, 0.0)
     on_l, off_l = (v.reshape(n_beats, n_leads) + lo for v in _qrs_bounds(env, before - lo, fs, cfg))
     on_l = np.where(np.isfinite(spike_at)[:, None], np.fmax(on_l, spike_at[:, None]), on_l)
@@ -251,7 +276,7 @@ def _t_wave(w: _Windows, fs: float, before: int, on_g: np.ndarray, off_g: np.nda
     i = np.arange(lo, hi + 1)[None, :]
     t_mask = (i >= t_lo[:, None]) & (i <= t_hi[:, None]) & valid
     t_peak = _masked_argmax(np.abs(v), t_mask)
-    t_amp = np.take_along_axis(v, t_peak[:, None], axis=-1)[:, 0]
+    t_amp = _take(v, t_peak[:, None])[:, 0]
     t_end = _trapezium_end(v, np.sign(t_amp), t_peak, np.minimum(t_peak + round(cfg.t_reach_s * fs), t_hi - lo),
                            forward=True) + lo
     t_peak = t_peak + lo
@@ -281,7 +306,7 @@ def _p_wave(w: _Windows, fs: float, before: int, on_g: np.ndarray, rr_prev: np.n
     i = np.arange(lo, hi + 1)[None, :]
     p_mask = (i >= p_lo[:, None]) & (i <= p_hi[:, None]) & valid
     p_peak = _masked_argmax(np.abs(pw), p_mask)
-    p_amp = np.take_along_axis(pw, p_peak[:, None], axis=-1)[:, 0]
+    p_amp = _take(pw, p_peak[:, None])[:, 0]
     sign = np.sign(p_amp)
     p_on = _trapezium_end(pw, sign, p_peak, np.maximum(p_peak - round(cfg.p_reach_s[0] * fs), p_lo - lo), forward=False)
     p_off = _trapezium_end(pw, sign, p_peak, np.minimum(p_peak + round(cfg.p_reach_s[1] * fs), on_r - lo), forward=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 FIDUCIALS = ("p_on", "p_peak", "p_off", "qrs_on", "qrs_off", "t_peak", "t_off")
 """Fiducial points per beat, in this order along the last axis of every delineation array."""
@@ -24,3 +25,19 @@ def nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
     hi = np.take_along_axis(v, n // 2, axis=axis)
     out = np.where(n > 0, (lo + hi) / 2, np.nan)
     return np.asarray(np.squeeze(out, axis=axis), dtype=float)
+
+
+def cut_windows(x: np.ndarray, first: np.ndarray, width: int) -> np.ndarray:
+    """Windows of ``x`` (leads, samples) starting at ``first`` (beats,) -> ``(beats, leads, width)``, a new array.
+
+    Samples before the start or past the end of ``x`` take the value of its first or last sample. The windows
+    are copied out of a strided view (one contiguous copy per window), several times faster than a gather by
+    index arrays.
+    """
+    n = x.shape[-1]
+    lo_pad = max(0, -int(first.min(initial=0)))
+    hi_pad = max(0, int(first.max(initial=0)) + width - n)
+    if lo_pad or hi_pad:
+        x = np.concatenate([np.repeat(x[:, :1], lo_pad, axis=1), x, np.repeat(x[:, -1:], hi_pad, axis=1)], axis=1)
+    view = sliding_window_view(x, width, axis=-1)[:, np.asarray(first, dtype=np.int64) + lo_pad]
+    return np.ascontiguousarray(view.transpose(1, 0, 2))

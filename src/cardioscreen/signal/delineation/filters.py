@@ -64,7 +64,10 @@ def _make_spectrum(x: np.ndarray, fs: float, granule: int) -> _Spectrum:
     pad = min(round(PAD_S * fs), n - 1) // granule * granule
     ext = np.concatenate([2 * x[..., :1] - x[..., pad:0:-1], x, 2 * x[..., -1:] - x[..., -2 : -pad - 2 : -1]], axis=-1)
     length = ext.shape[-1]
-    ext -= ext[..., :1] + (ext[..., -1:] - ext[..., :1]) * np.linspace(0.0, 1.0, length)
+    start = ext[..., :1].copy()
+    rise = ext[..., -1] - start[..., 0]
+    ext -= start
+    ext -= np.multiply.outer(rise, np.linspace(0.0, 1.0, length))  # (not a broadcast of (..., 1) by (length,): slow)
     n_fft = sfft.next_fast_len(-(-length // granule), real=True) * granule
     return _Spectrum(x.copy(), fs, granule, pad, n_fft, sfft.rfft(ext.astype(np.float32), n=n_fft, axis=-1))
 

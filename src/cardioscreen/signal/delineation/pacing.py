@@ -51,10 +51,13 @@ def pacing_spikes(sig: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.n
     k = max(1, round(0.002 * fs))
     if x.shape[-1] <= 3 * k or r.size == 0:
         return none
+    min_leads = min(SPIKE_MIN_LEADS, x.shape[0])
     step = np.abs(x[:, k:] - x[:, :-k])
-    before, after = step[:, :-k], step[:, k:]
+    # a spike's step is at least SPIKE_STEP_MV on its own: only the columns where enough leads have one are tested
+    cols = np.flatnonzero((step[:, k:] >= SPIKE_STEP_MV).sum(axis=0) >= min_leads)
+    before, after = step[:, cols], step[:, cols + k]
     is_step = (after - before >= SPIKE_STEP_MV) & (after >= SPIKE_RATIO * (before + SPIKE_FLOOR_MV))
-    cand = np.flatnonzero(is_step.sum(axis=0) >= min(SPIKE_MIN_LEADS, x.shape[0])) + 2 * k
+    cand = cols[is_step.sum(axis=0) >= min_leads] + 2 * k
     if cand.size == 0:
         return none
     cand = cand[np.concatenate([[True], np.diff(cand) > max(1, round(SPIKE_BLANK_S * fs))])]
