@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import ndimage
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
@@ -16,9 +17,9 @@ from cardioscreen.io import read_ecg
 from cardioscreen.record import ECGRecord
 from cardioscreen.signal.delineate import FIDUCIALS, Delineation, ecg_delineate
 from cardioscreen.signal.delineation import learned
-from cardioscreen.signal.delineation.dsp import delineate_dsp
-from cardioscreen.signal.delineation.fiducials import nanmedian
-from cardioscreen.signal.delineation.filters import bandpass
+from cardioscreen.signal.delineation.dsp import _moving_mean, _run_below, delineate_dsp
+from cardioscreen.signal.delineation.fiducials import cut_windows, nanmedian
+from cardioscreen.signal.delineation.filters import bandpass, clear_recent
 from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, pacing_spikes
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 from cardioscreen.signal.delineation.segments import fiducials_from_labels
@@ -289,6 +290,10 @@ class TestHelpers:
         changed = sig.copy()
         changed[0, 100] += 1.0
         assert not np.array_equal(bandpass(changed, fs, *band), got)
+        clear_recent()
+        again = bandpass(sig, fs, *band)
+        assert again is not got
+        np.testing.assert_array_equal(again, got)
 
     @pytest.mark.parametrize(("fs", "out_fs"), [(500.0, 250.0), (1000.0, 250.0), (360.0, 250.0), (100.0, 250.0)])
     def test_bandpass_resamples(self, ludb: Path, fs: float, out_fs: float) -> None:
@@ -314,6 +319,27 @@ class TestHelpers:
         ya, yb, yab = (np.asarray(bandpass(v, 500.0, 0.5, 40.0)) for v in (a, b, a + b))
         assert ya.shape == (3, n)
         np.testing.assert_allclose(yab, ya + yb, atol=1e-4)
+
+    @settings(max_examples=50, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60), width=st.integers(1, 80))
+    def test_cut_windows_repeat_the_end_samples(self, seed: int, n: int, width: int) -> None:
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((3, n))
+        first = rng.integers(-width - 5, n + 5, size=4)
+        idx = np.clip(first[:, None] + np.arange(width)[None, :], 0, n - 1)
+        np.testing.assert_array_equal(cut_windows(x, first, width), x[:, idx].transpose(1, 0, 2))
+
+    @settings(max_examples=50, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), length=st.integers(1, 8), density=st.floats(0.0, 1.0))
+    def test_runs_and_moving_mean_match_scipy_filters(self, seed: int, length: int, density: float) -> None:
+        rng = np.random.default_rng(seed)
+        below = rng.random((4, 50)) < density
+        for forward, origin in ((True, -(length // 2)), (False, (length - 1) // 2)):
+            expected = ndimage.minimum_filter1d(below.view(np.uint8), length, mode="constant", cval=1, origin=origin)
+            np.testing.assert_array_equal(_run_below(below, length, forward), expected.view(bool))
+        x = rng.random((4, 50)).astype(np.float32)
+        np.testing.assert_allclose(_moving_mean(x, length), ndimage.uniform_filter1d(x, length, mode="constant"),
+                                   rtol=1e-6, atol=1e-6)
 
     @settings(max_examples=30, deadline=None)
     @given(seed=st.integers(0, 2**32 - 1), classes=st.integers(2, 6))

@@ -166,28 +166,31 @@ def _p_consistency(x: np.ndarray, fs: float, qrs_on: np.ndarray) -> float:
     return float(np.median(_template_corr(segs)))
 
 
-def _axis(x: np.ndarray, leads: Sequence[str], start: np.ndarray, stop: np.ndarray, net: str) -> np.ndarray:
-    """Frontal axis (degrees) per beat from leads I and aVF between ``start`` and ``stop``.
+def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray, np.ndarray, str]]
+          ) -> dict[str, np.ndarray]:
+    """Frontal axes (degrees) per beat from leads I and aVF, one per entry ``name: (start, stop, net)`` of ``spans``.
 
-    ``net="area"``: the net areas (integrals); ``net="amplitude"``: the net deflections (largest positive plus
-    largest negative, the hexaxial method), both relative to the level at ``start``. The aVF component is
-    scaled by 2/sqrt(3) to the projection on the +90 degree axis.
+    ``net="area"``: the net areas (integrals) between ``start`` and ``stop``; ``net="amplitude"``: the net
+    deflections (largest positive plus largest negative, the hexaxial method); both relative to the level at
+    ``start``. The aVF component is scaled by 2/sqrt(3) to the projection on the +90 degree axis. All spans are cut
+    out of the two leads at once.
     """
+    start = np.concatenate([v[0] for v in spans.values()])
+    stop = np.concatenate([v[1] for v in spans.values()])
+    area = np.concatenate([np.full(v[0].shape, v[2] == "area") for v in spans.values()])
     out = np.full(start.shape, np.nan)
     ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
-    if "I" not in leads or "aVF" not in leads or not ok.any():
-        return out
-    a, b = start[ok].astype(int), stop[ok].astype(int)
-    two = x[[list(leads).index("I"), list(leads).index("aVF")]]
-    idx = a[:, None] + np.arange(int((b - a).max()) + 1)[None, :]
-    inside = idx <= b[:, None]
-    seg = two[:, np.minimum(idx, b[:, None])] - two[:, a][:, :, None]  # (2, beats, span)
-    if net == "area":
-        val = np.where(inside, seg, 0.0).sum(axis=-1)
-    else:
-        val = np.where(inside, seg, -np.inf).max(axis=-1) + np.where(inside, seg, np.inf).min(axis=-1)
-    out[ok] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
-    return out
+    if "I" in leads and "aVF" in leads and ok.any():
+        a, b = start[ok].astype(int), stop[ok].astype(int)
+        two = x[[list(leads).index("I"), list(leads).index("aVF")]]
+        idx = a[:, None] + np.arange(int((b - a).max()) + 1)[None, :]
+        inside = idx <= b[:, None]
+        seg = two[:, np.minimum(idx, b[:, None])] - two[:, a][:, :, None]  # (2, spans, span)
+        net_area = np.where(inside, seg, 0.0).sum(axis=-1)
+        net_amplitude = np.where(inside, seg, -np.inf).max(axis=-1) + np.where(inside, seg, np.inf).min(axis=-1)
+        val = np.where(area[ok], net_area, net_amplitude)
+        out[ok] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
+    return dict(zip(spans, np.split(out, np.cumsum([v[0].size for v in spans.values()])[:-1]), strict=True))
 
 
 def _medians(table: dict[str, np.ndarray], use: np.ndarray, min_beats: int) -> dict[str, tuple[float | None, int]]:
@@ -324,11 +327,11 @@ def ecg_intervals(
     elif paced:
         values["pr_ms"] = None
         reasons["pr_ms"] = "paced rhythm: the PR interval is the pacemaker's AV delay"
-    axes = {
-        "p_axis_deg": _axis(filt, names, d["p_on"], d["p_off"], "area"),
-        "qrs_axis_deg": _axis(filt, names, d["qrs_on"], d["qrs_off"], "amplitude"),
-        "t_axis_deg": _axis(filt, names, d["qrs_off"], d["t_off"], "area"),
-    }
+    axes = _axes(filt, names, {
+        "p_axis_deg": (d["p_on"], d["p_off"], "area"),
+        "qrs_axis_deg": (d["qrs_on"], d["qrs_off"], "amplitude"),
+        "t_axis_deg": (d["qrs_off"], d["t_off"], "area"),
+    })
     for key, (value, n) in _circular_medians(axes, normal, min_beats).items():
         values[key], used[key] = value, n
     if no_p:

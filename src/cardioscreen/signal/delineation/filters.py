@@ -84,6 +84,11 @@ def _spectrum(x: np.ndarray, fs: float, granule: int) -> _Spectrum:
     return spec
 
 
+def clear_recent() -> None:
+    """Forget this thread's kept spectra (a benchmark times each method without the others' filtering)."""
+    _recent.__dict__.pop("spectra", None)
+
+
 @lru_cache(maxsize=32)
 def _gain(fs: float, n_fft: int, low: float, high: float, order: int) -> np.ndarray:
     """``|H(f)|^2`` of the Butterworth band-pass at the ``n_fft // 2 + 1`` real-FFT frequencies (read-only)."""
