@@ -44,6 +44,7 @@ class TrainConfig:
 
     channels: tuple[int, ...] = (8, 16, 24, 32)
     kernel: int = 9
+    dec_kernel: int = 5
     steps: int = 700
     batch: int = 12
     crop: int = 2048
@@ -112,7 +113,7 @@ def train_unet(
     cfg = cfg or TrainConfig()
     torch.manual_seed(cfg.random_state)
     rng = np.random.default_rng(cfg.random_state)
-    model = build_unet(cfg.channels, cfg.kernel)
+    model = build_unet(cfg.channels, cfg.kernel, cfg.dec_kernel)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps)
     start = time.perf_counter()
@@ -145,7 +146,7 @@ def save_unet(model: torch.nn.Module, cfg: TrainConfig, path: Path, extra: dict[
 
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    meta = {"channels": list(cfg.channels), "kernel": cfg.kernel, "fs": MODEL_FS,
+    meta = {"channels": list(cfg.channels), "kernel": cfg.kernel, "dec_kernel": cfg.dec_kernel, "fs": MODEL_FS,
             "classes": ["none", "p", "qrs", "st_t"], "preprocessing": PREPROCESSING, "train": asdict(cfg), **extra}
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
 
