@@ -172,8 +172,8 @@ def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray
 
     ``net="area"``: the net areas (integrals) between ``start`` and ``stop``; ``net="amplitude"``: the net
     deflections (largest positive plus largest negative, the hexaxial method); both relative to the level at
-    ``start``. The aVF component is scaled by 2/sqrt(3) to the projection on the +90 degree axis. All spans are cut
-    out of the two leads at once.
+    ``start``. The aVF component is scaled by 2/sqrt(3) to the projection on the +90 degree axis. The areas come
+    from running sums of the two leads, the deflections from the spans cut out of them.
     """
     start = np.concatenate([v[0] for v in spans.values()])
     stop = np.concatenate([v[1] for v in spans.values()])
@@ -181,15 +181,20 @@ def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray
     out = np.full(start.shape, np.nan)
     ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
     if "I" in leads and "aVF" in leads and ok.any():
-        a, b = start[ok].astype(int), stop[ok].astype(int)
         two = x[[list(leads).index("I"), list(leads).index("aVF")]]
-        idx = a[:, None] + np.arange(int((b - a).max()) + 1)[None, :]
-        inside = idx <= b[:, None]
-        seg = two[:, np.minimum(idx, b[:, None])] - two[:, a][:, :, None]  # (2, spans, span)
-        net_area = np.where(inside, seg, 0.0).sum(axis=-1)
-        net_amplitude = np.where(inside, seg, -np.inf).max(axis=-1) + np.where(inside, seg, np.inf).min(axis=-1)
-        val = np.where(area[ok], net_area, net_amplitude)
-        out[ok] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
+        val = np.zeros((2, start.size))
+        sel = ok & area  # sum of two[a..b] - two[a], from running sums (the spans of a T wave are long)
+        a, b = start[sel].astype(int), stop[sel].astype(int)
+        total = np.concatenate([np.zeros((2, 1)), np.cumsum(two, axis=-1, dtype=float)], axis=-1)
+        val[:, sel] = total[:, b + 1] - total[:, a] - (b - a + 1) * two[:, a]
+        sel = ok & ~area
+        if sel.any():
+            a, b = start[sel].astype(int), stop[sel].astype(int)
+            idx = a[:, None] + np.arange(int((b - a).max()) + 1)[None, :]
+            inside = idx <= b[:, None]
+            seg = two[:, np.minimum(idx, b[:, None])] - two[:, a][:, :, None]  # (2, spans, span)
+            val[:, sel] = np.where(inside, seg, -np.inf).max(axis=-1) + np.where(inside, seg, np.inf).min(axis=-1)
+        out[ok] = np.degrees(np.arctan2(val[1, ok] * 2 / np.sqrt(3), val[0, ok]))
     return dict(zip(spans, np.split(out, np.cumsum([v[0].size for v in spans.values()])[:-1]), strict=True))
 
 
