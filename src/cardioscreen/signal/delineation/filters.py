@@ -62,14 +62,17 @@ def _ratio(fs: float, out_fs: float) -> tuple[int, int]:
 def _make_spectrum(x: np.ndarray, fs: float, granule: int) -> _Spectrum:
     n = x.shape[-1]
     pad = min(round(PAD_S * fs), n - 1) // granule * granule
-    ext = np.concatenate([2 * x[..., :1] - x[..., pad:0:-1], x, 2 * x[..., -1:] - x[..., -2 : -pad - 2 : -1]], axis=-1)
+    x32 = x.astype(np.float32)
+    ext = np.concatenate(
+        [2 * x32[..., :1] - x32[..., pad:0:-1], x32, 2 * x32[..., -1:] - x32[..., -2 : -pad - 2 : -1]], axis=-1
+    )
     length = ext.shape[-1]
     start = ext[..., :1].copy()
     rise = ext[..., -1] - start[..., 0]
     ext -= start
-    ext -= np.multiply.outer(rise, np.linspace(0.0, 1.0, length))  # (not a broadcast of (..., 1) by (length,): slow)
+    ext -= np.multiply.outer(rise, np.linspace(0.0, 1.0, length, dtype=np.float32))  # (a broadcast is slow here)
     n_fft = sfft.next_fast_len(-(-length // granule), real=True) * granule
-    return _Spectrum(x.copy(), fs, granule, pad, n_fft, sfft.rfft(ext.astype(np.float32), n=n_fft, axis=-1))
+    return _Spectrum(x.copy(), fs, granule, pad, n_fft, sfft.rfft(ext, n=n_fft, axis=-1))
 
 
 def _spectrum(x: np.ndarray, fs: float, granule: int) -> _Spectrum:
@@ -136,7 +139,7 @@ def bandpass(
         gain = _gain(float(fs), spec.n_fft, float(low), float(high), int(order))[:keep] * np.float32(up / down)
         y = sfft.irfft(spec.values[..., :keep] * gain, n=n_out, axis=-1)
         start = spec.pad * up // down
-        y = np.ascontiguousarray(y[..., start : start - (-x.shape[-1] * up // down)])
+        y = y[..., start : start - (-x.shape[-1] * up // down)]
         y.setflags(write=False)
         spec.bands[key] = y
     return spec.bands[key]
