@@ -18,9 +18,10 @@ from cardioscreen.signal.peaks import PeakConfig, PeakScore, ecg_peaks, match_pe
 
 BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
 MITDB_RECORDS = ("100", "101", "103", "105", "106", "108", "114", "119", "121", "124")
-# CPSC 2019 files the detector used to get wrong (or, 01068, that an earlier change broke): small beats beside
-# large ectopic ones (00502, 01068, 01384, 01915), the last beat of a record missed (00676, 00980), a QRS cut
-# by the record's edge reported (00320, 01224, 01714).
+# CPSC 2019 files the rule detector (method "rules", whose verdict gives the default verifier its context) used
+# to get wrong (or, 01068, that an earlier change broke): small beats beside large ectopic ones (00502, 01068,
+# 01384, 01915), the last beat of a record missed (00676, 00980), a QRS cut by the record's edge reported (00320,
+# 01224, 01714).
 CPSC_CLEAN = ("00320", "00502", "00676", "00980", "01068", "01224", "01384", "01714", "01915")
 # Files left with a few errors, and at most how many (reference, then detection, count): one-sample 32 mV
 # spikes and baseline steps (00224, was 10), T waves as large as the QRS (00513, was 9; 01849, was 5).
@@ -80,24 +81,27 @@ class TestRealRecords:
         score = match_peaks(ref, peaks, int(0.15 * fs))
         assert score.sensitivity >= 0.995 and score.ppv >= 0.995, score
 
-    def test_cpsc2019(self, shared_data: Path) -> None:
+    @pytest.mark.parametrize(("method", "least_f1"), [("default", 0.99), ("rules", 0.965)])
+    def test_cpsc2019(self, shared_data: Path, method: str, least_f1: float) -> None:
+        """The shipped verifier was fitted on these records, so its figure is in-sample (a regression check; the
+        honest, cross-validated figure is printed by ``bench/peaks.py``)."""
         total = PeakScore(0, 0, 0)
         for path in sorted((shared_data / "cpsc2019" / "data").glob("data_*.mat")):
             sig, ref = _cpsc(shared_data, path.stem.split("_")[1])
-            total += match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
+            total += match_peaks(ref, ecg_peaks(sig, 500.0, method=method)[0], int(0.15 * 500))
         assert total.tp + total.fn > 700
-        assert total.f1 >= 0.965, total
+        assert total.f1 >= least_f1, total
 
     @pytest.mark.parametrize("number", CPSC_CLEAN)
     def test_cpsc2019_fixed_files(self, shared_data: Path, number: str) -> None:
         sig, ref = _cpsc(shared_data, number)
-        score = match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
+        score = match_peaks(ref, ecg_peaks(sig, 500.0, method="rules")[0], int(0.15 * 500))
         assert score.fn == 0 and score.fp == 0, score
 
     @pytest.mark.parametrize("number", sorted(CPSC_HARD))
     def test_cpsc2019_hard_files(self, shared_data: Path, number: str) -> None:
         sig, ref = _cpsc(shared_data, number)
-        score = match_peaks(ref, ecg_peaks(sig, 500.0)[0], int(0.15 * 500))
+        score = match_peaks(ref, ecg_peaks(sig, 500.0, method="rules")[0], int(0.15 * 500))
         assert score.fn + score.fp <= CPSC_HARD[number], score
 
     def test_ptbxl_bradycardia_tall_t_waves(self, ptbxl_dir: Path) -> None:
@@ -223,7 +227,7 @@ class TestInterface:
         assert len(peaks) == 0 and info["leads_used"] == []
 
     def test_unknown_method_lists_methods(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
-        with pytest.raises(CardioScreenError, match="default, neurokit"):
+        with pytest.raises(CardioScreenError, match="default, rules, neurokit"):
             ecg_peaks(ptbxl_record[0], ptbxl_record[1], method="pan")
 
     def test_neurokit_method(self, ptbxl_record: tuple[np.ndarray, float]) -> None:

@@ -1,21 +1,23 @@
 """R-peak detection fused across all leads of a record.
 
-The default detector works on a boxcar-decimated copy of the record (about 150 Hz), freed of one-sample
-spikes by a three-point running median, and builds one QRS envelope from every lead: each lead is band-
-passed (5-20 Hz), differentiated and squared, normalised by its own typical QRS level and clipped; the leads
-are averaged with weights that favour leads whose QRS complexes stand out of their background, both over the
-whole record and second by second (so a lead that is flat, noise-only or briefly disturbed hardly counts),
-and the average is smoothed by a moving-window integrator into an RMS envelope. Beats are the envelope's
-local maxima (at least a refractory period apart) above an adaptive threshold: a fraction of the typical
-height of nearby beats over the background (the typical height is a running upper quartile over every
-maximum that looks like a beat, either relative to the largest complexes or to the background, with running
-levels that shrink rather than repeat at the record's ends, so that a few huge ectopic beats or artefacts do
-not hide the small normal ones). RR gaps that are too long are searched again at a lower threshold, and a
-clear maximum past the T wave of the previous beat is taken from a long gap; a weak maximum soon after a
-strong one, or the less steep of two maxima too close for the local rhythm, is taken for a T wave (these
-rules are in :mod:`cardioscreen.signal.peak_select`). Each detection is finally moved, at the full sampling
-rate, to the R extremum of the clearest lead, sign-aware, so inverted QRS complexes are located as well as
-upright ones; R-peaks whose QRS is cut by the record's start or end are not reported.
+Candidates come from one QRS envelope built from every lead (:mod:`cardioscreen.signal.peak_candidates`): the
+record is boxcar-decimated to about 150 Hz and freed of one-sample spikes; each lead is band-passed (5-20 Hz),
+differentiated and squared, normalised by its own typical QRS level and clipped; the leads are averaged with weights
+that favour leads whose QRS complexes stand out of their background, both over the whole record and second by
+second (so a flat, noise-only or briefly disturbed lead hardly counts), and a moving-window integrator makes an
+RMS envelope whose local maxima, at least a refractory period apart, are the candidates (nearly every beat is one).
+
+Two detectors decide among them. The default, :func:`~cardioscreen.signal.peak_verify.verified_peaks`, scores each
+candidate with a small gradient-boosted tree ensemble on features that weigh height, slope, width, QRS shape
+against the record's template and neighbours, timing against the local rhythm, noise and the record's ends
+(:mod:`cardioscreen.signal.peak_features`); it is trained on annotated MIT-BIH, CPSC 2019 and LUDB records
+(``cardioscreen train-peaks``). The ``"rules"`` detector accepts maxima above an adaptive threshold (a fraction of
+the running upper quartile of beat-like heights over the background), searches long RR gaps again at a lower
+threshold, rescues a clear maximum past the previous T wave from a long gap, and drops weak maxima soon after a
+strong one or the less steep of two premature ones as T waves (:mod:`cardioscreen.signal.peak_select`); its
+verdict is also one of the verifier's inputs. Each chosen candidate is finally moved, at the full sampling rate, to
+the R extremum of the clearest lead, sign-aware, so inverted QRS complexes are located as well as upright ones;
+R-peaks whose QRS is cut by the record's start or end are not reported.
 """
 
 from __future__ import annotations
@@ -23,23 +25,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
-from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.signal.peak_select import drop_t_waves, rescue_gaps, running_quantile, search_back
+from cardioscreen.signal.peak_candidates import find_candidates, to_peaks
+from cardioscreen.signal.peak_verify import verified_peaks
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["PeakConfig", "PeakScore", "ecg_peaks", "match_peaks", "peak_methods"]
-
-_CHUNK_ELEMENTS = 4_000_000
-"""Leads are filtered in groups of at most this many samples in all, which bounds memory on long records."""
-
 
 @dataclass(frozen=True)
 class PeakConfig:
@@ -76,7 +72,7 @@ class PeakConfig:
         the highest maximum that lies at least ``t_zone_s`` after the previous beat, reaches ``rescue_snr``
         times the background level and ``rescue_dominance`` times every other maximum there, is a beat.
     edge_s : R-peaks closer than this to the record's first or last sample (QRS cut off) are not reported.
-    refine_s, baseline_s, flip_ratio : see :func:`_refine`.
+    refine_s, baseline_s, flip_ratio : see :func:`cardioscreen.signal.peak_candidates.refine`.
     """
 
     detect_hz: float = 150.0
@@ -131,179 +127,10 @@ class PeakConfig:
 DEFAULT_CONFIG = PeakConfig()
 
 
-@lru_cache(maxsize=32)
-def _bandpass(fs: float, low: float, high: float) -> np.ndarray:
-    return sps.butter(2, [low, min(high, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
-
-
-def _block_stat(x: np.ndarray, block: int, fn: Callable[..., np.ndarray]) -> np.ndarray:
-    """``fn`` over consecutive blocks of ``block`` samples along the last axis (a short tail joins the last)."""
-    n = x.shape[-1]
-    n_blocks = max(n // block, 1)
-    head = x[..., : n_blocks * block].reshape(*x.shape[:-1], n_blocks, -1)
-    out = fn(head, axis=-1)
-    tail = n - n_blocks * block
-    if tail and n >= block:
-        out[..., -1] = fn(np.concatenate([head[..., -1, :], x[..., n_blocks * block :]], axis=-1), axis=-1)
-    return np.asarray(out)
-
-
-def _sparse_median(x: np.ndarray, axis: int) -> np.ndarray:
-    """Median along the last axis from at most about 64 evenly spaced values (``axis`` must be -1)."""
-    step = max(x.shape[-1] // 64, 1)
-    return np.asarray(np.median(x[..., ::step], axis=axis))
-
-
-def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Normalised QRS energy of each lead, its QRS contrast and its local background.
-
-    Energy is the squared derivative of the band-passed lead divided by the median of its block maxima
-    (the typical QRS level), clipped at ``cfg.clip``: ``(leads, samples)``. Contrast ``(leads,)`` is that
-    level over the lead's median energy: high for clear QRS complexes, low for flat, noise-only or wandering
-    leads. The background ``(leads, blocks)`` is the median normalised energy of each ``weight_block_s`` block.
-    """
-    sos = _bandpass(fs, *cfg.band_hz)
-    bp = sps.sosfiltfilt(sos, x, axis=-1, padlen=min(x.shape[-1] - 1, int(fs)))
-    energy = np.diff(bp, axis=-1, prepend=bp[..., :1]) ** 2
-    level = np.median(_block_stat(energy, max(int(cfg.block_s * fs), 1), np.max), axis=-1)
-    ok = level > 1e-12
-    energy /= np.where(ok, level, 1.0)[:, None]
-    np.minimum(energy, cfg.clip, out=energy)
-    wblock = max(int(cfg.weight_block_s * fs), 1)
-    background = _block_stat(energy, wblock, _sparse_median)
-    floor = np.median(background, axis=-1)
-    contrast = np.where(ok, 1.0 / (floor + 1e-3), 0.0)
-    return energy, contrast, background
-
-
-def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fused RMS QRS envelope ``(samples,)``, the fused normalised energy it integrates ``(samples,)``, the
-    per-lead weights (sum 1, zeros for unusable leads) and the per-lead QRS contrast.
-
-    Each lead's normalised energy enters the fused envelope with weight (lead contrast) / (local background +
-    ``cfg.background``), so a lead counts less wherever it is locally noisy.
-    """
-    n_leads, n = sig.shape
-    group = max(1, _CHUNK_ELEMENTS // max(n, 1))
-    parts = [_lead_energy(np.asarray(sig[i : i + group], dtype=np.float64), fs, cfg)
-             for i in range(0, n_leads, group)]
-    contrast = np.concatenate([c for _, c, _ in parts])
-    weights = contrast / contrast.max() if contrast.max() > 0 else contrast
-    weights = np.where(weights >= cfg.min_weight, weights, 0.0)
-    wblock = max(int(cfg.weight_block_s * fs), 1)
-    block_of = np.minimum(np.arange(n) // wblock, max(n // wblock, 1) - 1)
-    numerator = np.zeros(n)
-    denominator = np.full(n, 1e-30)
-    start = 0
-    for energy, c, background in parts:
-        local = (weights[start : start + len(c), None] / (background + cfg.background))[:, block_of]
-        numerator += np.einsum("ij,ij->j", local, energy)
-        denominator += local.sum(axis=0)
-        start += len(c)
-    total = weights.sum()
-    if total > 0:
-        weights = weights / total
-    width = max(int(round(cfg.integration_s * fs)), 1)
-    fused = numerator / denominator
-    return np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest")), fused, weights, contrast
-
-
-def _slope_at(fused: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> np.ndarray:
-    """QRS slope at envelope maxima ``at``: the root of the largest fused energy within the integration window."""
-    width = max(int(round(cfg.integration_s * fs)), 1)
-    window = np.clip(at[:, None] + np.arange(-(width // 2), width - width // 2), 0, len(fused) - 1)
-    return np.sqrt(fused[window].max(axis=1))
-
-
-def _running_levels(env: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray]:
-    """QRS level and background level of the envelope at samples ``at``, from medians over nearby blocks."""
-    block = max(int(cfg.block_s * fs), 1)
-    peaks = running_quantile(_block_stat(env, block, np.max), cfg.level_blocks)
-    floors = running_quantile(_block_stat(env, block, _sparse_median), cfg.level_blocks)
-    centres = (np.arange(len(peaks)) + 0.5) * block
-    return np.interp(at, centres, peaks), np.interp(at, centres, floors)
-
-
-def _refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, cfg: PeakConfig
-            ) -> tuple[np.ndarray, int, int]:
-    """Move each detection to the R extremum of the highest-weighted lead; returns peaks, lead, polarity.
-
-    Within ``refine_s`` of a detection the lead's deviation from its local baseline (the median over
-    ``baseline_s`` around it) is searched for the extremum of the record's dominant QRS polarity; a beat
-    whose opposite extremum is more than ``flip_ratio`` times larger (a PVC of the other sign) takes that one.
-    """
-    lead = int(np.argmax(weights))
-    x = np.asarray(sig[lead], dtype=np.float64)
-    wide = max(int(round(cfg.baseline_s * fs)), 1)
-    base_idx = np.clip(peaks[:, None] + np.arange(-wide, wide + 1, max(wide // 25, 1))[None, :], 0, len(x) - 1)
-    half = max(int(round(cfg.refine_s * fs)), 1)
-    idx = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
-    despiked = _median3(x[np.maximum(idx - 1, 0)], x[idx], x[np.minimum(idx + 1, len(x) - 1)])
-    seg = despiked - np.median(x[base_idx], axis=1, keepdims=True)
-    high, low = seg.max(axis=1), -seg.min(axis=1)
-    polarity = 1 if np.median(high - low) >= 0 else -1
-    major, minor = (high, low) if polarity > 0 else (low, high)
-    sign = np.where(minor > cfg.flip_ratio * major, -polarity, polarity)
-    refined = idx[np.arange(len(peaks)), np.argmax(sign[:, None] * seg, axis=1)]
-    return np.unique(refined.astype(np.int64)), lead, polarity
-
-
-def _median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Elementwise median of three arrays of one shape."""
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    np.minimum(high, c, out=high)
-    return np.maximum(low, high, out=low)
-
-
-def _despike(x: np.ndarray) -> np.ndarray:
-    """Running median of three samples along the last axis (ends kept): removes one-sample spikes (artefacts,
-    saturation glitches, pacemaker pulses) and leaves anything wider nearly unchanged."""
-    out = np.array(x, dtype=np.float64)
-    if x.shape[-1] >= 3:
-        out[..., 1:-1] = _median3(x[..., :-2], x[..., 1:-1], x[..., 2:])
-    return out
-
-
-def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, int]:
-    """Boxcar-average ``sig`` by the integer factor that brings ``fs`` nearest above ``cfg.detect_hz``, then
-    remove one-sample spikes."""
-    q = max(int(fs // cfg.detect_hz), 1)
-    if q == 1:
-        return _despike(sig), 1
-    n = sig.shape[-1] // q
-    out = sig[:, 0 : n * q : q].astype(np.float64)
-    for k in range(1, q):
-        out += sig[:, k : n * q : q]
-    return _despike(out / q), q
-
-
-def _fused(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
-    small, q = _decimate(sig, fs, cfg)
-    fs_small = fs / q
-    env, fused, weights, contrast = _envelope(small, fs_small, cfg)
-    info: dict[str, Any] = {"weights": weights.round(4).tolist(), "contrast": contrast.round(1).tolist(),
-                            "leads_used": np.flatnonzero(weights > 0).tolist()}
-    if not weights.any():
-        return np.zeros(0, dtype=np.int64), info
-    cand, props = sps.find_peaks(env, distance=max(int(cfg.refractory_s * fs_small), 1), height=0)
-    height = props["peak_heights"]
-    level, floor = _running_levels(env, cand, fs_small, cfg)
-    if cfg.beat_window:
-        big = np.flatnonzero(height >= np.minimum(floor + cfg.beat_fraction * (level - floor), cfg.beat_snr * floor))
-        if len(big) >= 3:
-            level = np.interp(cand, cand[big], running_quantile(height[big], cfg.beat_window, cfg.beat_quantile))
-    thr = floor + cfg.threshold * (level - floor)
-    accepted = search_back(cand, height, height >= thr, cfg.searchback_threshold * thr, fs_small, cfg)
-    accepted = drop_t_waves(cand, height, _slope_at(fused, cand, fs_small, cfg), accepted, fs_small, cfg)
-    accepted = rescue_gaps(cand, height, accepted, floor, len(env), fs_small, cfg)
-    peaks = cand[accepted] * q + q // 2
-    if len(peaks) == 0:
-        return np.zeros(0, dtype=np.int64), info
-    peaks, lead, polarity = _refine(sig, fs, peaks, weights, cfg)
-    edge = int(round(cfg.edge_s * fs))
-    peaks = peaks[(peaks >= edge) & (peaks < sig.shape[-1] - edge)]
-    info.update(refine_lead=lead, polarity=polarity)
-    return peaks, info
+def _rules(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
+    """The rule detector: the candidates that the rules of :mod:`cardioscreen.signal.peak_select` accept."""
+    cands = find_candidates(sig, fs, cfg)
+    return to_peaks(sig, fs, cands, cands.rule, cfg)
 
 
 def _neurokit(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, dict[str, Any]]:
@@ -317,7 +144,8 @@ def _neurokit(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
 
 
 _METHODS: dict[str, Callable[[np.ndarray, float, PeakConfig], tuple[np.ndarray, dict[str, Any]]]] = {
-    "default": _fused,
+    "default": verified_peaks,
+    "rules": _rules,
     "neurokit": _neurokit,
 }
 
@@ -338,16 +166,18 @@ def ecg_peaks(sig: np.ndarray, fs: float, method: str = "default", config: PeakC
     fs : float
         Sampling rate in Hz.
     method : str
-        ``"default"`` (fused multi-lead envelope) or ``"neurokit"`` (neurokit2's detector on the first lead).
+        ``"default"`` (fused multi-lead envelope candidates decided by the learned verifier of
+        :mod:`cardioscreen.signal.peak_verify`), ``"rules"`` (the same candidates decided by the rules of
+        :mod:`cardioscreen.signal.peak_select`) or ``"neurokit"`` (neurokit2's detector on the first lead).
     config : PeakConfig
-        Parameters of the default detector.
+        Parameters of the candidate generator and the rules.
 
     Returns
     -------
     peaks : np.ndarray
         R-peak sample indices, int64, sorted, unique.
     info : dict
-        ``method``, ``fs``, ``leads_used`` (row indices that contributed), and for the default method
+        ``method``, ``fs``, ``leads_used`` (row indices that contributed), and for the envelope methods
         ``weights`` (per lead, sum 1), ``contrast`` (per lead: typical QRS energy over median energy, near
         0 for a flat lead and low for noise), ``refine_lead`` and ``polarity`` (+1 upright, -1 inverted R).
     """
