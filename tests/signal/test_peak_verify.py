@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from cardioscreen.cli import main
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.signal.peak_candidates import find_candidates
 from cardioscreen.signal.peak_features import FEATURE_NAMES, MISSING, candidate_features
@@ -24,7 +25,7 @@ from cardioscreen.signal.peak_train import (
     score_peaks,
     to_tree_ensemble,
 )
-from cardioscreen.signal.peak_verify import TreeEnsemble, default_verifier, load_verifier
+from cardioscreen.signal.peak_verify import TreeEnsemble, default_verifier, load_verifier, verified_peaks
 from cardioscreen.signal.peaks import DEFAULT_CONFIG, PeakScore, ecg_peaks, match_peaks
 
 
@@ -144,3 +145,19 @@ class TestProperties:
             VerifierConfig(dataset_weights=(("cpsc2019", 0.0),))
         with pytest.raises(CardioScreenError, match="known datasets"):
             load_peak_records(".", ["nope"])
+
+
+class TestTrainCommand:
+    def test_trains_and_saves(self, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        out = tmp_path / "verifier.npz"
+        assert main(["train-peaks", "--data", str(shared_data), "--datasets", "ludb", "--out", str(out)]) == 0
+        assert str(out) in capsys.readouterr().out
+        model = load_verifier(out)
+        assert model.meta["trained_on"] == {"ludb": 100} and "cross_validation" not in model.meta
+        record = load_peak_records(shared_data, ["ludb"])[0]
+        peaks, _ = verified_peaks(record.signal, record.fs, DEFAULT_CONFIG, model)
+        assert score_peaks(record, peaks, 0.15).f1 >= 0.99
+
+    def test_missing_data_is_one_clear_error(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["train-peaks", "--data", str(tmp_path)]) == 2
+        assert "R-peak dataset folder not found" in capsys.readouterr().err

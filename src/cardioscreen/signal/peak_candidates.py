@@ -139,20 +139,24 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     weights = contrast / contrast.max() if contrast.max() > 0 else contrast
     weights = np.where(weights >= cfg.min_weight, weights, 0.0)
     wblock = max(int(cfg.weight_block_s * fs), 1)
-    block_of = np.minimum(np.arange(n) // wblock, max(n // wblock, 1) - 1)
+    n_blocks = max(n // wblock, 1)
+    head = (n_blocks - 1) * wblock  # the last block takes the tail
+    counts = np.r_[np.full(n_blocks - 1, wblock), n - head]
     numerator = np.zeros(n)
-    denominator = np.full(n, 1e-30)
+    denominator = np.full(n_blocks, 1e-30)
     start = 0
     for energy, c, background in parts:
-        local = (weights[start : start + len(c), None] / (background + cfg.background))[:, block_of]
-        numerator += np.einsum("ij,ij->j", local, energy)
+        local = weights[start : start + len(c), None] / (background + cfg.background)
+        numerator[:head] += np.einsum("lb,lbt->bt", local[:, :-1], energy[:, :head].reshape(len(c), -1, wblock)
+                                      ).ravel()
+        numerator[head:] += local[:, -1] @ energy[:, head:]
         denominator += local.sum(axis=0)
         start += len(c)
     total = weights.sum()
     if total > 0:
         weights = weights / total
     width = max(int(round(cfg.integration_s * fs)), 1)
-    fused = numerator / denominator
+    fused = numerator / np.repeat(denominator, counts)
     return np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest")), fused, weights, contrast
 
 

@@ -31,8 +31,18 @@ MISSING = -100.0
 real value, so that a tree can split it off."""
 _TEMPLATE_S = 0.1
 """Half-width (s) of the QRS window whose shape is compared with the template and the neighbours."""
+_SHAPE_LEADS = 3
+"""QRS shapes are compared on at most this many leads (the clearest ones)."""
 _TEMPLATE_BEATS = 64
 """The median beat template is taken over about this many beats spread over the record."""
+
+
+def _median(x: np.ndarray) -> np.ndarray:
+    """Median along the first axis by sorting (much less overhead than ``np.median`` on the short arrays here);
+    ``x`` must not be empty."""
+    x = np.sort(x, axis=0)
+    n = len(x)
+    return np.asarray(0.5 * (x[(n - 1) // 2] + x[n // 2]))
 
 
 def _ratio(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
@@ -41,10 +51,11 @@ def _ratio(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
 
 
 def _shapes(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
-    """QRS shapes of the candidates: the derivative of every used lead within ``_TEMPLATE_S`` of each one, each
-    lead scaled by the root of its weight and the leads joined, then centred and scaled to unit norm
-    ``(k, leads * width)``; and their norms before scaling ``(k,)``."""
-    used = np.flatnonzero(c.weights > 0)
+    """QRS shapes of the candidates: the derivative of the ``_SHAPE_LEADS`` highest-weighted leads within
+    ``_TEMPLATE_S`` of each one, each lead scaled by the root of its weight and the leads joined, then centred and
+    scaled to unit norm ``(k, leads * width)``; and their norms before scaling ``(k,)``."""
+    used = np.argsort(-c.weights)[:_SHAPE_LEADS]
+    used = used[c.weights[used] > 0]
     half = max(int(round(_TEMPLATE_S * c.fs)), 1)
     deriv = np.diff(c.small[used], axis=-1, prepend=c.small[used, :1]) * np.sqrt(c.weights[used])[:, None]
     idx = np.clip(c.index[:, None] + np.arange(-half, half + 1), 0, deriv.shape[-1] - 1)
@@ -127,8 +138,8 @@ def candidate_features(c: Candidates, beats: np.ndarray) -> np.ndarray:
         rr = np.interp(pos, 0.5 * (bpos[1:] + bpos[:-1]), rr_b)
     else:
         rr = np.full(k, fs)
-    typical_h = float(np.median(c.height[beats] if beats.any() else c.height))
-    typical_s = float(np.median(c.slope[beats] if beats.any() else c.slope))
+    some = beats if beats.any() else np.ones(k, dtype=bool)
+    typical_h, typical_s = (float(v) for v in _median(np.stack([c.height[some], c.slope[some]], axis=1)))
     prev_b, next_b = _neighbour(beats, -1), _neighbour(beats, 1)
     has_prev, has_next = prev_b >= 0, next_b >= 0
     nan = np.full(k, np.nan)
@@ -136,14 +147,14 @@ def candidate_features(c: Candidates, beats: np.ndarray) -> np.ndarray:
     dt_next = np.where(has_next, pos[next_b] - pos, nan)
     shapes, norm = _shapes(c)
     members = np.flatnonzero(beats) if beats.sum() >= 2 else np.arange(k)
-    template = np.median(shapes[members[:: max(len(members) // _TEMPLATE_BEATS, 1)]], axis=0)
+    template = _median(shapes[members[:: max(len(members) // _TEMPLATE_BEATS, 1)]])
     template -= template.mean()
     template /= max(float(np.linalg.norm(template)), 1e-30)
-    typical_norm = float(np.median(norm[beats] if beats.any() else norm))
+    typical_norm = float(_median(norm[some]))
     prev_c, next_c = np.arange(k) - 1, np.arange(k) + 1
     prev_ok, next_ok = prev_c >= 0, next_c < k
     prev_c, next_c = np.maximum(prev_c, 0), np.minimum(next_c, k - 1)
-    median_floor = float(np.median(c.floor)) or 1.0
+    median_floor = float(_median(c.floor)) or 1.0
     columns = {
         "log_snr": _ratio(c.height, c.floor),
         "rel_level": (c.height - c.floor) / np.maximum(c.level - c.floor, 1e-12),

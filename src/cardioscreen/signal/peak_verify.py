@@ -87,37 +87,21 @@ class TreeEnsemble:
         children = np.stack([self.left + offset, self.right + offset], axis=-1).ravel()
         return self.feature.ravel(), self.threshold.ravel(), children, self.value.ravel()
 
-    def _leaf_sum(self, X: np.ndarray, trees: np.ndarray) -> np.ndarray:
-        """Sum over ``trees`` (tree indices) of the leaf values that the rows of ``X`` reach: ``(n,)``."""
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Log-odds of a beat for each row of ``X`` ``(n, n_features)``: shape ``(n,)``."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
         feature, threshold, children, value = self._flat
-        n_nodes = self.feature.shape[1]
-        node = np.tile(trees.astype(np.int64) * n_nodes, (len(X), 1))
+        n_trees, n_nodes = self.feature.shape
+        node = np.tile(np.arange(n_trees, dtype=np.int64) * n_nodes, (len(X), 1))
         row = (np.arange(len(X), dtype=np.int64) * X.shape[1])[:, None]
         flat_x = X.ravel()
         for _ in range(self.depth):
             node = children[2 * node + (flat_x[row + feature[node]] > threshold[node])]
-        return np.asarray(value[node].sum(axis=1))
+        return np.asarray(self.baseline + value[node].sum(axis=1))
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
-        """Log-odds of a beat for each row of ``X`` ``(n, n_features)``: shape ``(n,)``."""
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        return self.baseline + self._leaf_sum(X, np.arange(self.feature.shape[0]))
-
-    def is_beat(self, X: np.ndarray, first: int = 16) -> np.ndarray:
-        """``predict_proba(X) >= 0.5`` for each row of ``X`` ``(n, n_features)``, with an exact early exit.
-
-        The first ``first`` trees are summed for every row; the others only for rows whose sign the rest could
-        still change (the rest adds at least the sum of each tree's lowest leaf and at most the sum of the highest),
-        so the answer is the same as summing every tree."""
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        n_trees = self.feature.shape[0]
-        first = min(first, n_trees)
-        logit = self.baseline + self._leaf_sum(X, np.arange(first))
-        rest_low, rest_high = self.value[first:].min(axis=1).sum(), self.value[first:].max(axis=1).sum()
-        open_rows = np.flatnonzero((logit + rest_low < 0) & (logit + rest_high >= 0))
-        if len(open_rows) and first < n_trees:
-            logit[open_rows] += self._leaf_sum(X[open_rows], np.arange(first, n_trees))
-        return np.asarray(logit >= 0)
+    def is_beat(self, X: np.ndarray) -> np.ndarray:
+        """``predict_proba(X) >= 0.5`` (log-odds at least 0) for each row of ``X`` ``(n, n_features)``: ``(n,)``."""
+        return np.asarray(self.decision_function(X) >= 0)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Beat probability of each row of ``X`` ``(n, n_features)``: shape ``(n,)``."""
