@@ -138,7 +138,7 @@ class Analyzer:
         name = record_id or str(record.meta.get("record_id", "record"))
         clean = ecg_clean(std.signal, std.fs, powerline_hz=self.config.powerline_hz)
         r_peaks, peak_info = ecg_peaks(clean, std.fs)
-        quality = ecg_quality(std.signal, std.fs, std.leads, peaks=(r_peaks, peak_info))
+        quality = ecg_quality(std.signal, std.fs, std.leads, peaks=(r_peaks, peak_info), cleaned=clean)
         base: dict[str, Any] = {"record": name, "fs": std.fs, "quality": quality.to_dict(), "model": self.model_info}
         refusal = _refusal(quality.verdict, quality.reasons, len(r_peaks))
         if refusal is not None:

@@ -14,6 +14,7 @@ from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.record import ECGRecord
+from cardioscreen.signal.clean import ecg_clean
 from cardioscreen.signal.peaks import ecg_peaks
 from cardioscreen.signal.quality import ISSUES, QualityThresholds, ecg_quality
 
@@ -139,6 +140,12 @@ class TestLimbReversal:
                    for r in records[:30]]
         original = ["limb_reversal" in ecg_quality(r.signal, r.fs, r.leads).per_lead["I"] for r in records[:30]]
         assert sum(flagged) >= 21 and sum(original) <= 1
+
+    def test_given_cleaned_signal_gives_the_same_verdicts(self, records: list[ECGRecord]) -> None:
+        """The analyzer hands in its cleaned signal instead of having lead I cleaned again."""
+        for r in records[:10]:
+            for sig in (r.signal, _reversed_arms(r.signal)):
+                assert ecg_quality(sig, r.fs, r.leads, cleaned=ecg_clean(sig, r.fs)) == ecg_quality(sig, r.fs, r.leads)
 
 
 class TestInterface:

@@ -164,19 +164,16 @@ def _clip_fraction(x: np.ndarray) -> np.ndarray:
     return np.asarray(((x >= top - margin) | (x <= bottom + margin)).mean(axis=-1))
 
 
-def _median_beat_waves(x: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Net QRS and P deflections of each row's median beat, mV, ``(rows,)`` each.
+def _median_beat_waves(cleaned: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Net QRS and P deflections of each row's median beat, mV, ``(rows,)`` each, from cleaned rows.
 
     A deflection is largest rise plus largest fall relative to the baseline 300-250 ms before R: the QRS
     within 50 ms of R, the P wave 250-80 ms before R. Positive means predominantly upright.
     """
-    from cardioscreen.signal.clean import ecg_clean
-
     before, after = int(round(0.3 * fs)), int(round(0.1 * fs))
-    beats = r_peaks[(r_peaks >= before) & (r_peaks < x.shape[-1] - after)]
+    beats = r_peaks[(r_peaks >= before) & (r_peaks < cleaned.shape[-1] - after)]
     if len(beats) == 0:
-        return np.zeros(len(x)), np.zeros(len(x))
-    cleaned = ecg_clean(x, fs)
+        return np.zeros(len(cleaned)), np.zeros(len(cleaned))
     beat = np.median(cleaned[:, beats[:, None] + np.arange(-before, after)[None, :]], axis=1)
     beat -= beat[:, : int(round(0.05 * fs))].mean(axis=1, keepdims=True)
     qrs = beat[:, before - int(round(0.05 * fs)) : before + int(round(0.05 * fs))]
@@ -188,7 +185,8 @@ REVERSAL_LEADS = ("I", "aVR", "aVL", "V6")
 """Leads the limb-reversal check needs (all usable)."""
 
 
-def _limb_reversal(x: np.ndarray, fs: float, names: tuple[str, ...], r_peaks: np.ndarray) -> bool:
+def _limb_reversal(x: np.ndarray, fs: float, names: tuple[str, ...], r_peaks: np.ndarray,
+                   cleaned: np.ndarray | None) -> bool:
     """Right- and left-arm electrodes likely swapped.
 
     Lead I has inverted QRS and P waves while V6 (which the arm electrodes do not affect) has an upright QRS,
@@ -197,12 +195,18 @@ def _limb_reversal(x: np.ndarray, fs: float, names: tuple[str, ...], r_peaks: np
     """
     if not set(REVERSAL_LEADS).issubset(names):
         return False
+    from cardioscreen.signal.clean import ecg_clean
+
     rows = [names.index(name) for name in REVERSAL_LEADS]
+
+    def waves(chosen: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        return _median_beat_waves(ecg_clean(x[chosen], fs) if cleaned is None else cleaned[chosen], fs, r_peaks)
+
     # Lead I alone first (each lead is cleaned on its own): most records stop here, with an upright lead I.
-    qrs, p_wave = _median_beat_waves(x[rows[:1]], fs, r_peaks)
+    qrs, p_wave = waves(rows[:1])
     if not (qrs[0] < 0 and p_wave[0] < 0):
         return False
-    qrs, _ = _median_beat_waves(x[rows[1:]], fs, r_peaks)
+    qrs, _ = waves(rows[1:])
     avr, avl, v6 = qrs
     return bool(v6 > 0 and avr > avl)
 
@@ -235,7 +239,7 @@ def _lead_issues(x: np.ndarray, fs: float, contrast: np.ndarray, th: QualityThre
 
 
 def ecg_quality(sig: np.ndarray, fs: float, leads: Sequence[str],
-                peaks: tuple[np.ndarray, dict[str, Any]] | None = None,
+                peaks: tuple[np.ndarray, dict[str, Any]] | None = None, cleaned: np.ndarray | None = None,
                 thresholds: QualityThresholds = DEFAULT_THRESHOLDS) -> QualityReport:
     """Check the quality of each lead and of the record.
 
@@ -250,6 +254,9 @@ def ecg_quality(sig: np.ndarray, fs: float, leads: Sequence[str],
     peaks : tuple, optional
         What :func:`~cardioscreen.signal.peaks.ecg_peaks` returned for this signal (raw or cleaned, all rows),
         to avoid running the detector twice; it is run here when omitted.
+    cleaned : np.ndarray, optional
+        ``sig`` after :func:`~cardioscreen.signal.clean.ecg_clean` (same shape), to avoid cleaning it again for
+        the limb-lead check; the leads that check needs are cleaned here when omitted.
     thresholds : QualityThresholds
         Limits of the checks.
 
@@ -273,7 +280,8 @@ def ecg_quality(sig: np.ndarray, fs: float, leads: Sequence[str],
     reasons = []
     rate = float(60.0 * fs / np.mean(np.diff(r_peaks))) if usable and len(r_peaks) >= 2 else None
     usable_names = tuple(names[i] for i in usable)
-    if rate is not None and _limb_reversal(x[usable], float(fs), usable_names, r_peaks):
+    cleaned_usable = None if cleaned is None else np.asarray(cleaned)[usable]
+    if rate is not None and _limb_reversal(x[usable], float(fs), usable_names, r_peaks, cleaned_usable):
         for name in ("I", "aVR", "aVL"):
             issues[names.index(name)].append("limb_reversal")
     for code, text in ISSUES.items():
