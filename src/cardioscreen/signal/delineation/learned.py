@@ -1,4 +1,4 @@
-"""Learned delineator: a small 1-D U-Net that segments every lead into P, QRS and ST-T at 250 Hz.
+"""Learned delineator: a small 1-D U-Net that segments every lead into P, QRS and ST-T at 125 Hz.
 
 The network sees all 12 leads at once (cross-lead context) and labels each lead's samples as background,
 P wave, QRS complex or ST-T segment (QRS offset to T offset). Per beat and lead, the fiducials are the ends
@@ -27,34 +27,34 @@ if TYPE_CHECKING:
     import torch
 
 
-MODEL_FS = 250.0
-"""Sampling rate (Hz) the network works at."""
+MODEL_FS = 125.0
+"""Sampling rate (Hz) new networks are trained at; a stored network works at the rate in its metadata (``fs``)."""
 N_CLASSES = 4
 """Background, P, QRS, ST-T."""
 N_LEADS = 12
-PREPROCESSING = ("zero-phase Butterworth 0.5-40 Hz (order 2) by FFT, resampled to 250 Hz, "
-                 "leads scaled by 1-99 % spread (nearest ranks of every 4th sample)")
+PREPROCESSING = ("zero-phase Butterworth 0.5-40 Hz (order 2) by FFT, resampled to the model's rate, "
+                 "leads scaled by 1-99 % spread (nearest ranks of samples 16 ms apart)")
 """What :func:`preprocess` does, stored with trained weights (a network only fits the input it was trained on)."""
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "data" / "delineation" / "unet.safetensors"
 """The shipped weights; their metadata (architecture, training, metrics) is ``unet.json`` beside them."""
 
 
-def preprocess(sig: np.ndarray, fs: float) -> np.ndarray:
-    """Band-pass ``(12, samples)`` mV to 0.5-40 Hz (below 45 % of ``fs``) at 250 Hz and scale each lead to unit spread.
+def preprocess(sig: np.ndarray, fs: float, model_fs: float = MODEL_FS) -> np.ndarray:
+    """Band-pass ``(12, samples)`` mV to 0.5-40 Hz (below 45 % of ``fs``) at ``model_fs`` and scale each lead.
 
-    One zero-phase pass in the frequency domain band-passes and resamples. The spread is that between the 1st and
-    99th percentiles, the nearest ranks of every 4th sample (the band-passed signal is smooth at that step, and
-    these ranks cost a quarter).
+    One zero-phase pass in the frequency domain band-passes and resamples. Each lead is divided by its spread, that
+    between its 1st and 99th percentiles, the nearest ranks of samples 16 ms apart (the band-passed signal is
+    smooth at that step, and these ranks cost a fraction of all samples').
 
     Returns
     -------
     np.ndarray
-        Shape ``(12, ceil(samples * 250 / fs))``, float32.
+        Shape ``(12, ceil(samples * model_fs / fs))``, float32.
     """
-    x = bandpass(sig, fs, 0.5, min(40.0, 0.45 * fs), out_fs=MODEL_FS)
-    every4 = x[..., ::4]
-    low, high = round(0.01 * (every4.shape[-1] - 1)), round(0.99 * (every4.shape[-1] - 1))
-    ranked = np.partition(every4, (low, high), axis=-1)
+    x = bandpass(sig, fs, 0.5, min(40.0, 0.45 * fs, 0.45 * model_fs), out_fs=model_fs)
+    spaced = x[..., :: max(1, round(0.016 * model_fs))]
+    low, high = round(0.01 * (spaced.shape[-1] - 1)), round(0.99 * (spaced.shape[-1] - 1))
+    ranked = np.partition(spaced, (low, high), axis=-1)
     return np.asarray(x / np.maximum(ranked[..., high : high + 1] - ranked[..., low : low + 1], 0.05), dtype=np.float32)
 
 
@@ -205,8 +205,9 @@ def delineate_unet(
     """
     if sig.shape[0] != N_LEADS:
         raise CardioScreenError(f"the U-Net delineator needs the 12 standard leads, got {sig.shape[0]} rows")
-    x = preprocess(sig, fs)
+    model_fs = float(model_meta(model_path)["fs"])
+    x = preprocess(sig, fs, model_fs)
     labels = segment_labels(unet_logits(x, model_path))
-    r = np.round(np.asarray(r_peaks, dtype=float) * MODEL_FS / fs).astype(np.int64)
-    per_lead = fiducials_from_labels(labels, x, r, MODEL_FS, t_wave=t_wave) * fs / MODEL_FS
+    r = np.round(np.asarray(r_peaks, dtype=float) * model_fs / fs).astype(np.int64)
+    per_lead = fiducials_from_labels(labels, x, r, model_fs, t_wave=t_wave) * fs / model_fs
     return per_lead, {"pacing_spikes": np.zeros(0, dtype=np.int64), "model": model_meta(model_path)}

@@ -47,7 +47,7 @@ class TrainConfig:
     dec_kernel: int = 5
     steps: int = 700
     batch: int = 12
-    crop: int = 2048
+    crop: int = 1024
     lr: float = 3e-3
     noise: float = 0.05
     wander_mv: float = 0.3
@@ -62,7 +62,7 @@ class TrainConfig:
 
 
 def labels_from_marks(per_lead: np.ndarray, n: int) -> np.ndarray:
-    """Per lead and sample (at 250 Hz): 0 background, 1 P, 2 QRS, 3 ST-T, IGNORE outside the marked span.
+    """Per lead and sample (at ``MODEL_FS``): 0 background, 1 P, 2 QRS, 3 ST-T, IGNORE outside the marked span.
 
     ``per_lead`` is :func:`read_ludb_marks`'s ``(beats, 12, 7)`` array at 500 Hz.
     """
@@ -83,7 +83,7 @@ def labels_from_marks(per_lead: np.ndarray, n: int) -> np.ndarray:
 
 
 def load_ludb(ludb: Path, ids: list[int]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """``(raw mV (12, samples) at 500 Hz, preprocessed (12, n) at 250 Hz, labels (12, n))`` per record."""
+    """``(raw mV (12, samples) at 500 Hz, preprocessed (12, n) at ``MODEL_FS``, labels (12, n))`` per record."""
     import wfdb
 
     out = []
