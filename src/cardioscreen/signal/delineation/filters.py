@@ -10,7 +10,7 @@ between the extension's two ends is taken away first (the band-pass removes it a
 zero at 0 Hz), so that the circular transform meets no step.
 
 One analysis asks several bands of one signal (the derivative delineator 0.5-40 and 0.5-12 Hz, the U-Net
-0.5-40 Hz at 250 Hz, the interval axes 0.5-40 Hz again): the spectra of the last few signals and the bands made
+0.5-40 Hz at 125 Hz, the interval axes 0.5-40 Hz again): the spectra of the last few signals and the bands made
 from them are kept per thread, with a copy of their input, and an equal signal gets them back (read-only).
 """
 
