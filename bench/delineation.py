@@ -43,7 +43,7 @@ from cardioscreen.signal.quality import QualityReport, ecg_quality
 T = TypeVar("T")
 LUDB = SHARED_DATA / "ludb"
 CV_DIR = Path(os.environ.get("CARDIOSCREEN_DELINEATION_CV_DIR", REPO_ROOT / "out" / "bench_delineation"))
-"""Fold models of the U-Net are trained here once (about 2 CPU-minutes each) and reused by later runs."""
+"""Fold models of the U-Net are trained here once (about 30 CPU-seconds each) and reused by later runs."""
 TOLERANCE_S = 0.15
 WAVES = ("p_on", "p_off", "qrs_on", "qrs_off", "t_peak", "t_off")
 IEC = {"pr": (10.0, 10.0), "qrs": (10.0, 10.0), "qt": (25.0, 30.0)}
