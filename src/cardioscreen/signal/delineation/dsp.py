@@ -64,9 +64,9 @@ def _first_true(mask: np.ndarray) -> np.ndarray:
 def _run_below(below: np.ndarray, length: int, forward: bool) -> np.ndarray:
     """True where ``below`` holds for ``length`` samples ending (backward) or starting (forward) there.
 
-    Near the ends of the last axis, the samples there are (a shorter run counts when it reaches the end).
-    By ``length - 1`` shifted ANDs: the runs are a few samples long, and a running-minimum filter, which goes row
-    by row, costs far more on the many short rows here.
+    Near the ends of the last axis, a shorter run counts when it reaches the end. By ``length - 1`` shifted ANDs:
+    the runs are a few samples long, and a running-minimum filter, which goes row by row, costs far more on the
+    many short rows here.
     """
     run = below.copy()
     for j in range(1, length):
@@ -119,7 +119,7 @@ def _trapezium_end(v: np.ndarray, sign: np.ndarray, start: np.ndarray, stop: np.
     prev, nxt = np.maximum(pos - 1, 0), np.minimum(pos + 1, n - 1)
     sign = sign[:, None]
     u = _take(v, pos) * sign
-    slope = (_take(v, nxt) * sign - _take(v, prev) * sign)
+    slope = _take(v, nxt) * sign - _take(v, prev) * sign
     slope = slope / np.where(nxt - prev == 2, 2.0, 1.0).astype(v.dtype)
     xm = _take(pos, _masked_argmax(-slope if forward else slope, inside)[:, None])
     xr = stop[:, None]
