@@ -36,7 +36,7 @@ class TreeEnsemble:
     """Binary gradient-boosted trees in flat arrays, each ``(n_trees, n_nodes)`` (short trees padded with leaves).
 
     Node ``j`` of tree ``t`` sends a sample to ``left[t, j]`` when its feature ``feature[t, j]`` is at most
-    ``threshold[t, j]`` (NaN included: the features have no missing values, see
+    ``threshold[t, j]`` (a NaN goes left too, but the features have none: see
     :data:`~cardioscreen.signal.peak_features.MISSING`), else to ``right[t, j]``; a leaf points to itself and holds
     ``value[t, j]``. The log-odds of a beat are ``baseline`` plus the sum of the leaves reached.
 
@@ -125,14 +125,14 @@ def load_verifier(path: str | Path) -> TreeEnsemble:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
             arrays = {name: np.asarray(data[name]) for name in _ARRAYS}
-    except (OSError, KeyError, ValueError) as exc:
+        names = tuple(header["feature_names"])
+        baseline, depth, meta = float(header["baseline"]), int(header["depth"]), dict(header.get("meta", {}))
+    except (OSError, KeyError, TypeError, ValueError) as exc:
         raise CardioScreenError(f"cannot read R-peak verifier {path}: {exc}") from exc
-    names = tuple(header["feature_names"])
     if names != FEATURE_NAMES:
         raise CardioScreenError(f"R-peak verifier {path} was trained on other features ({len(names)} columns); "
                                 "retrain it with `cardioscreen train-peaks`")
-    return TreeEnsemble(baseline=float(header["baseline"]), depth=int(header["depth"]), feature_names=names,
-                        meta=dict(header.get("meta", {})), **arrays)
+    return TreeEnsemble(baseline=baseline, depth=depth, feature_names=names, meta=meta, **arrays)
 
 
 @lru_cache(maxsize=1)
