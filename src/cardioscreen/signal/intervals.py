@@ -172,8 +172,8 @@ def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray
 
     ``net="area"``: the net areas (integrals) between ``start`` and ``stop``; ``net="amplitude"``: the net
     deflections (largest positive plus largest negative, the hexaxial method); both relative to the level at
-    ``start``. The aVF component is scaled by 2/sqrt(3) to the projection on the +90 degree axis. The areas come
-    from running sums of the two leads, the deflections from the spans cut out of them.
+    ``start``. The aVF component is scaled by 2/sqrt(3) to the projection on the +90 degree axis. Every sum,
+    maximum and minimum over a span is one ``reduceat`` over the two leads (no copy of the spans).
     """
     start = np.concatenate([v[0] for v in spans.values()])
     stop = np.concatenate([v[1] for v in spans.values()])
@@ -182,19 +182,16 @@ def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray
     ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
     if "I" in leads and "aVF" in leads and ok.any():
         two = x[[list(leads).index("I"), list(leads).index("aVF")]]
-        val = np.zeros((2, start.size))
-        sel = ok & area  # sum of two[a..b] - two[a], from running sums (the spans of a T wave are long)
-        a, b = start[sel].astype(int), stop[sel].astype(int)
-        total = np.concatenate([np.zeros((2, 1)), np.cumsum(two, axis=-1, dtype=float)], axis=-1)
-        val[:, sel] = total[:, b + 1] - total[:, a] - (b - a + 1) * two[:, a]
-        sel = ok & ~area
-        if sel.any():
-            a, b = start[sel].astype(int), stop[sel].astype(int)
-            idx = a[:, None] + np.arange(int((b - a).max()) + 1)[None, :]
-            inside = idx <= b[:, None]
-            seg = two[:, np.minimum(idx, b[:, None])] - two[:, a][:, :, None]  # (2, spans, span)
-            val[:, sel] = np.where(inside, seg, -np.inf).max(axis=-1) + np.where(inside, seg, np.inf).min(axis=-1)
-        out[ok] = np.degrees(np.arctan2(val[1, ok] * 2 / np.sqrt(3), val[0, ok]))
+        a, b = start[ok].astype(int), stop[ok].astype(int)
+        # reductions over two[a..b]: reduceat over the pairs (a, b + 1), of which every other result is kept
+        bounds = np.stack([a, b + 1], axis=1).ravel()
+        padded = np.concatenate([two, np.zeros((2, 1), dtype=two.dtype)], axis=-1)
+        level = two[:, a]
+        net_area = np.add.reduceat(padded, bounds, axis=-1, dtype=float)[:, ::2] - (b - a + 1) * level
+        net_amplitude = (np.maximum.reduceat(padded, bounds, axis=-1)[:, ::2]
+                         + np.minimum.reduceat(padded, bounds, axis=-1)[:, ::2] - 2 * level)
+        val = np.where(area[ok], net_area, net_amplitude)
+        out[ok] = np.degrees(np.arctan2(val[1] * 2 / np.sqrt(3), val[0]))
     return dict(zip(spans, np.split(out, np.cumsum([v[0].size for v in spans.values()])[:-1]), strict=True))
 
 
@@ -216,10 +213,9 @@ def _circular_medians(table: dict[str, np.ndarray], use: np.ndarray, min_beats: 
     rows = np.where(use[None, :], np.stack(list(table.values())), np.nan)
     ok = np.isfinite(rows)
     centre = np.degrees(np.angle(np.where(ok, np.exp(1j * np.radians(np.where(ok, rows, 0.0))), 0.0).sum(axis=1)))
-    wrapped = (rows - centre[:, None] + 180.0) % 360.0 - 180.0
-    med = (nanmedian(wrapped, axis=1) + centre + 180.0) % 360.0 - 180.0
-    return {key: (None if n < max(min_beats, 1) else float(m), int(n))
-            for key, m, n in zip(table, med, ok.sum(axis=1), strict=True)}
+    wrapped = _medians(dict(zip(table, (rows - centre[:, None] + 180.0) % 360.0 - 180.0, strict=True)), use, min_beats)
+    return {key: (None if m is None else float((m + c + 180.0) % 360.0 - 180.0), n)
+            for (key, (m, n)), c in zip(wrapped.items(), centre, strict=True)}
 
 
 def ecg_intervals(
