@@ -88,6 +88,18 @@ class TestDelineateSinus:
         inner = slice(1, -1)  # the first and last beats sit at the record's edges
         np.testing.assert_allclose(moved.fiducials[inner] - shift, base.fiducials[inner], atol=2.0)
 
+    @pytest.mark.parametrize("method", ["dsp", "hybrid"])
+    @pytest.mark.parametrize("after_r_s", [0.25, 0.3, 0.35])
+    def test_a_wave_cut_by_the_record_end_has_no_boundary(self, ludb: Path, method: str, after_r_s: float) -> None:
+        """A record that ends inside the last beat's T wave shows neither its peak nor its end: none is reported,
+        on any lead or across leads (not the last sample, where the search ran out of record)."""
+        rec, peaks, _ = _load(ludb, 1)
+        end = int(peaks[-2] + after_r_s * rec.fs)
+        d = ecg_delineate(rec.signal[:, :end], rec.fs, peaks[:-1], method=method)
+        assert np.isnan(d["t_off"][-1]) and np.isnan(d["t_peak"][-1])
+        assert np.isfinite(d["t_off"][:-1]).sum() >= peaks.size - 3
+        assert not np.any(d.per_lead >= end - 1) and not np.any(d.per_lead <= 0)
+
     def test_lead_mask_and_errors(self, ludb: Path) -> None:
         rec, peaks, _ = _load(ludb, 1)
         only_two = np.zeros(12, dtype=bool)

@@ -167,11 +167,14 @@ def ecg_delineate(
     if mask.shape != (x.shape[0],):
         raise CardioScreenError(f"lead_mask has shape {mask.shape}; expected ({x.shape[0]},)")
     per_lead, info = _METHODS[method](x, float(fs), r, **dict(method_options or {}))
-    per_lead = np.where((per_lead >= 0) & (per_lead < x.shape[-1]), per_lead, np.nan)
+    # A boundary on (or past) the record's first or last sample is where the search ran out of record: the wave is
+    # cut by the record's start or end on that lead, so neither it nor the beat's multi-lead boundary was seen.
+    cut = (per_lead <= 0) | (per_lead >= x.shape[-1] - 1)
+    per_lead = np.where(cut, np.nan, per_lead)
     used = per_lead[:, mask, :] if mask.any() else per_lead[:, :0, :]
     fiducials = _COMBINE[combine](used) if used.shape[1] else np.full((r.size, N_FIDUCIALS), np.nan)
     enough = np.isfinite(used).sum(axis=1) >= min(MIN_LEADS, max(int(mask.sum()), 1))
-    fiducials = np.where(enough, fiducials, np.nan)
+    fiducials = np.where(enough & ~cut[:, mask, :].any(axis=1), fiducials, np.nan)
     return Delineation(
         fs=float(fs),
         r_peaks=r,
