@@ -80,8 +80,32 @@ class Candidates:
 
 
 @lru_cache(maxsize=32)
-def _bandpass(fs: float, low: float, high: float) -> np.ndarray:
-    return sps.butter(2, [low, min(high, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+def _bandpass(fs: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Second-order sections ``(sections, 6)`` of the QRS band-pass at ``fs`` Hz and their step-response steady
+    state ``(sections, 1, 2)`` (what :func:`scipy.signal.sosfiltfilt` recomputes on every call)."""
+    sos = sps.butter(2, [low, min(high, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+    return sos, sps.sosfilt_zi(sos)[:, None, :]
+
+
+def _filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, padlen: int) -> np.ndarray:
+    """``scipy.signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)`` of ``x`` ``(leads, samples)`` (odd extension,
+    steady-state initial conditions), step by step as SciPy does it, with ``zi`` from :func:`_bandpass`."""
+    if padlen > 0:
+        ext = np.concatenate([2 * x[:, :1] - x[:, padlen:0:-1], x, 2 * x[:, -1:] - x[:, -2 : -(padlen + 2) : -1]],
+                             axis=1)
+    else:
+        ext = x
+    forward, _ = sps.sosfilt(sos, ext, axis=-1, zi=zi * ext[:, :1])
+    backward, _ = sps.sosfilt(sos, forward[:, ::-1], axis=-1, zi=zi * forward[:, -1:])
+    return np.asarray(backward[:, ::-1][:, padlen : backward.shape[-1] - padlen] if padlen > 0 else backward[:, ::-1])
+
+
+def _median(x: np.ndarray) -> np.ndarray:
+    """Median along the last axis (as ``np.median``, from a partition, without its overhead on small arrays)."""
+    n = x.shape[-1]
+    low, high = (n - 1) // 2, n // 2
+    part = np.partition(x, (low, high) if low != high else low, axis=-1)
+    return np.asarray(0.5 * (part[..., low] + part[..., high]))
 
 
 def _block_stat(x: np.ndarray, block: int, fn: Callable[..., np.ndarray]) -> np.ndarray:
@@ -98,8 +122,7 @@ def _block_stat(x: np.ndarray, block: int, fn: Callable[..., np.ndarray]) -> np.
 
 def _sparse_median(x: np.ndarray, axis: int) -> np.ndarray:
     """Median along the last axis from at most about 64 evenly spaced values (``axis`` must be -1)."""
-    step = max(x.shape[-1] // 64, 1)
-    return np.asarray(np.median(x[..., ::step], axis=axis))
+    return _median(x[..., :: max(x.shape[-1] // 64, 1)])
 
 
 def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,16 +133,18 @@ def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray,
     level over the lead's median energy: high for clear QRS complexes, low for flat, noise-only or wandering
     leads. The background ``(leads, blocks)`` is the median normalised energy of each ``weight_block_s`` block.
     """
-    sos = _bandpass(fs, *cfg.band_hz)
-    bp = sps.sosfiltfilt(sos, x, axis=-1, padlen=min(x.shape[-1] - 1, int(fs)))
-    energy = np.diff(bp, axis=-1, prepend=bp[..., :1]) ** 2
-    level = np.median(_block_stat(energy, max(int(cfg.block_s * fs), 1), np.max), axis=-1)
+    bp = _filtfilt(x, *_bandpass(fs, *cfg.band_hz), min(x.shape[-1] - 1, int(fs)))
+    energy = np.empty_like(bp)
+    np.subtract(bp[:, :1], bp[:, :1], out=energy[:, :1])
+    np.subtract(bp[:, 1:], bp[:, :-1], out=energy[:, 1:])
+    np.square(energy, out=energy)
+    level = _median(_block_stat(energy, max(int(cfg.block_s * fs), 1), np.max))
     ok = level > 1e-12
     energy /= np.where(ok, level, 1.0)[:, None]
     np.minimum(energy, cfg.clip, out=energy)
     wblock = max(int(cfg.weight_block_s * fs), 1)
     background = _block_stat(energy, wblock, _sparse_median)
-    floor = np.median(background, axis=-1)
+    floor = _median(background)
     contrast = np.where(ok, 1.0 / (floor + 1e-3), 0.0)
     return energy, contrast, background
 
@@ -191,7 +216,7 @@ def refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, c
     half = max(int(round(cfg.refine_s * fs)), 1)
     idx = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
     despiked = _median3(x[np.maximum(idx - 1, 0)], x[idx], x[np.minimum(idx + 1, len(x) - 1)])
-    seg = despiked - np.median(x[base_idx], axis=1, keepdims=True)
+    seg = despiked - _median(x[base_idx])[:, None]
     high, low = seg.max(axis=1), -seg.min(axis=1)
     polarity = 1 if np.median(high - low) >= 0 else -1
     major, minor = (high, low) if polarity > 0 else (low, high)
