@@ -6,6 +6,7 @@ envelope heights and a boolean ``accepted`` mask over them, and returns a new ma
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,23 +17,39 @@ if TYPE_CHECKING:
 __all__ = ["drop_t_waves", "rescue_gaps", "running_quantile", "search_back"]
 
 
+def _window_plan(n: int, half: int, q: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays of :func:`running_quantile` for ``n`` values and windows of ``2 * half + 1``: the gather of
+    each window from the NaN-padded series ``(n, 2 * half + 1)``, the flat positions of the two order statistics
+    in the sorted windows ``(n,)`` each, and their interpolation weights ``(n,)`` each."""
+    index = np.arange(n)
+    width = 2 * half + 1
+    count = np.minimum(index, half) + np.minimum(n - 1 - index, half) + 1
+    position = q * (count - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, count - 1)
+    fraction = position - low
+    return index[:, None] + np.arange(width), index * width + low, index * width + high, 1 - fraction, fraction
+
+
+_cached_window_plan = lru_cache(maxsize=64)(_window_plan)
+_CACHED_PLAN_MAX = 512
+"""Plans of series up to this long are kept (short records call :func:`running_quantile` often on few values)."""
+
+
 def running_quantile(x: np.ndarray, size: int, q: float = 0.5) -> np.ndarray:
     """Running ``q`` quantile (the median by default) over ``size`` (odd) neighbours; the window shrinks at
     the ends instead of repeating the end values, so that a short series (a 10 s record has five level
     blocks) is not ruled by its ends."""
     x = np.asarray(x, dtype=np.float64)
-    half = min(size // 2, max(len(x) - 1, 0))
+    n = len(x)
+    half = min(size // 2, max(n - 1, 0))
     if half == 0:
         return x.copy()
-    padded = np.concatenate([np.full(half, np.nan), x, np.full(half, np.nan)])
-    index = np.arange(len(x))
-    windows = np.sort(padded[index[:, None] + np.arange(2 * half + 1)], axis=-1)
-    count = np.minimum(index, half) + np.minimum(len(x) - 1 - index, half) + 1
-    position = q * (count - 1)
-    low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, count - 1)
-    fraction = position - low
-    return windows[index, low] * (1 - fraction) + windows[index, high] * fraction
+    plan = _cached_window_plan if n <= _CACHED_PLAN_MAX else _window_plan
+    gather, low, high, weight_low, weight_high = plan(n, half, q)
+    pad = np.full(half, np.nan)
+    windows = np.sort(np.concatenate([pad, x, pad])[gather], axis=-1).ravel()
+    return np.asarray(windows[low] * weight_low + windows[high] * weight_high)
 
 
 def search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low_thr: np.ndarray,
