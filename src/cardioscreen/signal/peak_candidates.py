@@ -110,14 +110,13 @@ def _median(x: np.ndarray) -> np.ndarray:
 
 def _block_stat(x: np.ndarray, block: int, fn: Callable[..., np.ndarray]) -> np.ndarray:
     """``fn`` over consecutive blocks of ``block`` samples along the last axis (a short tail joins the last)."""
-    n = x.shape[-1]
-    n_blocks = max(n // block, 1)
-    head = x[..., : n_blocks * block].reshape(*x.shape[:-1], n_blocks, -1)
-    out = fn(head, axis=-1)
-    tail = n - n_blocks * block
-    if tail and n >= block:
-        out[..., -1] = fn(np.concatenate([head[..., -1, :], x[..., n_blocks * block :]], axis=-1), axis=-1)
-    return np.asarray(out)
+    n_blocks = max(x.shape[-1] // block, 1)
+    last = (n_blocks - 1) * block
+    out = np.empty((*x.shape[:-1], n_blocks))
+    out[..., -1] = fn(x[..., last:], axis=-1)
+    if n_blocks > 1:
+        out[..., :-1] = fn(x[..., :last].reshape(*x.shape[:-1], n_blocks - 1, block), axis=-1)
+    return out
 
 
 def _sparse_median(x: np.ndarray, axis: int) -> np.ndarray:
@@ -218,7 +217,7 @@ def refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, c
     despiked = _median3(x[np.maximum(idx - 1, 0)], x[idx], x[np.minimum(idx + 1, len(x) - 1)])
     seg = despiked - _median(x[base_idx])[:, None]
     high, low = seg.max(axis=1), -seg.min(axis=1)
-    polarity = 1 if np.median(high - low) >= 0 else -1
+    polarity = 1 if _median(high - low) >= 0 else -1
     major, minor = (high, low) if polarity > 0 else (low, high)
     sign = np.where(minor > cfg.flip_ratio * major, -polarity, polarity)
     refined = idx[np.arange(len(peaks)), np.argmax(sign[:, None] * seg, axis=1)]
