@@ -11,7 +11,7 @@ running QRS and background levels around it, its QRS slope and the rule detector
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -67,9 +67,10 @@ class Candidates:
 
     def select(self, mask: np.ndarray) -> Candidates:
         """The candidates where ``mask`` ``(k,)`` is true (the record-wide arrays are shared, not copied)."""
-        return replace(self, index=self.index[mask], height=self.height[mask], level=self.level[mask],
-                       floor=self.floor[mask], threshold=self.threshold[mask], slope=self.slope[mask],
-                       rule=self.rule[mask])
+        return Candidates(fs=self.fs, q=self.q, small=self.small, env=self.env, fused=self.fused,
+                          weights=self.weights, contrast=self.contrast, index=self.index[mask],
+                          height=self.height[mask], level=self.level[mask], floor=self.floor[mask],
+                          threshold=self.threshold[mask], slope=self.slope[mask], rule=self.rule[mask])
 
     def select_plausible(self) -> Candidates:
         """The candidates that reach the running background level: an envelope maximum below the median envelope
@@ -205,10 +206,18 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     return np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest")), fused, weights, contrast
 
 
+def _window_index(centres: np.ndarray, offsets: np.ndarray, n: int) -> np.ndarray:
+    """Sample indices ``centres[:, None] + offsets`` ``(len(centres), len(offsets))`` clipped to ``0 .. n - 1``
+    (as ``np.clip``, without its overhead)."""
+    index = centres[:, None] + offsets
+    np.maximum(index, 0, out=index)
+    return np.minimum(index, n - 1, out=index)
+
+
 def _slope_at(fused: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> np.ndarray:
     """QRS slope at envelope maxima ``at``: the root of the largest fused energy within the integration window."""
     width = max(int(round(cfg.integration_s * fs)), 1)
-    window = np.clip(at[:, None] + np.arange(-(width // 2), width - width // 2), 0, len(fused) - 1)
+    window = _window_index(at, np.arange(-(width // 2), width - width // 2), len(fused))
     return np.sqrt(fused[window].max(axis=1))
 
 
@@ -232,9 +241,9 @@ def refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, c
     lead = int(np.argmax(weights))
     x = np.asarray(sig[lead], dtype=np.float64)
     wide = max(int(round(cfg.baseline_s * fs)), 1)
-    base_idx = np.clip(peaks[:, None] + np.arange(-wide, wide + 1, max(wide // 25, 1))[None, :], 0, len(x) - 1)
+    base_idx = _window_index(peaks, np.arange(-wide, wide + 1, max(wide // 25, 1)), len(x))
     half = max(int(round(cfg.refine_s * fs)), 1)
-    idx = np.clip(peaks[:, None] + np.arange(-half, half + 1)[None, :], 0, len(x) - 1)
+    idx = _window_index(peaks, np.arange(-half, half + 1), len(x))
     despiked = _median3(x[np.maximum(idx - 1, 0)], x[idx], x[np.minimum(idx + 1, len(x) - 1)])
     seg = despiked - _median(x[base_idx])[:, None]
     high, low = seg.max(axis=1), -seg.min(axis=1)
