@@ -9,10 +9,12 @@ import pytest
 import wfdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import signal as sps
 from scipy.io import loadmat
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
+from cardioscreen.signal.peak_candidates import _bandpass, _block_stat, _filtfilt, _median
 from cardioscreen.signal.peak_select import running_quantile
 from cardioscreen.signal.peaks import PeakConfig, PeakScore, ecg_peaks, match_peaks
 
@@ -219,6 +221,46 @@ class TestProperties:
         half = size // 2
         expected = [np.quantile(x[max(i - half, 0) : i + half + 1], q) for i in range(len(x))]
         np.testing.assert_allclose(running_quantile(x, size, q), expected, rtol=1e-12, atol=1e-9)
+
+    def test_running_quantile_long_series(self) -> None:
+        x = np.random.default_rng(3).standard_normal(700)
+        expected = [np.quantile(x[max(i - 4, 0) : i + 5], 0.75) for i in range(len(x))]
+        np.testing.assert_allclose(running_quantile(x, 9, 0.75), expected, rtol=1e-12, atol=1e-12)
+
+
+class TestFastPaths:
+    """The detector's own versions of SciPy and NumPy routines give exactly their results."""
+
+    @pytest.mark.parametrize("leads", [1, 2, 3, 4, 5, 12])
+    def test_filtfilt_is_sosfiltfilt(self, ptbxl_record: tuple[np.ndarray, float], leads: int) -> None:
+        sig, fs = ptbxl_record
+        x = np.asarray(sig[:leads, ::3], dtype=np.float64)
+        sos, zi = _bandpass(fs / 3, 5.0, 20.0)
+        for padlen in (0, 1, 50, x.shape[-1] - 1):
+            expected = sps.sosfiltfilt(sos, x, axis=-1, padlen=padlen)
+            assert np.array_equal(_filtfilt(x, sos, zi, padlen), expected), (leads, padlen)
+
+    def test_filtfilt_keeps_a_non_finite_lead_to_itself(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        x = np.asarray(ptbxl_record[0][:, ::3], dtype=np.float64)
+        x[4, 100] = np.inf
+        sos, zi = _bandpass(500 / 3, 5.0, 20.0)
+        out = _filtfilt(x, sos, zi, 166)
+        assert np.array_equal(out, sps.sosfiltfilt(sos, x, axis=-1, padlen=166), equal_nan=True)
+        assert np.isfinite(np.delete(out, 4, axis=0)).all()
+
+    @settings(max_examples=60, deadline=None)
+    @given(rows=st.integers(1, 4), n=st.integers(1, 90), seed=st.integers(0, 2**16))
+    def test_median_is_numpy_median(self, rows: int, n: int, seed: int) -> None:
+        x = np.random.default_rng(seed).standard_normal((rows, n)).round(1)  # rounding makes ties
+        assert np.array_equal(_median(x), np.median(x, axis=-1))
+
+    @settings(max_examples=60, deadline=None)
+    @given(n=st.integers(1, 200), block=st.integers(1, 60), seed=st.integers(0, 2**16))
+    def test_block_stat_joins_the_tail_to_the_last_block(self, n: int, block: int, seed: int) -> None:
+        x = np.random.default_rng(seed).standard_normal((2, n))
+        starts = list(range(0, max(n // block, 1) * block, block))
+        expected = np.stack([x[:, a:b].max(axis=-1) for a, b in zip(starts, [*starts[1:], n], strict=True)], axis=1)
+        assert np.array_equal(_block_stat(x, block, np.max), expected)
 
 
 class TestInterface:
