@@ -268,6 +268,12 @@ class TestInterface:
         peaks, info = ecg_peaks(np.zeros((12, 5000)), 500.0)
         assert len(peaks) == 0 and info["leads_used"] == []
 
+    @pytest.mark.parametrize("leads", [1, 12])
+    def test_fewer_samples_than_the_decimation_factor(self, leads: int) -> None:
+        for method in ("default", "rules"):
+            peaks, _ = ecg_peaks(np.ones((leads, 2)), 1000.0, method=method)
+            assert len(peaks) == 0
+
     def test_unknown_method_lists_methods(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
         with pytest.raises(CardioScreenError, match="default, rules, neurokit"):
             ecg_peaks(ptbxl_record[0], ptbxl_record[1], method="pan")

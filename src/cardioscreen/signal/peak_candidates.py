@@ -98,6 +98,7 @@ def _filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, padlen: int) -> np
     With at least ``_PAIRED_LEADS`` finite leads, pairs of leads are filtered as the real and imaginary parts of one
     complex signal: the coefficients are real, so the parts never mix and each comes out exactly as filtered alone,
     and a recursive filter's time goes mostly into the latency of each step, so a pair costs much less than two leads.
+    The backward pass stops at the first sample: its output over the left extension would be cut off.
     """
     if padlen > 0:
         ext = np.concatenate([2 * x[:, :1] - x[:, padlen:0:-1], x, 2 * x[:, -1:] - x[:, -2 : -(padlen + 2) : -1]],
@@ -112,8 +113,8 @@ def _filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, padlen: int) -> np
         packed.imag[: n_leads // 2] = ext[1::2]
         ext = packed
     forward, _ = sps.sosfilt(sos, ext, axis=-1, zi=zi * ext[:, :1])
-    backward, _ = sps.sosfilt(sos, forward[:, ::-1], axis=-1, zi=zi * forward[:, -1:])
-    out = backward[:, ::-1][:, padlen : backward.shape[-1] - padlen] if padlen > 0 else backward[:, ::-1]
+    backward, _ = sps.sosfilt(sos, forward[:, ::-1][:, : padlen + x.shape[-1]], axis=-1, zi=zi * forward[:, -1:])
+    out = backward[:, padlen:][:, ::-1]
     if not paired:
         return np.asarray(out)
     leads = np.empty((n_leads, out.shape[-1]))
@@ -271,9 +272,9 @@ def _despike(x: np.ndarray) -> np.ndarray:
 
 
 def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, int]:
-    """Boxcar-average ``sig`` by the integer factor that brings ``fs`` nearest above ``cfg.detect_hz``, then
-    remove one-sample spikes."""
-    q = max(int(fs // cfg.detect_hz), 1)
+    """Boxcar-average ``sig`` by the integer factor that brings ``fs`` nearest above ``cfg.detect_hz`` (at most the
+    number of samples), then remove one-sample spikes."""
+    q = max(min(int(fs // cfg.detect_hz), sig.shape[-1]), 1)
     if q == 1:
         return _despike(sig), 1
     n = sig.shape[-1] // q
