@@ -188,7 +188,8 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     wblock = max(int(cfg.weight_block_s * fs), 1)
     n_blocks = max(n // wblock, 1)
     head = (n_blocks - 1) * wblock  # the last block takes the tail
-    counts = np.r_[np.full(n_blocks - 1, wblock), n - head]
+    counts = np.full(n_blocks, wblock)
+    counts[-1] = n - head
     numerator = np.zeros(n)
     denominator = np.full(n_blocks, 1e-30)
     start = 0

@@ -65,7 +65,7 @@ def search_back(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, low_
         if len(idx) < 3:
             break
         pos = cand[idx]
-        rr = np.diff(pos)
+        rr = pos[1:] - pos[:-1]
         local_rr = running_quantile(rr, 9)
         gaps = np.flatnonzero((rr > cfg.searchback_rr * local_rr) | (rr > cfg.searchback_s * fs))
         added = False
@@ -92,13 +92,15 @@ def drop_t_waves(cand: np.ndarray, height: np.ndarray, slope: np.ndarray, accept
     idx = np.flatnonzero(accepted)
     if len(idx) < 2:
         return accepted
-    close = np.diff(cand[idx]) < cfg.t_wave_s * fs
+    beat = cand[idx]
+    close = beat[1:] - beat[:-1] < cfg.t_wave_s * fs
     weak = height[idx[1:]] < cfg.t_wave_ratio * height[idx[:-1]]
     accepted[idx[1:][close & weak]] = False
     idx = np.flatnonzero(accepted)
     if len(idx) < 4:
         return accepted
-    gap = np.diff(cand[idx]).astype(np.float64)
+    beat = cand[idx]
+    gap = (beat[1:] - beat[:-1]).astype(np.float64)
     longer = np.maximum(gap[:-1], gap[1:])
     local_rr = running_quantile(np.concatenate([longer[:1], longer]), 9)
     premature = (gap < cfg.t_zone_s * fs) & (gap < cfg.premature_rr * local_rr)
@@ -117,7 +119,7 @@ def rescue_gaps(cand: np.ndarray, height: np.ndarray, accepted: np.ndarray, floo
     gap_of = np.searchsorted(pos, cand, side="right")
     prev = np.concatenate([[-np.inf], pos])[gap_of]
     nxt = np.concatenate([pos, [np.inf]])[gap_of]
-    local_rr = running_quantile(np.diff(pos), 9)
+    local_rr = running_quantile(pos[1:] - pos[:-1], 9)
     local_rr = np.concatenate([local_rr[:1], local_rr, local_rr[-1:]])[gap_of]
     ok = ~accepted & (cand - prev >= cfg.t_zone_s * fs) & (nxt - cand >= cfg.refractory_s * fs)
     ok &= np.minimum(nxt, n) - np.maximum(prev, 0) > cfg.rescue_rr * local_rr
