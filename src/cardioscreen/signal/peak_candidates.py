@@ -241,18 +241,19 @@ def refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, c
     whose opposite extremum is more than ``flip_ratio`` times larger (a PVC of the other sign) takes that one.
     """
     lead = int(np.argmax(weights))
-    x = np.asarray(sig[lead], dtype=np.float64)
+    x = sig[lead]
     wide = max(int(round(cfg.baseline_s * fs)), 1)
-    base_idx = _window_index(peaks, np.arange(-wide, wide + 1, max(wide // 25, 1)), len(x))
+    baseline = _median(np.asarray(x[_window_index(peaks, np.arange(-wide, wide + 1, max(wide // 25, 1)), len(x))],
+                                  dtype=np.float64))
     half = max(int(round(cfg.refine_s * fs)), 1)
-    idx = _window_index(peaks, np.arange(-half, half + 1), len(x))
-    despiked = _median3(x[np.maximum(idx - 1, 0)], x[idx], x[np.minimum(idx + 1, len(x) - 1)])
-    seg = despiked - _median(x[base_idx])[:, None]
+    idx = _window_index(peaks, np.arange(-half - 1, half + 2), len(x))  # one more sample on either side
+    window = np.asarray(x[idx], dtype=np.float64)
+    seg = _median3(window[:, :-2], window[:, 1:-1], window[:, 2:]) - baseline[:, None]
     high, low = seg.max(axis=1), -seg.min(axis=1)
     polarity = 1 if _median(high - low) >= 0 else -1
     major, minor = (high, low) if polarity > 0 else (low, high)
     sign = np.where(minor > cfg.flip_ratio * major, -polarity, polarity)
-    refined = idx[np.arange(len(peaks)), np.argmax(sign[:, None] * seg, axis=1)]
+    refined = idx[np.arange(len(peaks)), 1 + np.argmax(sign[:, None] * seg, axis=1)]
     return np.unique(refined.astype(np.int64)), lead, polarity
 
 
