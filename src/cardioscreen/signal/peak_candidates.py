@@ -283,7 +283,8 @@ def _decimate(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     out = sig[:, 0 : n * q : q].astype(np.float64)
     for k in range(1, q):
         out += sig[:, k : n * q : q]
-    return _despike(out / q), q
+    out /= q
+    return _despike(out), q
 
 
 def find_candidates(sig: np.ndarray, fs: float, cfg: PeakConfig) -> Candidates:
