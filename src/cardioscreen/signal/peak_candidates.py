@@ -296,8 +296,8 @@ def find_candidates(sig: np.ndarray, fs: float, cfg: PeakConfig) -> Candidates:
     fs_small = fs / q
     env, fused, weights, contrast = _envelope(small, fs_small, cfg)
     if weights.any():
-        index, props = sps.find_peaks(env, distance=max(int(cfg.refractory_s * fs_small), 1), height=0)
-        height = props["peak_heights"]
+        index, _ = sps.find_peaks(env, distance=max(int(cfg.refractory_s * fs_small), 1))
+        height = env[index]
     else:
         index, height = np.zeros(0, dtype=np.int64), np.zeros(0)
     level, floor = _running_levels(env, index, fs_small, cfg)
