@@ -57,11 +57,14 @@ def _shapes(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
     used = np.argsort(-c.weights)[:_SHAPE_LEADS]
     used = used[c.weights[used] > 0]
     half = max(int(round(_TEMPLATE_S * c.fs)), 1)
-    deriv = np.diff(c.small[used], axis=-1, prepend=c.small[used, :1]) * np.sqrt(c.weights[used])[:, None]
-    idx = np.clip(c.index[:, None] + np.arange(-half, half + 1), 0, deriv.shape[-1] - 1)
-    shapes = deriv[:, idx].transpose(1, 0, 2).reshape(len(c.index), -1)
-    shapes -= shapes.mean(axis=1, keepdims=True)
-    norm = np.linalg.norm(shapes, axis=1)
+    n = c.small.shape[-1]
+    idx = np.minimum(np.maximum(c.index[:, None] + np.arange(-half, half + 1), 0), n - 1)[:, None, :]
+    row = (used * n)[None, :, None]
+    flat = c.small.reshape(-1)
+    deriv = flat[row + idx] - flat[row + np.maximum(idx - 1, 0)]  # the derivative at idx, 0 at the first sample
+    shapes = (deriv * np.sqrt(c.weights[used])[:, None]).reshape(len(c.index), -1)
+    shapes -= np.add.reduce(shapes, axis=1, keepdims=True) / shapes.shape[1]
+    norm = np.sqrt(np.add.reduce(shapes * shapes, axis=1))
     shapes /= np.maximum(norm, 1e-30)[:, None]
     return shapes, norm
 
@@ -69,7 +72,7 @@ def _shapes(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
 def _width(c: Candidates) -> np.ndarray:
     """Time (s) the envelope stays above half of each candidate's height, within 0.3 s on either side."""
     reach = max(int(round(0.3 * c.fs)), 1)
-    idx = np.clip(c.index[:, None] + np.arange(-reach, reach + 1), 0, len(c.env) - 1)
+    idx = np.minimum(np.maximum(c.index[:, None] + np.arange(-reach, reach + 1), 0), len(c.env) - 1)
     above = c.env[idx] >= 0.5 * c.height[:, None]
     centre = reach
     left = np.argmin(above[:, centre::-1], axis=1)
