@@ -11,7 +11,8 @@ both at 360 Hz; reference = beat annotations only; 150 ms tolerance. CPSC 2019: 
 reference R_peak; scored both with 150 ms and with the challenge's own rule (75 ms, beats in the first and last
 0.5 s ignored). LUDB: all 12 leads given to ``ecg_peaks`` (neurokit2: lead I), reference = the cardiologists'
 lead II QRS marks, scored within the annotated span only (the first and last beats are not annotated), 150 ms.
-CPU time is ``time.process_time`` over the detection calls only (files are read beforehand).
+CPU time is ``time.process_time`` over the detection calls only (files are read beforehand). The cross-validated F1
+of each scoring comes with a 90% bootstrap interval over records (records resampled, their counts pooled).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cardioscreen.signal.peak_train import (
     score_peaks,
 )
 from cardioscreen.signal.peaks import PeakScore, ecg_peaks
+from cardioscreen.training.metrics import CI_LEVEL, bootstrap_ci
 
 Detector = Callable[[np.ndarray, float], np.ndarray]
 
@@ -66,6 +68,17 @@ def _total(records: Sequence[PeakRecord], found: Sequence[np.ndarray], dataset: 
     return sum(per_record.values(), PeakScore(0, 0, 0)), per_record
 
 
+def _f1_interval(per_record: dict[str, PeakScore]) -> tuple[float, float]:
+    """Bootstrap interval (over records) of the pooled F1 of ``per_record``."""
+    counts = np.array([(s.tp, s.fn, s.fp) for s in per_record.values()], dtype=np.float64)
+
+    def pooled_f1(rows: np.ndarray) -> float:
+        tp, fn, fp = counts[rows].sum(axis=0)
+        return float(2 * tp / (2 * tp + fn + fp))
+
+    return bootstrap_ci(pooled_f1, len(counts))
+
+
 def main() -> None:
     records = load_peak_records(SHARED_DATA)
     cfg = VerifierConfig()
@@ -89,6 +102,7 @@ def main() -> None:
           "verifier fitted on all records, scored in-sample (reference only)")
     print(f"{'dataset':42s} {'detector':24s} {'beats':>6s} {'Se %':>7s} {'PPV %':>7s} {'F1 %':>7s} {'CPU s':>7s}")
     worst: dict[str, list[tuple[str, PeakScore]]] = {}
+    intervals: dict[str, tuple[float, float]] = {}
     for label, dataset, tolerance, edge in SCORINGS:
         for name, (found, cpu) in runs.items():
             total, per_record = _total(records, found, dataset, tolerance, edge)
@@ -97,10 +111,13 @@ def main() -> None:
                   f"{100 * total.ppv:7.2f} {100 * total.f1:7.2f} {cpu_text}")
             if name.endswith("CV"):
                 worst[label] = sorted(per_record.items(), key=lambda kv: kv[1].f1)[:5]
+                intervals[label] = _f1_interval(per_record)
     for dataset in ("mitdb", "cpsc2019", "ludb"):
         shipped, rules, theirs = (runs[name][1][dataset] for name in ("cardioscreen, shipped", "rules", "neurokit2"))
         print(f"CPU time {dataset}: cardioscreen / neurokit2 = {shipped / theirs:.2f}, "
               f"rules / neurokit2 = {rules / theirs:.2f}")
+    for label, (low, high) in intervals.items():
+        print(f"F1 (CV), {label}: {CI_LEVEL:.0%} bootstrap interval over records {100 * low:.2f} - {100 * high:.2f} %")
     for label, items in worst.items():
         text = ", ".join(f"{name} Se {100 * s.sensitivity:.1f} PPV {100 * s.ppv:.1f}" for name, s in items)
         print(f"worst records (CV), {label}: {text}")
