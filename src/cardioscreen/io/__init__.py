@@ -72,9 +72,8 @@ def read_ecg(
 def write_ecg(record: ECGRecord, path: str | Path, fmt: str | None = None) -> Path:
     """Write ``record`` to ``path`` in format ``fmt`` (default: from the extension); returns the main file."""
     path = Path(path)
-    name = fmt or {".hea": "wfdb", ".dat": "wfdb", ".edf": "edf", ".npy": "numpy", ".npz": "numpy", ".csv": "csv"}.get(
-        path.suffix.lower(), ""
-    )
+    name = fmt or {".hea": "wfdb", ".dat": "wfdb", ".edf": "edf", ".npy": "numpy", ".npz": "numpy", ".csv": "csv",
+                   ".mat": "matlab"}.get(path.suffix.lower(), "")
     module = format_module(name) if name else None
     if module is None or not hasattr(module, "write"):
         writable = [n for n in FORMAT_MODULES if hasattr(format_module(n), "write")]

@@ -1,14 +1,13 @@
 """NumPy ``.npy`` and ``.npz`` arrays of leads x samples in mV (the prototype's upload format).
 
 Pickled objects are never loaded (``allow_pickle=False``), and an array's declared shape and dtype are
-checked before any memory is allocated for it. A ``samples x leads`` array is transposed when only its
-second axis can be a lead count (e.g. ``(5000, 12)``). An ``.npz`` holds ``signal`` plus optional ``fs``
-(Hz) and ``leads`` (lead names); a lone array in an ``.npz`` is taken as the signal.
+checked before any memory is allocated for it. Orientation, default rate and lead names follow
+:mod:`cardioscreen.io.arrays`. An ``.npz`` holds ``signal`` plus optional ``fs`` (Hz) and ``leads`` (lead
+names); a lone array in an ``.npz`` is taken as the signal.
 """
 
 from __future__ import annotations
 
-import logging
 import tokenize
 import zipfile
 import zlib
@@ -18,14 +17,10 @@ from typing import IO, Any
 import numpy as np
 
 from cardioscreen.errors import ECGFormatError
+from cardioscreen.io.arrays import default_lead_names, leads_by_samples, rate_or_default, stored_number
 from cardioscreen.io.common import library_errors
-from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD, ECGRecord
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_FS_HZ = 500.0
-"""Rate assumed when neither the file nor the caller gives one (the prototype's uploads were 500 Hz)."""
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
 _SIGNAL_KEYS = ("signal", "ecg", "arr_0")
@@ -75,17 +70,15 @@ def read(
                 stored["signal"] = _load_checked(handle, path.name)
         if not is_npy:
             stored = _load_npz(path)
-    signal = _orient(stored["signal"], path.name)
+    if stored["signal"].dtype.kind == "U":
+        raise ECGFormatError(f"{path.name}: signal array holds text, not numbers")
+    signal = leads_by_samples(stored["signal"], path.name)
     if fs is None and "fs" in stored:
-        fs = _scalar(stored["fs"], path.name)
-    if fs is None:
-        logger.warning("%s: no sampling rate given or stored; assuming %g Hz", path.name, DEFAULT_FS_HZ)
-        fs = DEFAULT_FS_HZ
+        fs = stored_number(stored["fs"], "fs", path.name)
     if leads is None and "leads" in stored:
         leads = tuple(str(name) for name in stored["leads"].ravel())
-    if leads is None:
-        leads = STANDARD_LEADS if signal.shape[0] == 12 else tuple(f"lead{i + 1}" for i in range(signal.shape[0]))
-    return ECGRecord(signal, float(fs), tuple(leads), {"record_id": path.stem})
+    return ECGRecord(signal, rate_or_default(fs, path.name), default_lead_names(signal.shape[0], leads),
+                     {"record_id": path.stem})
 
 
 def _load_checked(handle: IO[bytes], where: str) -> np.ndarray:
@@ -125,30 +118,6 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
         key = numeric[0]
     arrays["signal"] = arrays.pop(key)
     return arrays
-
-
-def _orient(array: np.ndarray, where: str) -> np.ndarray:
-    """The array as ``(leads, samples)``, transposing ``(samples, leads)`` when that is the only reading."""
-    if array.dtype.kind == "U":
-        raise ECGFormatError(f"{where}: signal array holds text, not numbers")
-    squeezed = array
-    while squeezed.ndim > 2 and squeezed.shape[0] == 1:
-        squeezed = squeezed[0]
-    if squeezed.ndim != 2:
-        raise ECGFormatError(f"{where}: expected a 2-D array (leads x samples), got shape {array.shape}")
-    rows, cols = squeezed.shape
-    if rows > MAX_LEADS >= cols:
-        logger.info("%s: transposing a (samples, leads) array of shape %s", where, squeezed.shape)
-        return squeezed.T
-    if rows > MAX_LEADS:
-        raise ECGFormatError(f"{where}: shape {squeezed.shape} has no axis of at most {MAX_LEADS} leads")
-    return squeezed
-
-
-def _scalar(value: np.ndarray, where: str) -> float:
-    if value.size != 1 or value.dtype.kind not in "iuf":
-        raise ECGFormatError(f"{where}: stored fs must be one number, got shape {value.shape}")
-    return float(value.ravel()[0])
 
 
 def write(record: ECGRecord, path: Path) -> Path:

@@ -30,6 +30,7 @@ FORMAT_MODULES: dict[str, str] = {
     "edf": "cardioscreen.io.edf",
     "numpy": "cardioscreen.io.numpy_format",
     "wfdb": "cardioscreen.io.wfdb_format",
+    "matlab": "cardioscreen.io.matlab_format",
     "csv": "cardioscreen.io.csv_format",
 }
 
