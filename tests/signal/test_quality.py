@@ -147,6 +147,13 @@ class TestLimbReversal:
             for sig in (r.signal, _reversed_arms(r.signal)):
                 assert ecg_quality(sig, r.fs, r.leads, cleaned=ecg_clean(sig, r.fs)) == ecg_quality(sig, r.fs, r.leads)
 
+    def test_given_cleaned_signal_is_the_one_checked(self, records: list[ECGRecord]) -> None:
+        """The reversal check reads the cleaned signal it is given, not a cleaning of its own."""
+        flagged = ["limb_reversal" in ecg_quality(r.signal, r.fs, r.leads,
+                                                  cleaned=ecg_clean(_reversed_arms(r.signal), r.fs)).per_lead["I"]
+                   for r in records[:10]]
+        assert sum(flagged) >= 7
+
 
 class TestInterface:
     @settings(max_examples=30, deadline=None)
