@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 
 from cardioscreen.cli import main
+from cardioscreen.io import read_ecg
 from cardioscreen.leads import STANDARD_LEADS
+from cardioscreen.signal.quality import ecg_quality
 
 
 def _info_json(capsys, *argv: str) -> dict:
@@ -22,16 +25,23 @@ class TestInfo:
     def test_wfdb_record_text(self, capsys, example_record_path):
         assert main(["info", str(example_record_path)]) == 0
         out = capsys.readouterr().out
-        for expected in ("wfdb", "500 Hz", "10.00 s", "5000 samples", " ".join(STANDARD_LEADS), "quality"):
+        for expected in ("wfdb", "500 Hz", "10.00 s", "5000 samples", " ".join(STANDARD_LEADS)):
             assert expected in out
+        # PTB-XL record 1 is a clean sinus recording at 64 bpm.
+        assert re.search(r"^quality\s+usable \(heart rate 64 bpm\)$", out, re.M), out
 
     def test_challenge_json_has_labels_and_quality(self, capsys, shared_data):
-        info = _info_json(capsys, str(shared_data / "challenge" / "georgia" / "E00004"))
+        path = shared_data / "challenge" / "georgia" / "E00004"
+        info = _info_json(capsys, str(path))
         assert (info["format"], info["fs"], info["n_leads"], info["samples"]) == ("wfdb", 500, 12, 5000)
         assert info["metadata"]["dx"] == ["426177001", "425623009", "164934002", "164873001"]
         assert (info["metadata"]["age"], info["metadata"]["sex"]) == (75, "M")
-        assert info["quality"]["verdict"] in ("usable", "warn", "unusable")
-        assert isinstance(info["quality"]["reasons"], list)
+        # the quality of the record itself: a clean recording at 58 bpm
+        record = read_ecg(path)
+        expected = ecg_quality(record.signal, record.fs, record.leads).to_dict()
+        assert info["quality"] == json.loads(json.dumps(expected))
+        assert (info["quality"]["verdict"], info["quality"]["reasons"]) == ("usable", [])
+        assert info["quality"]["heart_rate_bpm"] == pytest.approx(58, abs=2)
         assert "record_id" not in info["metadata"]
 
     def test_aecg_without_personal_data(self, capsys, shared_data):
@@ -43,8 +53,6 @@ class TestInfo:
         assert not any(personal in text for personal in ("Clark", "19530508", "SBJ-123", "John Smith"))
 
     def test_numpy_with_fs_option(self, capsys, shared_data, tmp_path):
-        from cardioscreen.io import read_ecg
-
         np.save(tmp_path / "x.npy", read_ecg(shared_data / "mitdb" / "100").signal[:, :3600])
         info = _info_json(capsys, str(tmp_path / "x.npy"), "--fs", "360")
         assert (info["fs"], info["leads"], info["duration_s"]) == (360, ["lead1", "lead2"], 10.0)
