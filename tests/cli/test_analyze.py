@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from cardioscreen.report.descriptions import describe, ui_strings
 
 REQUIRED_KEYS = {"record", "quality", "intervals", "predictions", "model"}
 
@@ -48,9 +52,12 @@ class TestAnalyzeCli:
         out = tmp_path / "report.html"
         proc = _analyze(example_record_path, "--report", out, "--lang", "ru")
         assert proc.returncode == 0, proc.stderr
-        assert "NORM" in proc.stdout
-        html = out.read_text(encoding="utf-8")
-        assert "<img" in html and "CLBBB" not in proc.stderr
+        # class names in the table and the report's text are Russian, as asked
+        assert re.search(rf"^  NORM +seed17 +{re.escape(describe('NORM', 'ru')[0][:48])} ", proc.stdout, re.M)
+        document = out.read_text(encoding="utf-8")
+        assert "<img" in document and "CLBBB" not in proc.stderr
+        assert html.escape(ui_strings("ru")["notice"]) in document
+        assert html.escape(ui_strings("en")["notice"]) not in document
 
     def test_pdf_report(self, example_record_path, tmp_path):
         out = tmp_path / "report.pdf"
