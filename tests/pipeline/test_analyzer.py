@@ -8,6 +8,9 @@ import pytest
 from cardioscreen.io import read_ecg
 from cardioscreen.pipeline import Analyzer, AnalyzerConfig
 from cardioscreen.record import ECGRecord
+from cardioscreen.signal.clean import ecg_clean
+from cardioscreen.signal.intervals import ecg_intervals
+from cardioscreen.signal.peaks import ecg_peaks
 
 SEED17 = ["NORM", "IMI", "NDT", "NST_", "LVH", "LAFB", "IRBBB", "IVCD", "ASMI", "AMI", "ISCAL", "1AVB", "ILMI",
           "ISC_", "CRBBB", "CLBBB", "LAO/LAE"]
@@ -39,6 +42,21 @@ class TestAnalyzer:
         assert not result.refused
         assert set(result.intervals) >= INTERVAL_KEYS
         assert result.n_beats == len(result.r_peaks) > 5
+        # PTB-XL record 1 is a normal ECG ({'NORM': 100, 'LVOLT': 0, 'SR': 0}): NORM in both tasks, nothing else
+        assert sorted((p.task, p.code) for p in result.flagged) == [("seed17", "NORM"), ("superdiagnostic", "NORM")]
+
+    def test_intervals_and_peaks_are_the_records_own(self, analyzer, ptbxl_record):
+        """R-peaks of the record (cleaning is zero-phase), and the signal stage's intervals measured on them."""
+        result = analyzer.analyze(ptbxl_record)
+        raw_peaks, _ = ecg_peaks(ptbxl_record.signal, ptbxl_record.fs)
+        assert len(result.r_peaks) == len(raw_peaks) == 11 and np.all(np.abs(result.r_peaks - raw_peaks) <= 2)
+        rate = 60.0 * ptbxl_record.fs / np.median(np.diff(raw_peaks))
+        assert result.intervals["hr_bpm"] == pytest.approx(rate, abs=1.0)
+        assert result.intervals["n_beats"] == 11
+        clean = ecg_clean(ptbxl_record.signal, ptbxl_record.fs)
+        expected = ecg_intervals(clean, ptbxl_record.fs, result.r_peaks, ptbxl_record.leads,
+                                 sex=ptbxl_record.meta.get("sex"))
+        assert result.intervals == expected.to_dict()
 
     def test_json_schema(self, analyzer, ptbxl_record):
         data = analyzer.analyze(ptbxl_record).to_dict()
@@ -50,9 +68,14 @@ class TestAnalyzer:
     def test_saliency_for_flagged_classes(self, analyzer, ptbxl_record):
         result = analyzer.analyze(ptbxl_record)
         assert set(result.saliency) == {p.code for p in result.flagged}
+        near_qrs = np.zeros(ptbxl_record.n_samples, dtype=bool)
+        for r in result.r_peaks:
+            near_qrs[max(r - 50, 0) : r + 50] = True  # 100 ms around each R-peak
         for code, saliency in result.saliency.items():
             assert saliency.shape == ptbxl_record.to_standard12().signal.shape, code
             assert saliency.min() >= 0.0 and saliency.max() == pytest.approx(1.0)
+            # the attributions follow the heartbeats (measured: twice as high around the QRS complexes as elsewhere)
+            assert saliency[:, near_qrs].mean() > 1.5 * saliency[:, ~near_qrs].mean(), code
 
     def test_resampled_record_gives_close_probabilities(self, analyzer, ptbxl_record):
         """The same ECG at 250 Hz must give nearly the same answer as at 500 Hz."""
