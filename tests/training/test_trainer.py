@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,9 @@ from torch import nn
 
 from cardioscreen.models.bundle import InputSpec
 from cardioscreen.training.data import TaskData, load_training_data
-from cardioscreen.training.trainer import CHECKPOINT, METRICS_LOG, TrainConfig, Trainer, masked_loss
+from cardioscreen.training.inference import predict_windows
+from cardioscreen.training.metrics import macro_auc
+from cardioscreen.training.trainer import CHECKPOINT, METRICS_LOG, TrainConfig, Trainer, TrainResult, masked_loss
 
 
 class SmallNet(nn.Module):
@@ -31,34 +34,49 @@ def data(ptbxl_dir: Path) -> TaskData:
     return load_training_data(ptbxl_dir, ("superdiagnostic",), max_records=24)
 
 
-def _fit(data: TaskData, work: Path, epochs: int) -> tuple[nn.Module, np.ndarray]:
+def _fit(data: TaskData, work: Path, epochs: int) -> TrainResult:
     config = TrainConfig(epochs=epochs, batch_size=16, patience=10, seed=5)
     trainer = Trainer(config, work)
     torch.manual_seed(5)
     spec = trainer.input_spec(data, 100.0, "z100")
-    result = trainer.fit(SmallNet(len(data.labels)), data, spec)
-    return result.model, result.val_scores
+    return trainer.fit(SmallNet(len(data.labels)), data, spec)
 
 
 class TestTrainer:
     def test_reproducible(self, data: TaskData, tmp_path: Path) -> None:
-        a, scores_a = _fit(data, tmp_path / "a", 2)
-        b, scores_b = _fit(data, tmp_path / "b", 2)
-        np.testing.assert_array_equal(scores_a, scores_b)
-        for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        a, b = _fit(data, tmp_path / "a", 2), _fit(data, tmp_path / "b", 2)
+        np.testing.assert_array_equal(a.val_scores, b.val_scores)
+        for pa, pb in zip(a.model.parameters(), b.model.parameters(), strict=True):
             assert torch.equal(pa, pb)
         lines = (tmp_path / "a" / METRICS_LOG).read_text().splitlines()
         assert len(lines) == 2 and '"val_macro_auc"' in lines[0]
 
+    def test_trains_and_returns_the_best_epoch(self, data: TaskData, tmp_path: Path) -> None:
+        """The weights moved away from their initialisation, and the returned model is the one whose validation
+        scores and AUC are reported (the best epoch of the log)."""
+        result = _fit(data, tmp_path, 2)
+        torch.manual_seed(5)
+        initial = SmallNet(len(data.labels))
+        moved = max(float((p - q).abs().max()) for p, q in zip(initial.parameters(), result.model.parameters(),
+                                                                 strict=True))
+        assert moved > 1e-4  # measured: 1e-3 after two epochs
+        log = [json.loads(line) for line in (tmp_path / METRICS_LOG).read_text().splitlines()]
+        best = max(log, key=lambda entry: entry["val_macro_auc"])
+        assert (result.best_epoch, result.best_val_auc) == (best["epoch"], best["val_macro_auc"])
+        val = data.in_split("val")
+        spec = Trainer(TrainConfig(), tmp_path).input_spec(data, 100.0, "z100")
+        np.testing.assert_allclose(predict_windows(result.model, val.x, spec), result.val_scores, atol=1e-6)
+        assert result.best_val_auc == pytest.approx(macro_auc(val.y, result.val_scores, val.mask))
+
     def test_resume_equals_uninterrupted(self, data: TaskData, tmp_path: Path) -> None:
-        whole, _ = _fit(data, tmp_path / "whole", 2)
+        whole = _fit(data, tmp_path / "whole", 2).model
         work = tmp_path / "resumed"
         first = Trainer(TrainConfig(epochs=2, batch_size=16, patience=10, seed=5), work)
         torch.manual_seed(5)
         _interrupt_after_one_epoch(first, SmallNet(len(data.labels)), data, first.input_spec(data, 100.0, "z100"))
         assert (work / CHECKPOINT).is_file()
         assert len((work / METRICS_LOG).read_text().splitlines()) == 1
-        resumed, _ = _fit(data, work, 2)
+        resumed = _fit(data, work, 2).model
         for pa, pb in zip(whole.parameters(), resumed.parameters(), strict=True):
             torch.testing.assert_close(pa, pb)
 
