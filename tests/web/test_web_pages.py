@@ -48,8 +48,10 @@ class TestStudyPages:
         assert all(f'href="/studies/{i}"' in listing for i in ids)
         with app.state.session_factory() as db:
             study = db.get(Study, ids[0])
-            assert study is not None and study.result is not None
+            assert study is not None and study.result is not None and study.status == "done"
             predictions = study.result["predictions"]
+        # a clean PTB-XL recording: all 22 scores shown, and the flagged ones described
+        assert len(predictions) == 22 and any(p["flagged"] for p in predictions)
         page = patient.client.get(f"/studies/{ids[0]}").text
         assert f'src="/studies/{ids[0]}/plot.png"' in page
         for p in predictions:
