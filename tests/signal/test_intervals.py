@@ -156,6 +156,26 @@ class TestHardRecords:
         assert iv.qrs_ms is not None
 
 
+class TestAxisAgainstTheCarts:
+    # The frontal QRS axis each cart printed with its recording (device measurements in the file), against ours:
+    # measured -70.5 / -61, -22.1 / -21, 83.3 / 85, 53.4 / 54 degrees.
+    CARTS = (
+        "hl7-aecg/hl7_example_aecg.xml",
+        "philips-sierra/sierra_1.03_129DYPRG.xml",
+        "philips-sierra/sierra_1.04_ad4d3d80-d165.xml",
+        "ge-muse/musephi_muse_ecg1.xml",
+    )
+
+    @pytest.mark.parametrize("name", CARTS)
+    def test_qrs_axis_near_the_carts(self, shared_data: Path, name: str) -> None:
+        rec = read_ecg(shared_data / "formats" / name, standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        iv = ecg_intervals(rec.signal, rec.fs, peaks, rec.leads, method="dsp")
+        cart = rec.meta["device_measurements"]["qrs_axis_deg"]
+        assert iv.qrs_axis_deg is not None
+        assert abs((iv.qrs_axis_deg - cart + 180.0) % 360.0 - 180.0) <= 12.0, (iv.qrs_axis_deg, cart)
+
+
 class TestLimits:
     def test_validation(self) -> None:
         with pytest.raises(ValueError, match="axis"):
