@@ -80,6 +80,11 @@ class TestSinusRecords:
         assert iv.hr_bpm is not None and iv.hr_bpm < 60
         assert iv.qt_ms is not None and iv.qtc_bazett_ms is not None and iv.qtc_fridericia_ms is not None
         assert iv.qtc_bazett_ms < iv.qtc_fridericia_ms < iv.qt_ms
+        # each correction of the reported QT at the reported rate (medians over beats: within 1 %; measured 0.1 %)
+        rr_s = 60.0 / iv.hr_bpm
+        assert iv.qtc_bazett_ms == pytest.approx(iv.qt_ms / rr_s**0.5, rel=0.01)
+        assert iv.qtc_fridericia_ms == pytest.approx(iv.qt_ms / rr_s ** (1 / 3), rel=0.01)
+        assert iv.qtc_framingham_ms == pytest.approx(iv.qt_ms + 154.0 * (1.0 - rr_s), rel=0.01)
 
     def test_json_keys(self, ludb: Path) -> None:
         iv = _intervals(ludb, 1)
