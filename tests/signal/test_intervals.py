@@ -161,6 +161,29 @@ class TestHardRecords:
         assert iv.qrs_ms is not None
 
 
+class TestFlagsAndVariability:
+    """Flags against LUDB's diagnoses (ludb.csv), RR variability against the definition on the R-peaks."""
+
+    @pytest.mark.parametrize(("rec_id", "block"), [(13, True), (15, True), (107, True), (1, False), (3, False)])
+    def test_first_degree_av_block_flagged(self, ludb: Path, rec_id: int, block: bool) -> None:
+        iv = _intervals(ludb, rec_id)  # LUDB: "I degree AV block" on 13, 15 and 107 (measured PR 229, 206, 222 ms)
+        assert ("pr_prolonged" in iv.flags) == block, (iv.pr_ms, iv.flags)
+
+    def test_right_axis_deviation_flagged(self, ludb: Path) -> None:
+        iv = _intervals(ludb, 99)  # LUDB: "right axis deviation" (measured 107 degrees)
+        assert "right_axis_deviation" in iv.flags and "left_axis_deviation" not in iv.flags
+
+    @pytest.mark.parametrize("rec_id", [1, 11])
+    def test_rr_variability_of_all_normal_beats(self, ludb: Path, rec_id: int) -> None:
+        rec = read_ecg(ludb / f"{rec_id}.hea", standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        iv = ecg_intervals(rec.signal, rec.fs, peaks, rec.leads)
+        assert iv.n_beats == iv.n_beats_total == peaks.size  # every beat normal: every RR interval counts
+        rr_ms = np.diff(peaks) * 1000.0 / rec.fs
+        assert iv.rr_sdnn_ms == pytest.approx(np.std(rr_ms), abs=0.051)
+        assert iv.rr_rmssd_ms == pytest.approx(np.sqrt(np.mean(np.diff(rr_ms) ** 2)), abs=0.051)
+
+
 class TestAxisAgainstTheCarts:
     # The frontal QRS axis each cart printed with its recording (device measurements in the file), against ours:
     # measured -70.5 / -61, -22.1 / -21, 83.3 / 85, 53.4 / 54 degrees.
@@ -179,6 +202,7 @@ class TestAxisAgainstTheCarts:
         cart = rec.meta["device_measurements"]["qrs_axis_deg"]
         assert iv.qrs_axis_deg is not None
         assert abs((iv.qrs_axis_deg - cart + 180.0) % 360.0 - 180.0) <= 12.0, (iv.qrs_axis_deg, cart)
+        assert ("left_axis_deviation" in iv.flags) == (cart < -30.0), iv.flags
 
 
 class TestLimits:
