@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from cardioscreen.cli import main
 from cardioscreen.io import read_ecg
@@ -36,6 +37,10 @@ def bundle_dir(ptbxl_dir: Path, shared_data: Path, tmp_path_factory: pytest.Temp
         "--model-kwargs",
         '{"width": 2, "seq_width": 16}',
     ]
+    # The network is built before the trainer seeds torch (training/recipes.py), so its initial weights follow the
+    # global torch generator as earlier tests in this process left it: fixed here to keep this tiny bundle (and the
+    # bootstrap interval checked below) the same whatever ran before.
+    torch.manual_seed(0)
     assert main(argv) == 0
     return out
 
