@@ -111,6 +111,12 @@ class TestHtmlReport:
         device = document.index(html.escape(text["device_statements"]))
         assert all(document.index(s) > device for s in STATEMENTS)
         assert "0.87 [0.84, 0.90]" in document and "0.99" in document
+        # the measured intervals, each with its label, value and unit (record 1: 64 bpm, sinus)
+        assert html.escape(text["intervals"]) in document
+        for key, unit in (("hr_bpm", "unit_bpm"), ("pr_ms", "unit_ms"), ("qrs_ms", "unit_ms"), ("qt_ms", "unit_ms")):
+            value = result.intervals[key]
+            row = f"<tr><th>{html.escape(text[key])}</th><td>{value:.0f} {html.escape(text[unit])}</td></tr>"
+            assert row in document, row
         assert "http://" not in document and "https://" not in document
         image = _embedded_png(document)
         assert image.shape[1] > 1000 and (image[..., :3].max(axis=-1) < 0.3).mean() > 0.002
