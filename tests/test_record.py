@@ -75,3 +75,13 @@ class TestECGRecord:
         assert down.fs == 100 and down.n_samples == 1000
         np.testing.assert_allclose(down.signal[0, 50:-50], np.sin(2 * np.pi * 5 * np.arange(1000) / 100)[50:-50],
                                    atol=1e-2)
+
+    def test_crop_takes_the_given_stretch(self, example_record_path):
+        from cardioscreen.io import read_ecg
+
+        rec = read_ecg(example_record_path)
+        part = rec.crop(2.0, 5.5)
+        assert (part.fs, part.leads, part.n_samples) == (rec.fs, rec.leads, 1750)
+        np.testing.assert_array_equal(part.signal, rec.signal[:, 1000:2750])
+        assert part.meta["record_id"] == rec.meta["record_id"]
+        np.testing.assert_array_equal(rec.crop(7.0, 20.0).signal, rec.signal[:, 3500:])
