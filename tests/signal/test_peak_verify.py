@@ -68,7 +68,11 @@ class TestCandidates:
         cfg = VerifierConfig()
         for record in ludb[:10]:
             table = label_candidates(record, cfg)
-            assert 0 < table.y.sum() <= len(record.reference)
+            # every annotated beat of these records is a candidate (measured): exactly one positive per beat,
+            # each within the matching tolerance of a reference beat
+            assert table.y.sum() == len(record.reference), (table.y.sum(), len(record.reference))
+            positives = table.candidates.index[table.y] * table.candidates.q + table.candidates.q // 2
+            assert match_peaks(record.reference, positives, int(cfg.tolerance_s * record.fs)).tp == len(positives)
             assert np.all(table.y <= table.keep)
 
 
