@@ -103,6 +103,14 @@ class TestShippedBundle:
         )
         assert np.all((bundle.thresholds > 0) & (bundle.thresholds < 1))
 
+    def test_evaluates_on_z100_fold9_as_recorded(self, shared_data: Path, capsys) -> None:
+        """The ptbxl-z100 layout gives the shipped bundle the figure its manifest recorded on those records."""
+        bundle = load_bundle(default_bundle_path())
+        out = _evaluate(capsys, "--data", str(shared_data / "ptbxl-z100"), "--folds", "9", "--task", "superdiagnostic")
+        recorded = bundle.manifest["metrics"]["validation_z100"]["superdiagnostic"]
+        assert out["n_records"] == recorded["n_records"] == 178
+        assert out["macro_auc"] == pytest.approx(recorded["macro_auc"], abs=1e-3)  # 0.94: far above chance
+
     def test_any_rate_shares_the_model(self, example_record_path: Path) -> None:
         # PTB-XL record 1 is a normal ECG ({'NORM': 100, 'LVOLT': 0, 'SR': 0}); at 500 Hz or resampled to
         # 250 Hz the z100 recipe gives the network the same input, so the same probabilities.
