@@ -50,6 +50,7 @@ class TestStudyPages:
             study = db.get(Study, ids[0])
             assert study is not None and study.result is not None and study.status == "done"
             predictions = study.result["predictions"]
+            intervals = study.result["intervals"]
         # a clean PTB-XL recording: all 22 scores shown, and the flagged ones described
         assert len(predictions) == 22 and any(p["flagged"] for p in predictions)
         page = patient.client.get(f"/studies/{ids[0]}").text
@@ -63,6 +64,11 @@ class TestStudyPages:
         for code in {p["code"] for p in predictions if p["flagged"]}:
             name, description = describe(code, "en")
             assert escape(name) in page and escape(description[:40]) in page
+        # the measured intervals, with their units
+        for key, unit in (("hr_bpm", "unit_bpm"), ("qrs_ms", "unit_ms"), ("qt_ms", "unit_ms")):
+            label, shown = escape(STRINGS["en"][key]), f'{intervals[key]:.0f} {STRINGS["en"][unit]}'
+            row = f'<tr><th>{label}</th><td class="mono">{shown}'
+            assert row in page, row
 
     def test_queue_is_sorted_by_urgency_and_conclusion_reaches_the_patient(
         self, clinic: tuple[FastAPI, list[int]]
