@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from cardioscreen.cli import main
 from cardioscreen.io import read_ecg
-from cardioscreen.models.bundle import default_bundle_path, load_bundle
+from cardioscreen.models.bundle import WEIGHTS, default_bundle_path, load_bundle
 from cardioscreen.training.inference import predict_record
 
 JSON_KEYS = {"macro_auc", "macro_auc_ci", "per_class_auc", "macro_f1", "n_records", "baseline"}
 
 
-@pytest.fixture(scope="module")
-def bundle_dir(ptbxl_dir: Path, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("bundles") / "tiny"
+def _train_tiny(ptbxl_dir: Path, shared_data: Path, out: Path) -> Path:
+    """A 12-record, one-epoch, width-2 ``se_ecgnet`` bundle at ``out`` (default seed)."""
     argv = [
         "train",
         "--data",
@@ -37,12 +37,23 @@ def bundle_dir(ptbxl_dir: Path, shared_data: Path, tmp_path_factory: pytest.Temp
         "--model-kwargs",
         '{"width": 2, "seq_width": 16}',
     ]
-    # The network is built before the trainer seeds torch (training/recipes.py), so its initial weights follow the
-    # global torch generator as earlier tests in this process left it: fixed here to keep this tiny bundle (and the
-    # bootstrap interval checked below) the same whatever ran before.
-    torch.manual_seed(0)
     assert main(argv) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(ptbxl_dir: Path, shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train_tiny(ptbxl_dir, shared_data, tmp_path_factory.mktemp("bundles") / "tiny")
+
+
+def test_same_seed_same_weights_whatever_ran_before(ptbxl_dir: Path, shared_data: Path, bundle_dir: Path,
+                                                    tmp_path: Path) -> None:
+    """The network's initial weights follow the run's seed, not the global torch generator."""
+    torch.manual_seed(12345)
+    again = load_file(str(_train_tiny(ptbxl_dir, shared_data, tmp_path / "again") / WEIGHTS))
+    first = load_file(str(bundle_dir / WEIGHTS))
+    assert again.keys() == first.keys()
+    assert all(torch.equal(again[name], first[name]) for name in first)
 
 
 def _evaluate(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

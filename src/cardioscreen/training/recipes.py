@@ -22,7 +22,7 @@ from cardioscreen.models.bundle import InputSpec, save_bundle
 from cardioscreen.training.data import FoldSpec, TaskData, load_training_data
 from cardioscreen.training.evaluate import PRIOR_KEY, evaluated_rows
 from cardioscreen.training.metrics import evaluate_scores, prior_baseline, tune_thresholds
-from cardioscreen.training.trainer import METRICS_LOG, TrainConfig, Trainer
+from cardioscreen.training.trainer import METRICS_LOG, TrainConfig, Trainer, seed_everything
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ def _multilabel(run: RunSpec, config: TrainConfig, data: TaskData) -> tuple[Any,
     trainer = Trainer(config, run.checkpoints)
     spec = trainer.input_spec(data, recipe_fs(run.normalisation), run.normalisation)
     kwargs = {"num_classes": len(data.labels), "in_channels": data.x.shape[1], **config.model_kwargs}
+    seed_everything(config.seed)  # the initial weights follow the run's seed, not whatever ran before
     model = create_model(config.model, **kwargs)
     result = trainer.fit(model, data, spec)
     model_config = {"name": config.model, "kwargs": kwargs}

@@ -21,7 +21,7 @@ from cardioscreen.models.bundle import InputSpec
 from cardioscreen.models.one_vs_rest import OneVsRest
 from cardioscreen.training.data import TaskData
 from cardioscreen.training.inference import probabilities
-from cardioscreen.training.trainer import TrainConfig, Trainer
+from cardioscreen.training.trainer import TrainConfig, Trainer, seed_everything
 
 if TYPE_CHECKING:
     from cardioscreen.training.recipes import RunSpec
@@ -134,6 +134,7 @@ def train_seed(
             return mean_by_owner(probabilities(net, val_beats, config.eval_batch_size), val_owners, len(val))
 
         trainer = Trainer(replace(config, seed=config.seed + column), run.checkpoints / f"class_{column:02d}")
+        seed_everything(config.seed + column)  # each member's initial weights follow the run's seed
         result = trainer.fit_arrays(
             OneVsRest([create_model(config.model, **kwargs)]), beat_train, member_val, score_val
         )
