@@ -57,7 +57,7 @@ class TestTrainer:
         result = _fit(data, tmp_path, 2)
         torch.manual_seed(5)
         initial = SmallNet(len(data.labels))
-        moved = max(float((p - q).abs().max()) for p, q in zip(initial.parameters(), result.model.parameters(),
+        moved = max(float((p - q).detach().abs().max()) for p, q in zip(initial.parameters(), result.model.parameters(),
                                                                  strict=True))
         assert moved > 1e-4  # measured: 1e-3 after two epochs
         log = [json.loads(line) for line in (tmp_path / METRICS_LOG).read_text().splitlines()]
