@@ -204,6 +204,18 @@ class TestAxisAgainstTheCarts:
         assert abs((iv.qrs_axis_deg - cart + 180.0) % 360.0 - 180.0) <= 12.0, (iv.qrs_axis_deg, cart)
         assert ("left_axis_deviation" in iv.flags) == (cart < -30.0), iv.flags
 
+    @pytest.mark.parametrize("name", CARTS)
+    def test_t_axis_near_the_carts(self, shared_data: Path, name: str) -> None:
+        """The T axis is taken against the isoelectric level, not the J point: the Sierra 1.03 recording's raised
+        ST segment in the inferior leads turned it to -10 degrees against the cart's 59 (measured now: 78.8 / 86,
+        66.4 / 59, 53.4 / 53, 44.3 / 46)."""
+        rec = read_ecg(shared_data / "formats" / name, standard12=True)
+        peaks, _ = ecg_peaks(rec.signal, rec.fs)
+        iv = ecg_intervals(rec.signal, rec.fs, peaks, rec.leads)
+        cart = rec.meta["device_measurements"]["t_axis_deg"]
+        assert iv.t_axis_deg is not None
+        assert abs((iv.t_axis_deg - cart + 180.0) % 360.0 - 180.0) <= 12.0, (iv.t_axis_deg, cart)
+
 
 class TestLimits:
     def test_validation(self) -> None:

@@ -1,7 +1,8 @@
 """ECG intervals of a record: heart rate, RR variability, P, PR, QRS, QT, QTc and frontal axes, with flags.
 
 The frontal QRS axis comes from the net QRS deflections in I and aVF (on LUDB its order agrees better with the
-cardiologists' axis categories than the net areas: Spearman 0.79 against 0.73); the P and T axes from net areas.
+cardiologists' axis categories than the net areas: Spearman 0.79 against 0.73); the P and T axes from net areas,
+the T wave's against the level at QRS onset (isoelectric), not at the J point, so ST shifts do not turn it.
 Each interval is the median over the record's normal beats of the per-beat value from the multi-lead
 delineation (:func:`cardioscreen.signal.delineate.ecg_delineate`). A value that cannot be measured is
 ``None`` with a reason, never a guess: no PR in atrial fibrillation / flutter (irregular RR and no consistent
@@ -166,27 +167,31 @@ def _p_consistency(x: np.ndarray, fs: float, qrs_on: np.ndarray) -> float:
     return float(np.median(_template_corr(segs)))
 
 
-def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray, np.ndarray, str]]
+def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray, np.ndarray, str, np.ndarray]]
           ) -> dict[str, np.ndarray]:
-    """Frontal axes (degrees) per beat from leads I and aVF, one per entry ``name: (start, stop, net)`` of ``spans``.
+    """Frontal axes (degrees) per beat from leads I and aVF, one per entry ``name: (start, stop, net, baseline)``
+    of ``spans``.
 
     ``net="area"``: the net areas (integrals) between ``start`` and ``stop``; ``net="amplitude"``: the net
-    deflections (largest positive plus largest negative, the hexaxial method); both relative to the level at
-    ``start``. The aVF component is scaled by 2/sqrt(3) to the projection on the +90 degree axis. Every sum,
-    maximum and minimum over a span is one ``reduceat`` over the two leads (no copy of the spans).
+    deflections (largest positive plus largest negative, the hexaxial method); both relative to the level at the
+    ``baseline`` samples (an isoelectric point: the wave's onset, or the QRS onset for the T wave, so that a shifted
+    ST segment does not turn the T axis). The aVF component is scaled by 2/sqrt(3) to the projection on the +90
+    degree axis. Every sum, maximum and minimum over a span is one ``reduceat`` over the two leads (no copy of the
+    spans).
     """
     start = np.concatenate([v[0] for v in spans.values()])
     stop = np.concatenate([v[1] for v in spans.values()])
+    ref = np.concatenate([v[3] for v in spans.values()])
     area = np.concatenate([np.full(v[0].shape, v[2] == "area") for v in spans.values()])
     out = np.full(start.shape, np.nan)
-    ok = np.isfinite(start) & np.isfinite(stop) & (stop > start)
+    ok = np.isfinite(start) & np.isfinite(stop) & np.isfinite(ref) & (stop > start)
     if "I" in leads and "aVF" in leads and ok.any():
         two = x[[list(leads).index("I"), list(leads).index("aVF")]]
         a, b = start[ok].astype(int), stop[ok].astype(int)
         # reductions over two[a..b]: reduceat over the pairs (a, b + 1), of which every other result is kept
         bounds = np.stack([a, b + 1], axis=1).ravel()
         padded = np.concatenate([two, np.zeros((2, 1), dtype=two.dtype)], axis=-1)
-        level = two[:, a]
+        level = two[:, ref[ok].astype(int)]
         net_area = np.add.reduceat(padded, bounds, axis=-1, dtype=float)[:, ::2] - (b - a + 1) * level
         net_amplitude = (np.maximum.reduceat(padded, bounds, axis=-1)[:, ::2]
                          + np.minimum.reduceat(padded, bounds, axis=-1)[:, ::2] - 2 * level)
@@ -329,9 +334,9 @@ def ecg_intervals(
         values["pr_ms"] = None
         reasons["pr_ms"] = "paced rhythm: the PR interval is the pacemaker's AV delay"
     axes = _axes(filt, names, {
-        "p_axis_deg": (d["p_on"], d["p_off"], "area"),
-        "qrs_axis_deg": (d["qrs_on"], d["qrs_off"], "amplitude"),
-        "t_axis_deg": (d["qrs_off"], d["t_off"], "area"),
+        "p_axis_deg": (d["p_on"], d["p_off"], "area", d["p_on"]),
+        "qrs_axis_deg": (d["qrs_on"], d["qrs_off"], "amplitude", d["qrs_on"]),
+        "t_axis_deg": (d["qrs_off"], d["t_off"], "area", d["qrs_on"]),
     })
     for key, (value, n) in _circular_medians(axes, normal, min_beats).items():
         values[key], used[key] = value, n
