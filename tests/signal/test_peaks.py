@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal as sps
 from scipy.io import loadmat
+from scipy.signal.windows import tukey
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
@@ -267,6 +268,18 @@ class TestInterface:
     def test_flat_record_has_no_peaks(self) -> None:
         peaks, info = ecg_peaks(np.zeros((12, 5000)), 500.0)
         assert len(peaks) == 0 and info["leads_used"] == []
+
+    def test_one_beat_on_a_constant_baseline(self, ptbxl_record: tuple[np.ndarray, float]) -> None:
+        """2.5 s of a real record faded to its baseline except around its middle beat: that beat is found (the
+        envelope's running mean went a rounding error below 0 on the constant stretches, and its root was NaN)."""
+        sig, fs = ptbxl_record
+        x = sig[:, : int(2.5 * fs)].astype(np.float64)
+        middle = int(ecg_peaks(x, fs)[0][1])
+        keep = np.zeros(x.shape[-1])
+        keep[middle - 200 : middle + 250] = tukey(450, 0.3)
+        baseline = np.median(x, axis=1, keepdims=True)
+        peaks, _ = ecg_peaks(baseline + (x - baseline) * keep, fs)
+        assert len(peaks) == 1 and abs(int(peaks[0]) - middle) <= 5, peaks
 
     @pytest.mark.parametrize("leads", [1, 12])
     def test_fewer_samples_than_the_decimation_factor(self, leads: int) -> None:

@@ -205,7 +205,9 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
         weights = weights / total
     width = max(int(round(cfg.integration_s * fs)), 1)
     fused = numerator / np.repeat(denominator, counts)
-    return np.sqrt(ndimage.uniform_filter1d(fused, width, mode="nearest")), fused, weights, contrast
+    # a running mean of non-negative values can come out a rounding error below 0 where the signal is constant
+    smoothed = np.maximum(ndimage.uniform_filter1d(fused, width, mode="nearest"), 0.0)
+    return np.sqrt(smoothed), fused, weights, contrast
 
 
 def _window_index(centres: np.ndarray, offsets: np.ndarray, n: int) -> np.ndarray:
