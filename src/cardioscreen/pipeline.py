@@ -33,8 +33,6 @@ from cardioscreen.signal.peaks import ecg_peaks
 from cardioscreen.signal.quality import ecg_quality
 from cardioscreen.training.inference import record_input
 
-MIN_BEATS = 2
-
 
 @dataclass(frozen=True)
 class AnalyzerConfig:
@@ -140,7 +138,7 @@ class Analyzer:
         r_peaks, peak_info = ecg_peaks(clean, std.fs)
         quality = ecg_quality(std.signal, std.fs, std.leads, peaks=(r_peaks, peak_info), cleaned=clean)
         base: dict[str, Any] = {"record": name, "fs": std.fs, "quality": quality.to_dict(), "model": self.model_info}
-        refusal = _refusal(quality.verdict, quality.reasons, len(r_peaks))
+        refusal = _refusal(quality.verdict, quality.reasons)
         if refusal is not None:
             return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
                                   refusal=refusal)
@@ -221,12 +219,11 @@ def _validation_summary(per_task: dict[str, Any], keys: Sequence[str]) -> dict[s
     return summary
 
 
-def _refusal(verdict: str, reasons: Sequence[str], n_peaks: int) -> str | None:
-    """Why a record gets no probabilities, or None when it can be analysed."""
+def _refusal(verdict: str, reasons: Sequence[str]) -> str | None:
+    """Why a record gets no probabilities (its quality is unusable, which includes fewer than two heartbeats), or
+    None when it can be analysed."""
     if verdict == "unusable":
         return "signal quality too poor: " + "; ".join(reasons)
-    if n_peaks < MIN_BEATS:
-        return f"only {n_peaks} heartbeat(s) detected; at least {MIN_BEATS} are needed"
     return None
 
 

@@ -93,6 +93,14 @@ class TestAnalyzer:
         assert result.quality["verdict"] == "unusable"
         assert result.quality["reasons"]
 
+    def test_a_single_heartbeat_is_refused(self, analyzer, ptbxl_dir):
+        """2.1 s of a bradycardic PTB-XL record (RR over 1.8 s) around one beat: no rate, no probabilities."""
+        record = read_ecg(ptbxl_dir / "records500" / "00000" / "00191_hr.hea")
+        beat = int(ecg_peaks(record.signal, record.fs)[0][2])
+        result = analyzer.analyze(record.crop((beat - 500) / record.fs, (beat + 550) / record.fs))
+        assert result.refused and result.predictions == () and result.n_beats == 1
+        assert "only one heartbeat found" in result.refusal
+
 
 
 class TestCalibratedOutput:

@@ -295,7 +295,8 @@ def ecg_quality(sig: np.ndarray, fs: float, leads: Sequence[str],
         reasons.insert(0, f"only {len(usable)} of {x.shape[0]} leads are usable")
     if usable and rate is None:
         unusable = True
-        reasons.insert(0, "no heartbeats found")
+        reasons.insert(0, "no heartbeats found" if len(r_peaks) == 0
+                       else "only one heartbeat found (the rate needs at least two)")
     elif rate is not None and not thresholds.min_rate_bpm <= rate <= thresholds.max_rate_bpm:
         reasons.append(f"implausible heart rate {rate:.0f} bpm")
     verdict = "unusable" if unusable else ("warn" if reasons else "usable")
