@@ -24,7 +24,7 @@ from cardioscreen.signal.peak_select import drop_t_waves, rescue_gaps, running_q
 if TYPE_CHECKING:
     from cardioscreen.signal.peaks import PeakConfig
 
-__all__ = ["Candidates", "find_candidates", "refine", "to_peaks"]
+__all__ = ["Candidates", "find_candidates", "refine", "to_peaks", "window_index"]
 
 _CHUNK_ELEMENTS = 4_000_000
 """Leads are filtered in groups of at most this many samples in all, which bounds memory on long records."""
@@ -210,7 +210,7 @@ def _envelope(sig: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray, 
     return np.sqrt(smoothed), fused, weights, contrast
 
 
-def _window_index(centres: np.ndarray, offsets: np.ndarray, n: int) -> np.ndarray:
+def window_index(centres: np.ndarray, offsets: np.ndarray, n: int) -> np.ndarray:
     """Sample indices ``centres[:, None] + offsets`` ``(len(centres), len(offsets))`` clipped to ``0 .. n - 1``
     (as ``np.clip``, without its overhead)."""
     index = centres[:, None] + offsets
@@ -221,7 +221,7 @@ def _window_index(centres: np.ndarray, offsets: np.ndarray, n: int) -> np.ndarra
 def _slope_at(fused: np.ndarray, at: np.ndarray, fs: float, cfg: PeakConfig) -> np.ndarray:
     """QRS slope at envelope maxima ``at``: the root of the largest fused energy within the integration window."""
     width = max(int(round(cfg.integration_s * fs)), 1)
-    window = _window_index(at, np.arange(-(width // 2), width - width // 2), len(fused))
+    window = window_index(at, np.arange(-(width // 2), width - width // 2), len(fused))
     return np.sqrt(fused[window].max(axis=1))
 
 
@@ -245,10 +245,10 @@ def refine(sig: np.ndarray, fs: float, peaks: np.ndarray, weights: np.ndarray, c
     lead = int(np.argmax(weights))
     x = sig[lead]
     wide = max(int(round(cfg.baseline_s * fs)), 1)
-    baseline = _median(np.asarray(x[_window_index(peaks, np.arange(-wide, wide + 1, max(wide // 25, 1)), len(x))],
+    baseline = _median(np.asarray(x[window_index(peaks, np.arange(-wide, wide + 1, max(wide // 25, 1)), len(x))],
                                   dtype=np.float64))
     half = max(int(round(cfg.refine_s * fs)), 1)
-    idx = _window_index(peaks, np.arange(-half - 1, half + 2), len(x))  # one more sample on either side
+    idx = window_index(peaks, np.arange(-half - 1, half + 2), len(x))  # one more sample on either side
     window = np.asarray(x[idx], dtype=np.float64)
     seg = _median3(window[:, :-2], window[:, 1:-1], window[:, 2:]) - baseline[:, None]
     high, low = seg.max(axis=1), -seg.min(axis=1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cardioscreen.signal.peak_candidates import Candidates
+from cardioscreen.signal.peak_candidates import Candidates, window_index
 from cardioscreen.signal.peak_select import running_quantile
 
 __all__ = ["FEATURE_NAMES", "MISSING", "candidate_features"]
@@ -58,7 +58,7 @@ def _shapes(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
     used = used[c.weights[used] > 0]
     half = max(int(round(_TEMPLATE_S * c.fs)), 1)
     n = c.small.shape[-1]
-    idx = np.minimum(np.maximum(c.index[:, None] + np.arange(-half, half + 1), 0), n - 1)[:, None, :]
+    idx = window_index(c.index, np.arange(-half, half + 1), n)[:, None, :]
     row = (used * n)[None, :, None]
     flat = c.small.reshape(-1)
     deriv = flat[row + idx] - flat[row + np.maximum(idx - 1, 0)]  # the derivative at idx, 0 at the first sample
@@ -72,7 +72,7 @@ def _shapes(c: Candidates) -> tuple[np.ndarray, np.ndarray]:
 def _width(c: Candidates) -> np.ndarray:
     """Time (s) the envelope stays above half of each candidate's height, within 0.3 s on either side."""
     reach = max(int(round(0.3 * c.fs)), 1)
-    idx = np.minimum(np.maximum(c.index[:, None] + np.arange(-reach, reach + 1), 0), len(c.env) - 1)
+    idx = window_index(c.index, np.arange(-reach, reach + 1), len(c.env))
     above = c.env[idx] >= 0.5 * c.height[:, None]
     centre = reach
     left = np.argmin(above[:, centre::-1], axis=1)
