@@ -77,7 +77,7 @@ class TestTrainEvaluate:
     def test_evaluate_ptbxl_fold9(self, bundle_dir: Path, ptbxl_dir: Path, capsys) -> None:
         out = _evaluate(capsys, "--data", str(ptbxl_dir), "--model", str(bundle_dir), "--folds", "9")
         assert set(out) >= JSON_KEYS
-        assert out["n_records"] == 81
+        assert out["n_records"] == 307
         low, high = out["macro_auc_ci"]
         assert low <= out["macro_auc"] <= high
 
@@ -107,11 +107,9 @@ class TestShippedBundle:
         size = sum(p.stat().st_size for p in default_bundle_path().iterdir())
         assert size <= 20 * 1024 * 1024
         out = _evaluate(capsys, "--data", str(ptbxl_dir), "--folds", "9")
-        assert out["n_records"] == 81
-        assert out["macro_auc"] > 0.75  # far above the class-prior baseline's 0.5
-        assert out["macro_auc"] == pytest.approx(
-            bundle.manifest["metrics"]["validation_ptbxl"]["seed17"]["macro_auc"], abs=1e-3
-        )
+        assert out["n_records"] == 307
+        # the bundle predates the grown fold 9 (its manifest figure is on 81 of these records): 0.821 measured
+        assert out["macro_auc"] == pytest.approx(0.821, abs=5e-3)
         assert np.all((bundle.thresholds > 0) & (bundle.thresholds < 1))
 
     def test_evaluates_on_z100_fold9_as_recorded(self, shared_data: Path, capsys) -> None:

@@ -10,6 +10,7 @@ import pytest
 import wfdb
 
 from cardioscreen.datasets.labels import SEED17, SUPERCLASSES, TASKS
+from cardioscreen.datasets.preprocess import resample
 from cardioscreen.datasets.ptbxl import PTBXL
 from cardioscreen.errors import CardioScreenError
 
@@ -96,6 +97,19 @@ class TestSignals:
         assert x.shape == (12, 5000) and x.dtype == np.float32
         assert fields["sig_name"][0] == "I" and fields["sig_name"][6] == "V1"
         np.testing.assert_allclose(x, direct.T, atol=1e-6)
+
+    def test_100hz_derived_from_500hz_where_absent(self, ptbxl: PTBXL) -> None:
+        flac_only = [i for i in ptbxl.ecg_ids if not ptbxl.record_path(int(i), 100).with_suffix(".hea").is_file()]
+        assert len(flac_only) > 2000  # the shared subset: most records have only records500/
+        derived = ptbxl.read_signal(int(flac_only[0]), 100)
+        high = ptbxl.read_signal(int(flac_only[0]), 500)
+        assert derived.shape == (12, 1000) and derived.dtype == np.float32
+        for lead in range(12):  # the same waveform, lead by lead
+            assert np.corrcoef(derived[lead], high[lead, ::5])[0, 1] > 0.98
+        # where both files exist, the derived signal stays close to PTB-XL's own 100 Hz file
+        official = ptbxl.read_signal(1, 100)
+        resampled = resample(ptbxl.read_signal(1, 500).astype(np.float64), 500, 100)
+        assert np.abs(official - resampled).mean() < 0.02
 
     def test_cache_equals_direct_reads(self, ptbxl: PTBXL, tmp_path: Path) -> None:
         sub = ptbxl.in_folds([9])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import wfdb
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io import wfdb_format
@@ -15,7 +16,8 @@ from cardioscreen.record import ECGRecord
 
 WFDB_FOLDERS = ("ptbxl/records500", "ptbxl/records100", "challenge", "mitdb", "ludb")
 FAST_FOLDERS = ("ptbxl/records500", "ptbxl/records100", "challenge", "ludb")
-"""Folders whose records are all simple format-16 records that the fast path must take."""
+"""Folders whose format-16 records are all simple ones that the fast path must take (FLAC, format 516, is read
+by the wfdb library)."""
 
 
 def _headers(shared_data: Path, folder: str) -> list[Path]:
@@ -44,8 +46,15 @@ class TestFastPathEqualsLibrary:
 
     @pytest.mark.parametrize("folder", FAST_FOLDERS)
     def test_fast_path_taken(self, shared_data: Path, folder: str) -> None:
+        taken = 0
         for header in _headers(shared_data, folder):
-            assert parse_simple_header(header.read_bytes()) is not None, header
+            raw = header.read_bytes()
+            if "516" in wfdb.rdheader(str(header.with_suffix(""))).fmt:
+                assert parse_simple_header(raw) is None, header  # FLAC: left to wfdb
+            else:
+                assert parse_simple_header(raw) is not None, header
+                taken += 1
+        assert taken >= 50
 
     def test_format_212_left_to_wfdb(self, shared_data: Path) -> None:
         for header in _headers(shared_data, "mitdb"):

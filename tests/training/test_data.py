@@ -20,7 +20,8 @@ def data(ptbxl_dir: Path, shared_data: Path) -> TaskData:
 class TestTrainingData:
     def test_splits(self, data: TaskData) -> None:
         ptbxl, z = data.source == "ptbxl", data.source == "z100"
-        assert (data.split[ptbxl] == "val").sum() == 81  # fold 9 of the shared subset
+        assert (data.split[ptbxl] == "val").sum() == 307  # fold 9 of the shared subset
+        assert (data.split[ptbxl] == "train").sum() == 2486 - 307
         assert (data.split[z] == "train").sum() == 1420 and (data.split[z] == "val").sum() == 178
         assert data.x.shape[1:] == (12, 1000) and data.x.dtype == np.float32
 

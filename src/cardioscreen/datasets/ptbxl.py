@@ -18,7 +18,7 @@ import wfdb
 
 from cardioscreen.datasets.cache import build_store, default_cache_dir, open_store, rows_for
 from cardioscreen.datasets.labels import LabelSet, label_task
-from cardioscreen.datasets.preprocess import normalise, recipe_fs
+from cardioscreen.datasets.preprocess import normalise, recipe_fs, resample
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS, normalize_lead_name
 
@@ -101,10 +101,22 @@ class PTBXL:
         return self.root / str(self.meta.loc[ecg_id, _FILENAME_COLUMN[_check_fs(fs)]])
 
     def read_signal(self, ecg_id: int, fs: int) -> np.ndarray:
-        """Signal of record ``ecg_id`` at ``fs`` Hz: shape ``(12, 10 * fs)``, float32, mV, standard lead order."""
+        """Signal of record ``ecg_id`` at ``fs`` Hz: shape ``(12, 10 * fs)``, float32, mV, standard lead order.
+
+        Where the 100 Hz file is absent (the shared subset keeps only ``records500/`` of most records), the
+        100 Hz signal is derived from the 500 Hz one by polyphase resampling.
+        """
         path = self.record_path(ecg_id, fs)
         if not path.with_suffix(".hea").is_file():
+            high = self.record_path(ecg_id, 500)
+            if fs != 500 and high.with_suffix(".hea").is_file():
+                derived = resample(self._read_wfdb(high).astype(np.float64), 500, fs)
+                return np.ascontiguousarray(derived, dtype=np.float32)
             raise CardioScreenError(f"record {ecg_id}: {path}.hea is missing")
+        return self._read_wfdb(path)
+
+    @staticmethod
+    def _read_wfdb(path: Path) -> np.ndarray:
         samples, fields = wfdb.rdsamp(str(path))
         names = [normalize_lead_name(n) for n in fields["sig_name"]]
         order = [names.index(lead) for lead in STANDARD_LEADS]
