@@ -1,12 +1,13 @@
 """The preprocessed ``ptbxl-z100`` folder: ``signals.npy`` (float16 ``(N, 12, 1000)``, 100 Hz) + ``index.csv``.
 
 The signals are already in the ``z100`` recipe (:func:`cardioscreen.datasets.preprocess.z100`). Labels: the five
-superclasses (``NORM MI STTC CD HYP``) for every record, and seven of the seed classes: NORM (the NORM
-superclass is the NORM statement alone) and six from the PhysioNet/CinC 2020 SNOMED-CT codes where
-``snomed_scored`` is known. The other ten seed classes are unknown here (masked), not negative.
+superclasses (``NORM MI STTC CD HYP``, the PTB-XL benchmark's aggregation) and the seed classes from the official
+``scp_codes`` (every class known for every record).
 """
 
 from __future__ import annotations
+
+import ast
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,23 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cardioscreen.datasets.labels import SEED17, SUPERCLASSES, LabelSet, check_task
+from cardioscreen.datasets.labels import SEED17, SUPERCLASSES, LabelSet, check_task, label_task
 from cardioscreen.errors import CardioScreenError
 
 SIGNALS_NPY = "signals.npy"
 INDEX_CSV = "index.csv"
 FS = 100.0
 RECIPE = "z100"
-
-SNOMED_SEED: dict[str, str] = {
-    "LAFB": "445118002",
-    "IRBBB": "713426002",
-    "IVCD": "698252002",
-    "1AVB": "270492004",
-    "CRBBB": "713427006",
-    "CLBBB": "164909002",
-}
-"""Seed classes with a PhysioNet/CinC 2020 SNOMED-CT equivalent (code as in ``snomed_scored``)."""
 
 SPLIT_FOLDS: dict[str, tuple[int, ...]] = {"train": (1, 2, 3, 4, 5, 6, 7, 8), "val": (9,), "test": (10,)}
 """The PTB-XL ``strat_fold`` values each ``split`` stands for."""
@@ -78,6 +69,13 @@ class Z100:
         return self.index["ecg_id"].to_numpy(dtype=np.int64)
 
     @property
+    def patient_ids(self) -> np.ndarray:
+        """``patient_id`` per record, int64 (-1 where the index does not give it)."""
+        if "patient_id" not in self.index:
+            return np.full(len(self), -1, dtype=np.int64)
+        return self.index["patient_id"].fillna(-1).to_numpy().astype(np.int64)
+
+    @property
     def split(self) -> np.ndarray:
         """``split`` per record (``train`` = strat_fold 1-8, ``val`` = fold 9)."""
         return self.index["split"].to_numpy(dtype=str)
@@ -97,23 +95,17 @@ class Z100:
         return np.asarray(array[self.rows], dtype=np.float32)
 
     def labels(self, task: str, classes: Sequence[str] | None = None) -> LabelSet:
-        """Labels of ``superdiagnostic`` or ``seed17`` (``mask`` False where unknown)."""
+        """Labels of ``superdiagnostic`` (the index's columns) or ``seed17`` (from ``scp_codes``); all known."""
         if check_task(task) not in ("superdiagnostic", "seed17"):
             raise CardioScreenError(f"ptbxl-z100 has labels for superdiagnostic and seed17 only, not {task!r}")
-        classes = tuple(classes) if classes is not None else (SUPERCLASSES if task == "superdiagnostic" else SEED17)
-        n = len(self.index)
-        y = np.zeros((n, len(classes)), dtype=np.float32)
-        mask = np.zeros((n, len(classes)), dtype=bool)
-        snomed = self.index["snomed_scored"].fillna("")
-        has_snomed = (snomed != "").to_numpy()
-        code_sets = [set(value.split(";")) if value else set() for value in snomed]
-        for j, name in enumerate(classes):
-            if task == "superdiagnostic" or name == "NORM":
-                if name not in SUPERCLASSES:
-                    raise CardioScreenError(f"superdiagnostic class {name!r} is not one of {SUPERCLASSES}")
-                y[:, j] = self.index[name].to_numpy(dtype=np.float32)
-                mask[:, j] = True
-            elif name in SNOMED_SEED:
-                y[:, j] = [SNOMED_SEED[name] in codes for codes in code_sets]
-                mask[:, j] = has_snomed
-        return LabelSet(y=y, classes=classes, task=task, mask=mask)
+        if task == "seed17":
+            if "scp_codes" not in self.index:
+                raise CardioScreenError(f"{self.root / INDEX_CSV} has no scp_codes column: seed17 labels are unknown")
+            codes = [ast.literal_eval(value) for value in self.index["scp_codes"]]
+            return label_task(codes, pd.DataFrame(), task, classes if classes is not None else SEED17)
+        classes = tuple(classes) if classes is not None else SUPERCLASSES
+        unknown = sorted(set(classes) - set(SUPERCLASSES))
+        if unknown:
+            raise CardioScreenError(f"superdiagnostic classes {unknown} are not among {SUPERCLASSES}")
+        y = self.index[list(classes)].to_numpy(dtype=np.float32)
+        return LabelSet(y=y, classes=classes, task=task, mask=np.ones_like(y, dtype=bool))

@@ -140,7 +140,7 @@ def load_folder(
         dataset = Z100.load(path).in_folds(wanted)
         x = dataset.signals()
         split_names = np.array([_z100_split(s, folds) for s in dataset.split])
-        patients = np.full(len(dataset), -1, dtype=np.int64)
+        patients = dataset.patient_ids
         source = "z100"
     else:
         dataset = PTBXL.load(path).in_folds(wanted)
