@@ -20,6 +20,7 @@ SMALL = {
     "se_ecgnet": ({}, (12, 1000)),
     "xresnet1d101": ({"widths": (4, 8, 8, 8)}, (12, 250)),
     "inception1d": ({"filters": 8}, (12, 250)),
+    "convnext1d": ({"dims": (8, 16), "depths": (1, 1)}, (12, 1000)),
 }
 
 

@@ -34,8 +34,8 @@ def data(ptbxl_dir: Path) -> TaskData:
     return load_training_data(ptbxl_dir, ("superdiagnostic",), max_records=24)
 
 
-def _fit(data: TaskData, work: Path, epochs: int) -> TrainResult:
-    config = TrainConfig(epochs=epochs, batch_size=16, patience=10, seed=5)
+def _fit(data: TaskData, work: Path, epochs: int, augment: tuple[str, ...] = ()) -> TrainResult:
+    config = TrainConfig(epochs=epochs, batch_size=16, patience=10, seed=5, augment=augment)
     trainer = Trainer(config, work)
     torch.manual_seed(5)
     spec = trainer.input_spec(data, 100.0, "z100")
@@ -50,6 +50,14 @@ class TestTrainer:
             assert torch.equal(pa, pb)
         lines = (tmp_path / "a" / METRICS_LOG).read_text().splitlines()
         assert len(lines) == 2 and '"val_macro_auc"' in lines[0]
+
+    def test_augmented_run_reproducible_and_different(self, data: TaskData, tmp_path: Path) -> None:
+        """Augmentations follow the run's seed (same weights twice) and change what the network learns."""
+        a = _fit(data, tmp_path / "a", 1, augment=("all",))
+        b = _fit(data, tmp_path / "b", 1, augment=("all",))
+        plain = _fit(data, tmp_path / "c", 1)
+        np.testing.assert_array_equal(a.val_scores, b.val_scores)
+        assert not np.array_equal(a.val_scores, plain.val_scores)
 
     def test_trains_and_returns_the_best_epoch(self, data: TaskData, tmp_path: Path) -> None:
         """The weights moved away from their initialisation, and the returned model is the one whose validation

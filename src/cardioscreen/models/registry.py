@@ -15,7 +15,7 @@ from torch import nn
 
 from cardioscreen.errors import CardioScreenError
 
-_MODEL_MODULES = ("se_ecgnet_seed", "se_ecgnet", "reference")
+_MODEL_MODULES = ("se_ecgnet_seed", "se_ecgnet", "reference", "convnext1d")
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
 
 F = TypeVar("F", bound=Callable[..., nn.Module])

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from cardioscreen.augment.waveform import augment_batch, check_augmentations
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.models.bundle import InputSpec
 from cardioscreen.training.data import TaskData
@@ -55,6 +56,8 @@ class TrainConfig:
     patience: int = 8
     seed: int = 0
     crop_samples: int = 0
+    augment: tuple[str, ...] = ()
+    augment_p: float = 0.5
     eval_batch_size: int = 256
     device: str = "auto"
     wandb: bool = False
@@ -69,6 +72,9 @@ class TrainConfig:
             raise CardioScreenError("epochs, batch_size, patience and lr must be positive")
         if self.crop_samples < 0:
             raise CardioScreenError("crop_samples must be >= 0 (0 = whole record)")
+        object.__setattr__(self, "augment", check_augmentations(self.augment))
+        if not 0 <= self.augment_p <= 1:
+            raise CardioScreenError(f"augment_p must lie in [0, 1], got {self.augment_p}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,16 +224,24 @@ class Trainer:
         def score_val(net: nn.Module) -> np.ndarray:
             return predict_windows(net, val.x, spec, device=self.device, batch_size=self.config.eval_batch_size)
 
-        return self.fit_arrays(model, data.in_split("train"), val, score_val)
+        return self.fit_arrays(model, data.in_split("train"), val, score_val, fs=spec.fs)
 
     def fit_arrays(
-        self, model: nn.Module, train: TaskData, val: TaskData, score_val: Callable[[nn.Module], np.ndarray]
+        self,
+        model: nn.Module,
+        train: TaskData,
+        val: TaskData,
+        score_val: Callable[[nn.Module], np.ndarray],
+        fs: float | None = None,
     ) -> TrainResult:
         """Train on the inputs of ``train``; after each epoch ``score_val(model)`` gives record probabilities
-        aligned with ``val.y``, whose macro-AUC selects the best epoch and drives early stopping."""
+        aligned with ``val.y``, whose macro-AUC selects the best epoch and drives early stopping. ``fs`` (Hz) is
+        the rate of the inputs, needed by the config's augmentations."""
         cfg = self.config
         if len(train) == 0 or len(val) == 0:
             raise CardioScreenError(f"need train and validation records, got {len(train)} and {len(val)}")
+        if cfg.augment and fs is None:
+            raise CardioScreenError("augmentations need the input rate: pass fs to fit_arrays")
         seed_everything(cfg.seed)
         model = model.to(self.device)
         net = self.dist.wrap(model, self.device)
@@ -244,7 +258,10 @@ class Trainer:
             losses = []
             batches = list(_batches(len(train), cfg.batch_size, rng, self.dist))
             for rows in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", leave=False, disable=not self.dist.main):
-                xb = torch.from_numpy(_random_crop(train.x[rows], cfg.crop_samples, rng)).to(self.device)
+                batch = _random_crop(train.x[rows], cfg.crop_samples, rng)
+                if cfg.augment and fs is not None:
+                    batch = augment_batch(batch, fs, cfg.augment, rng, cfg.augment_p)
+                xb = torch.from_numpy(batch).to(self.device)
                 yb = torch.from_numpy(train.y[rows]).to(self.device)
                 mb = torch.from_numpy(train.mask[rows].astype(np.float32)).to(self.device)
                 loss = masked_loss(loss_fn, net(xb), yb, mb)

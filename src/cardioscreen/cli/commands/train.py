@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from cardioscreen.augment.waveform import AUGMENTATIONS
 from cardioscreen.cli.arguments import fold_list
 from cardioscreen.training.data import FoldSpec
 from cardioscreen.training.recipes import RECIPE_NAMES, RunSpec, parse_tasks, train_bundle
@@ -32,6 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the recipe's)")
     parser.add_argument("--loss", choices=LOSSES, default="bce")
     parser.add_argument("--crop", type=int, default=0, help="random crop length in samples (0 = whole record)")
+    parser.add_argument("--augment", default="", help="comma-separated augmentations for other carts "
+                        f"({', '.join(AUGMENTATIONS)}) or 'all'; none by default")
+    parser.add_argument("--augment-p", type=float, default=0.5, help="probability of each augmentation per record")
     parser.add_argument("--patience", type=int, default=8, help="epochs without validation gain before stopping")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-folds", type=fold_list, default=(1, 2, 3, 4, 5, 6, 7, 8))
@@ -60,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         patience=args.patience,
         seed=args.seed,
         crop_samples=args.crop,
+        augment=tuple(name for name in args.augment.split(",") if name),
+        augment_p=args.augment_p,
         device=args.device,
         wandb=args.wandb,
     )
