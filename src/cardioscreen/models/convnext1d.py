@@ -16,7 +16,6 @@ from torch import nn
 from cardioscreen.models.reference import ConcatPoolHead
 from cardioscreen.models.registry import register_model
 
-
 _LAYER_SCALE = 0.1
 """Initial layer scale of each block's residual branch (ConvNeXt uses 1e-6 on ImageNet; small ECG sets train
 faster from 0.1)."""
