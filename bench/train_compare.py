@@ -1,20 +1,26 @@
-"""Train every recipe/model on the shared PTB-XL subset and compare them in one table, all measured in this run.
+"""Train every recipe/model on the shared PTB-XL data and compare them in one table, all measured in this run.
 
 Rows: the seed recipe (17 one-vs-rest beat networks on PTB-XL, seed17 only, as the prototype), multi-label
-``se_ecgnet``, ``xresnet1d101``, ``inception1d`` (on PTB-XL + ptbxl-z100), a logistic regression on the
-handcrafted features, and the shipped default bundle. Columns: fold-9 macro-AUC with 90% bootstrap CI for
-``seed17`` and ``superdiagnostic``, parameters, training time and inference milliseconds per record on one CPU
-core. The seed recipe's inference is also timed at the prototype's full width (17 x 42.7 M parameters; timing
-does not depend on the weights).
+``se_ecgnet``, ``xresnet1d101``, ``inception1d`` and ``convnext1d`` (a 1-D ConvNeXt) on PTB-XL + ptbxl-z100 (folds
+1-8), each with the augmentations for other carts; a deep ensemble of seeds of ``convnext1d`` (probabilities
+averaged); a logistic regression on the handcrafted features; and the shipped default bundle. Columns: macro-AUC of
+the network's output with 90% bootstrap CI for ``seed17`` and ``superdiagnostic`` on fold 9 of both folders (the
+validation fold: epochs and thresholds were chosen on it, so it flatters), parameters, training time and inference
+milliseconds per record on one CPU core. Below the table: the paired-bootstrap interval of the macro-AUC
+difference between each trained row and the shipped default on the same records. The seed recipe's inference is
+also timed at the prototype's full width (17 x 42.7 M parameters; timing does not depend on the weights).
 
 Environment (to fit the run into the time at hand):
   CARDIOSCREEN_BENCH_EPOCHS       epochs of the multi-label networks (default 30)
   CARDIOSCREEN_BENCH_REF_EPOCHS   epochs of xresnet1d101 and inception1d (default: CARDIOSCREEN_BENCH_EPOCHS)
+  CARDIOSCREEN_BENCH_SEEDS        networks in the deep ensemble (default 3)
+  CARDIOSCREEN_BENCH_AUGMENT      augmentations of the multi-label rows (default "all"; "" for none)
   CARDIOSCREEN_BENCH_SEED_EPOCHS  epochs of each seed-recipe network (default 5)
   CARDIOSCREEN_BENCH_SEED_WIDTH   ``width`` of the trained seed networks (default 4; the prototype's is 16)
   CARDIOSCREEN_BENCH_SEED_CAP     records drawn per other class for each seed network (default 100)
   CARDIOSCREEN_BENCH_MAX_RECORDS  at most this many records per split and folder (default: all)
   CARDIOSCREEN_BENCH_ROWS         comma-separated subset of rows to run (default: all)
+  CARDIOSCREEN_BENCH_KEEP         folder to keep the trained bundles in (default: discarded)
 """
 
 from __future__ import annotations
@@ -33,9 +39,9 @@ from bench.common import SHARED_DATA, median_seconds, single_core
 from cardioscreen.datasets.labels import SEED17
 from cardioscreen.models.bundle import default_bundle_path, load_bundle
 from cardioscreen.training.data import TaskData, load_training_data
-from cardioscreen.training.evaluate import evaluate_bundle, evaluated_rows
+from cardioscreen.training.evaluate import evaluated_rows
 from cardioscreen.training.inference import predict_inputs
-from cardioscreen.training.metrics import evaluate_scores
+from cardioscreen.training.metrics import bootstrap_ci, evaluate_scores, macro_auc
 from cardioscreen.training.recipes import DEFAULT_SEED_CAP as SEED_CAP
 from cardioscreen.training.recipes import RunSpec, train_bundle
 from cardioscreen.training.trainer import TrainConfig
@@ -58,27 +64,56 @@ class Row:
     train_s: float
     infer_ms: float
     note: str = ""
+    scores: np.ndarray | None = None
+    """Fold-9 network probabilities on the records of the row's validation set (for paired comparisons)."""
 
 
-def _fold9(bundle: Any, cache: Path) -> dict[str, tuple[float, list[float]]]:
+def validation_scores(bundles: Any, val: TaskData) -> np.ndarray:
+    """Network probabilities ``(records, labels of val)`` on fold 9, averaged over ``bundles`` (one or several)."""
+    bundles = bundles if isinstance(bundles, list) else [bundles]
+    columns = [[(lab.code, lab.task) for lab in b.labels].index((lab.code, lab.task)) for b in bundles[:1]
+               for lab in val.labels]
+    return np.mean([predict_inputs(b, val.x)[:, columns] for b in bundles], axis=0)
+
+
+def fold9_aucs(scores: np.ndarray, val: TaskData) -> dict[str, tuple[float, list[float]]]:
+    """Macro-AUC with its 90% bootstrap interval per task of ``val``'s labels."""
     out = {}
-    for task in bundle.tasks:
-        result = evaluate_bundle(bundle, PTBXL_DIR, task=task, folds=(9,), n_boot=N_BOOT, cache_dir=cache)
+    for task in dict.fromkeys(label.task for label in val.labels):
+        cols = val.task_columns(task)
+        y, mask = val.y[:, cols], val.mask[:, cols]
+        keep = evaluated_rows(task, y, mask)
+        classes = [val.labels[c].code for c in cols]
+        result = evaluate_scores(y[keep], scores[keep][:, cols], classes, np.full(len(cols), 0.5), n_boot=N_BOOT)
         out[task] = (result["macro_auc"], result["macro_auc_ci"])
     return out
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, val: TaskData, task: str) -> tuple[float, tuple[float, float]]:
+    """Macro-AUC of scores ``a`` minus that of ``b`` on the same records, with its paired 90% bootstrap interval."""
+    cols = val.task_columns(task)
+    keep = evaluated_rows(task, val.y[:, cols], val.mask[:, cols])
+    y, sa, sb = val.y[keep][:, cols], a[keep][:, cols], b[keep][:, cols]
+
+    def diff(rows: np.ndarray) -> float:
+        return macro_auc(y[rows], sa[rows]) - macro_auc(y[rows], sb[rows])
+
+    return diff(np.arange(len(y))), bootstrap_ci(diff, len(y), n_boot=N_BOOT)
 
 
 def _infer_ms(bundle: Any, record: np.ndarray) -> float:
     return 1000 * median_seconds(lambda: predict_inputs(bundle, record[None]), repeats=10, warmup=1)
 
 
-def _network_row(
+def train_network(
     name: str, recipe: str, config: TrainConfig, data: TaskData, work: Path, cache: Path, seed_cap: int = 0
-) -> Row:
+) -> tuple[Any, float]:
+    """Train one bundle (kept under CARDIOSCREEN_BENCH_KEEP when set); returns it and the training seconds."""
     tasks = tuple(dict.fromkeys(label.task for label in data.labels))
+    keep = os.environ.get("CARDIOSCREEN_BENCH_KEEP")
     run = RunSpec(
         data_dir=PTBXL_DIR,
-        out=work / name,
+        out=(Path(keep) if keep else work) / name.replace(" ", "_"),
         tasks=tasks,
         recipe=recipe,
         cache_dir=cache,
@@ -87,10 +122,30 @@ def _network_row(
     )
     start = time.perf_counter()
     train_bundle(run, config, data)
-    train_s = time.perf_counter() - start
-    bundle = load_bundle(run.out)
-    record = data.in_split("val").x[0]
-    return Row(name, _fold9(bundle, cache), bundle.manifest["n_parameters"], train_s, _infer_ms(bundle, record))
+    return load_bundle(run.out), time.perf_counter() - start
+
+
+def _network_row(
+    name: str, recipe: str, config: TrainConfig, data: TaskData, work: Path, cache: Path, seed_cap: int = 0
+) -> Row:
+    bundle, train_s = train_network(name, recipe, config, data, work, cache, seed_cap)
+    val = data.in_split("val")
+    scores = validation_scores(bundle, val)
+    return Row(name, fold9_aucs(scores, val), bundle.manifest["n_parameters"], train_s, _infer_ms(bundle, val.x[0]),
+               scores=scores)
+
+
+def _ensemble_row(config: TrainConfig, seeds: int, data: TaskData, work: Path, cache: Path) -> Row:
+    """A deep ensemble: ``seeds`` networks of ``config`` trained from different seeds, probabilities averaged."""
+    trained = [train_network(f"{config.model} seed {seed}", "multilabel", replace(config, seed=seed), data, work,
+                             cache) for seed in range(seeds)]
+    bundles = [bundle for bundle, _ in trained]
+    val = data.in_split("val")
+    scores = validation_scores(bundles, val)
+    params = sum(int(b.manifest["n_parameters"]) for b in bundles)
+    infer_ms = sum(_infer_ms(b, val.x[0]) for b in bundles)
+    return Row(f"deep ensemble {seeds} x {config.model}", fold9_aucs(scores, val), params,
+               sum(t for _, t in trained), infer_ms, "seeds 0..n-1, probabilities averaged", scores)
 
 
 def _features(x_mv: np.ndarray, fs: float) -> np.ndarray:
@@ -193,26 +248,48 @@ def _print(rows: list[Row], seed_full: tuple[int, float] | None) -> None:
                 print(f"shipped default / full seed recipe inference time: 1/{ms / row.infer_ms:.0f}")
 
 
+def _print_differences(rows: list[Row], reference: Row, val: TaskData) -> None:
+    """Paired-bootstrap macro-AUC difference of each row against ``reference`` on the same fold-9 records."""
+    if reference.scores is None:
+        return
+    print(f"\nmacro-AUC difference against '{reference.name}' on the same {len(val)} fold-9 records "
+          "(paired bootstrap, 90% interval):")
+    for row in rows:
+        if row is reference or row.scores is None or row.scores.shape != reference.scores.shape:
+            continue
+        cells = []
+        for task in TASKS:
+            value, (low, high) = paired_difference(row.scores, reference.scores, val, task)
+            cells.append(f"{task} {value:+.3f} [{low:+.3f}, {high:+.3f}]")
+        print(f"  {row.name:<36}" + "   ".join(cells))
+
+
 def main() -> None:
     single_core()
     epochs = _env_int("CARDIOSCREEN_BENCH_EPOCHS", 30)
     ref_epochs = _env_int("CARDIOSCREEN_BENCH_REF_EPOCHS", epochs)
+    seeds = _env_int("CARDIOSCREEN_BENCH_SEEDS", 3)
+    augment = tuple(a for a in os.environ.get("CARDIOSCREEN_BENCH_AUGMENT", "all").split(",") if a)
     seed_epochs = _env_int("CARDIOSCREEN_BENCH_SEED_EPOCHS", 5)
     seed_width = _env_int("CARDIOSCREEN_BENCH_SEED_WIDTH", 4)
     seed_cap = _env_int("CARDIOSCREEN_BENCH_SEED_CAP", SEED_CAP)
     max_records = _env_int("CARDIOSCREEN_BENCH_MAX_RECORDS", 0) or None
     wanted = [r for r in os.environ.get("CARDIOSCREEN_BENCH_ROWS", "").split(",") if r]
     print(
-        f"epochs {epochs}, seed epochs {seed_epochs}, seed width {seed_width}, seed cap {seed_cap}, "
-        f"max records {max_records}"
+        f"epochs {epochs}, reference-net epochs {ref_epochs}, ensemble seeds {seeds}, augmentations {augment}, "
+        f"seed epochs {seed_epochs}, seed width {seed_width}, seed cap {seed_cap}, max records {max_records}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
         data = load_training_data(PTBXL_DIR, TASKS, extra_dirs=[Z100_DIR], cache_dir=cache, max_records=max_records)
+        val = data.in_split("val")
         seed_data = data.take(data.source == "ptbxl")
         seed_data = replace(seed_data, y=seed_data.y[:, :17], mask=seed_data.mask[:, :17], labels=seed_data.labels[:17])
         print(f"records: {dict(zip(*np.unique(data.split + '/' + data.source, return_counts=True), strict=True))}")
-        multilabel = TrainConfig(epochs=epochs, patience=epochs)
+
+        def multilabel(model: str, n_epochs: int, crop: int = 0) -> TrainConfig:
+            return TrainConfig(model=model, epochs=n_epochs, patience=n_epochs, crop_samples=crop, augment=augment)
+
         entries: dict[str, Callable[[], Row]] = {
             "seed": lambda: _network_row(
                 "seed recipe (se_ecgnet_seed per class)",
@@ -232,23 +309,15 @@ def main() -> None:
                 cache,
                 seed_cap,
             ),
-            "se_ecgnet": lambda: _network_row("multilabel se_ecgnet", "multilabel", multilabel, data, work, cache),
-            "xresnet1d101": lambda: _network_row(
-                "multilabel xresnet1d101",
-                "multilabel",
-                TrainConfig(model="xresnet1d101", epochs=ref_epochs, patience=ref_epochs, crop_samples=250),
-                data,
-                work,
-                cache,
-            ),
-            "inception1d": lambda: _network_row(
-                "multilabel inception1d",
-                "multilabel",
-                TrainConfig(model="inception1d", epochs=ref_epochs, patience=ref_epochs, crop_samples=250),
-                data,
-                work,
-                cache,
-            ),
+            "se_ecgnet": lambda: _network_row("multilabel se_ecgnet", "multilabel", multilabel("se_ecgnet", epochs),
+                                              data, work, cache),
+            "xresnet1d101": lambda: _network_row("multilabel xresnet1d101", "multilabel",
+                                                 multilabel("xresnet1d101", ref_epochs, 250), data, work, cache),
+            "inception1d": lambda: _network_row("multilabel inception1d", "multilabel",
+                                                multilabel("inception1d", ref_epochs, 250), data, work, cache),
+            "convnext1d": lambda: _network_row("multilabel convnext1d", "multilabel",
+                                               multilabel("convnext1d", epochs), data, work, cache),
+            "ensemble": lambda: _ensemble_row(multilabel("convnext1d", epochs), seeds, data, work, cache),
             "logistic": lambda: _logistic_row(cache),
         }
         rows = []
@@ -256,18 +325,21 @@ def main() -> None:
             if not wanted or key in wanted:
                 print(f"training {key} ...", flush=True)
                 rows.append(make())
+        shipped_row = None
         if default_bundle_path().joinpath("manifest.json").is_file():
             shipped = load_bundle(default_bundle_path())
-            record = data.in_split("val").x[0]
-            rows.append(
-                Row(
-                    "shipped default",
-                    _fold9(shipped, cache),
-                    shipped.manifest["n_parameters"],
-                    float(shipped.manifest["training"].get("seconds", float("nan"))),
-                    _infer_ms(shipped, record),
-                    "trained earlier; train s from its manifest",
-                )
+            scores = validation_scores(shipped, val)
+            shipped_row = Row(
+                "shipped default",
+                fold9_aucs(scores, val),
+                shipped.manifest["n_parameters"],
+                float(shipped.manifest["training"].get("seconds", float("nan"))),
+                _infer_ms(shipped, val.x[0]),
+                "trained earlier; train s from its manifest",
+                scores,
             )
-        seed_full = _seed_full_width_ms(data.in_split("val").x[0]) if not wanted or "seed" in wanted else None
+            rows.append(shipped_row)
+        seed_full = _seed_full_width_ms(val.x[0]) if not wanted or "seed" in wanted else None
         _print(rows, seed_full)
+        if shipped_row is not None:
+            _print_differences(rows, shipped_row, val)
