@@ -105,10 +105,19 @@ def _infer_ms(bundle: Any, record: np.ndarray) -> float:
     return 1000 * median_seconds(lambda: predict_inputs(bundle, record[None]), repeats=10, warmup=1)
 
 
+_TRAINED: dict[tuple[str, str, int], tuple[Any, float]] = {}
+"""Bundles trained in this run by (recipe, config, records), so a row that needs the same network reuses it."""
+
+
 def train_network(
     name: str, recipe: str, config: TrainConfig, data: TaskData, work: Path, cache: Path, seed_cap: int = 0
 ) -> tuple[Any, float]:
-    """Train one bundle (kept under CARDIOSCREEN_BENCH_KEEP when set); returns it and the training seconds."""
+    """Train one bundle (kept under CARDIOSCREEN_BENCH_KEEP when set); returns it and the training seconds.
+
+    A network of the same recipe, configuration and records trained earlier in this run is reused."""
+    key = (recipe, repr(sorted(config.to_dict().items())), len(data))
+    if key in _TRAINED:
+        return _TRAINED[key]
     tasks = tuple(dict.fromkeys(label.task for label in data.labels))
     keep = os.environ.get("CARDIOSCREEN_BENCH_KEEP")
     run = RunSpec(
@@ -122,7 +131,8 @@ def train_network(
     )
     start = time.perf_counter()
     train_bundle(run, config, data)
-    return load_bundle(run.out), time.perf_counter() - start
+    _TRAINED[key] = load_bundle(run.out), time.perf_counter() - start
+    return _TRAINED[key]
 
 
 def _network_row(
@@ -136,7 +146,8 @@ def _network_row(
 
 
 def _ensemble_row(config: TrainConfig, seeds: int, data: TaskData, work: Path, cache: Path) -> Row:
-    """A deep ensemble: ``seeds`` networks of ``config`` trained from different seeds, probabilities averaged."""
+    """A deep ensemble: ``seeds`` networks of ``config`` trained from seeds 0..n-1, probabilities averaged (seed 0
+    is the single-network row's, reused)."""
     trained = [train_network(f"{config.model} seed {seed}", "multilabel", replace(config, seed=seed), data, work,
                              cache) for seed in range(seeds)]
     bundles = [bundle for bundle, _ in trained]
