@@ -22,6 +22,7 @@ from cardioscreen.web.models import (
     User,
 )
 from cardioscreen.web.security import MIN_PASSWORD_LENGTH, hash_password, new_api_token, token_digest, verify_password
+from cardioscreen.web.triage import triage
 
 MAX_USERNAME_LENGTH = 150
 
@@ -150,15 +151,22 @@ def user_for_token(db: Session, token: str) -> User | None:
 
 
 def add_study(db: Session, owner: User, *, storage_key: str, original_filename: str, status: str,
-              result: Mapping[str, Any] | None, error: str | None) -> Study:
-    """Record a stored study; urgency and flagged codes are taken from ``result["predictions"]``."""
+              result: Mapping[str, Any] | None, error: str | None, device_statements: Sequence[str] = ()) -> Study:
+    """Record a stored study.
+
+    Urgency and flagged codes are taken from ``result["predictions"]``; the urgent flag and its reasons from the
+    result's interpretation and the device's statements (``record.meta["statements"]``), see :func:`triage`.
+    """
     predictions = (result or {}).get("predictions") or []
     flagged = sorted((p for p in predictions if p.get("flagged")), key=lambda p: -float(p["probability"]))
     codes = list(dict.fromkeys(str(p["code"]) for p in flagged))
     urgency = max((float(p["probability"]) for p in flagged if p["code"] != "NORM"), default=0.0)
+    statements = [str(s) for s in device_statements]
+    verdict = triage(result, statements)
     study = Study(owner_id=owner.id, storage_key=storage_key, original_filename=original_filename[:255],
                   status=status, result=dict(result) if result is not None else None, error=error,
-                  urgency=urgency, flagged_codes=",".join(codes)[:255])
+                  urgency=urgency, flagged_codes=",".join(codes)[:255], urgent=verdict.urgent,
+                  urgent_reasons=verdict.reasons, device_statements=statements)
     db.add(study)
     db.flush()
     return study
@@ -181,9 +189,9 @@ def studies_of(db: Session, owner_id: int, *, exclude: int | None = None) -> Seq
 
 
 def review_queue(db: Session) -> Sequence[Study]:
-    """Studies without a conclusion, most urgent first (then oldest first)."""
+    """Studies without a conclusion: urgent ones first, then by the highest flagged probability, then oldest first."""
     query = (select(Study).where(Study.reviewed.is_(False)).options(selectinload(Study.owner))
-             .order_by(Study.urgency.desc(), Study.created_at, Study.id))
+             .order_by(Study.urgent.desc(), Study.urgency.desc(), Study.created_at, Study.id))
     return db.scalars(query).all()
 
 

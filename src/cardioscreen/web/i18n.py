@@ -117,6 +117,17 @@ _EN: dict[str, str] = {
     "error": "Error",
     "back": "Back",
     "api_docs": "API",
+    "device_interpretation": "Device interpretation",
+    "device_interpretation_note": "The recording device's own statements, copied from the file as they are; "
+                                  "not produced or checked by CardioScreen.",
+    "urgent": "Urgent",
+    "urgent_device": "Device",
+    "interpretation": "Interpretation",
+    "summary": "Summary",
+    "source_measurement": "measured",
+    "source_model": "model",
+    "source_both": "measured and model",
+    "disagreement": "measurement and model disagree",
 }
 
 _RU: dict[str, str] = {
@@ -231,6 +242,17 @@ _RU: dict[str, str] = {
     "error": "Ошибка",
     "back": "Назад",
     "api_docs": "API",
+    "device_interpretation": "Заключение аппарата",
+    "device_interpretation_note": "Заключение регистрирующего аппарата, скопированное из файла без изменений; "
+                                  "не сформировано и не проверено CardioScreen.",
+    "urgent": "Срочно",
+    "urgent_device": "Аппарат",
+    "interpretation": "Заключение",
+    "summary": "Итог",
+    "source_measurement": "по измерениям",
+    "source_model": "модель",
+    "source_both": "измерения и модель",
+    "disagreement": "измерения и модель расходятся",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}

@@ -78,7 +78,7 @@ def ingest(
     key = store.commit(folder)
     try:
         study = crud.add_study(db, owner, storage_key=key, original_filename=source.name, status=status,
-                               result=result, error=error)
+                               result=result, error=error, device_statements=record.meta.get("statements") or ())
         crud.record_event(db, "upload", user=owner, subject=f"study:{study.id}", client=client,
                           detail={"status": status, "file": source.name})
         db.commit()

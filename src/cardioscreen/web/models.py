@@ -63,7 +63,12 @@ class ApiToken(Base):
 
 
 class Study(Base):
-    """One uploaded ECG: its stored files (``storage_key`` names the folder), status and analysis result."""
+    """One uploaded ECG: its stored files (``storage_key`` names the folder), status and analysis result.
+
+    ``urgent`` (with ``urgent_reasons``, see :mod:`cardioscreen.web.triage`) puts it at the top of the queue;
+    ``device_statements`` are the recording cart's own interpretation read from the file (None for studies stored
+    before they were kept).
+    """
 
     __tablename__ = "studies"
 
@@ -76,6 +81,9 @@ class Study(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     urgency: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     flagged_codes: Mapped[str] = mapped_column(String(255), default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    urgent_reasons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    device_statements: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -63,6 +63,9 @@ class StudySummary(BaseModel):
     status: str
     error: str | None
     urgency: float
+    urgent: bool = Field(description="listed first in the queue: an urgent finding of ours or of the device")
+    urgent_reasons: list[dict[str, str]] = Field(
+        description='why it is urgent: {"source": "analysis"|"device", "code", "text"} each')
     flagged_codes: list[str]
     reviewed: bool
     created_at: datetime
@@ -70,4 +73,6 @@ class StudySummary(BaseModel):
 
 class StudyOut(StudySummary):
     result: dict[str, Any] | None = Field(description="the analysis result (schema of `cardioscreen analyze --json`)")
+    device_statements: list[str] | None = Field(
+        description="the recording device's own interpretation read from the file (null: not kept for this study)")
     conclusion: ConclusionOut | None

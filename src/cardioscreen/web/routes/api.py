@@ -38,7 +38,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 def summary(study: Study) -> StudySummary:
     return StudySummary(id=study.id, owner_id=study.owner_id, original_filename=study.original_filename,
-                        status=study.status, error=study.error, urgency=study.urgency,
+                        status=study.status, error=study.error, urgency=study.urgency, urgent=study.urgent,
+                        urgent_reasons=study.urgent_reasons or [],
                         flagged_codes=[c for c in study.flagged_codes.split(",") if c], reviewed=study.reviewed,
                         created_at=study.created_at)
 
@@ -46,7 +47,7 @@ def summary(study: Study) -> StudySummary:
 def detail(study: Study) -> StudyOut:
     conclusion = study.conclusion
     return StudyOut(
-        **summary(study).model_dump(), result=study.result,
+        **summary(study).model_dump(), result=study.result, device_statements=study.device_statements,
         conclusion=None if conclusion is None else ConclusionOut(
             text=conclusion.text, doctor=conclusion.doctor.username, created_at=conclusion.created_at,
             verdicts={v.code: v.agree for v in conclusion.verdicts}),

@@ -23,7 +23,9 @@ MAX_CONCLUSION_CHARS = 20_000
 
 @router.get("/queue")
 def queue(request: Request, db: DbSession, doctor: CurrentDoctor) -> Response:
-    return render(request, "queue.html", {"studies": crud.review_queue(db)})
+    studies = crud.review_queue(db)
+    summaries = {s.id: ((s.result or {}).get("interpretation") or {}).get("summary") for s in studies}
+    return render(request, "queue.html", {"studies": studies, "summaries": summaries})
 
 
 async def form_data(request: Request) -> FormData:

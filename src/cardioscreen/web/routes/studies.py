@@ -16,6 +16,7 @@ from cardioscreen.web.intake import ingest
 from cardioscreen.web.models import Role, Study, User
 from cardioscreen.web.rendering import plot_png, report_pdf
 from cardioscreen.web.templating import page_language, render
+from cardioscreen.web.triage import device_alerts
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -54,17 +55,22 @@ def upload(request: Request, db: DbSession, user: CurrentUser, settings: Setting
 
 
 def study_context(db: DbSession, store: Store, study: Study, user: User, lang: str) -> dict[str, object]:
-    """What the study page shows: the result with class names and descriptions in ``lang``, the conclusion, and
-    for doctors the patient's earlier studies."""
+    """What the study page shows: the interpretation, the device's own statements (those that make the study urgent
+    marked), the result with class names and descriptions in ``lang``, the conclusion, and for doctors the
+    patient's earlier studies."""
     result = study.result or {}
     predictions = sorted(({**p, "name": describe(p["code"], lang)[0]} for p in result.get("predictions") or []),
                          key=lambda p: (not p["flagged"], -p["probability"]))
     flagged = list(dict.fromkeys(p["code"] for p in predictions if p["flagged"]))
     intervals = result.get("intervals") or {}
     is_doctor = user.role == Role.DOCTOR.value
+    device_statements = list(study.device_statements or [])
     return {
         "study": study,
         "result": result,
+        "interpretation": result.get("interpretation"),
+        "device_statements": device_statements,
+        "device_alerts": [alert["text"] for alert in device_alerts(device_statements)],
         "predictions": predictions,
         "measures": [(key, float(intervals[key])) for key in INTERVAL_FIELDS
                      if isinstance(intervals.get(key), int | float) and not isinstance(intervals.get(key), bool)],
