@@ -79,6 +79,20 @@ class AnalysisResult:
     fiducials : dict
         Wave boundary -> multi-lead sample index per beat at ``fs`` (NaN where absent): ``p_on``, ``p_off``,
         ``qrs_on``, ``qrs_off``, ``t_off`` (and the ``p_peak``/``t_peak`` the delineation found).
+    rhythm : dict or None
+        The rhythm analysis (``RhythmResult.to_dict()``: ``code``, ``name``, ``heart_rate_bpm``, ``episodes``,
+        ``ectopy``, ``evidence``, ``source``...); None when the record was refused (its signal could not be read
+        reliably enough to call a rhythm).
+    interpretation : dict or None
+        The written interpretation (``Interpretation.to_dict()``: ``summary``, ``statements`` in reading order,
+        rhythm first, ``urgent``). A refused record gets one too, whose summary and only statement say why there is
+        none, so every output shows the doctor that the record was not interpreted rather than nothing. None only in
+        results stored before interpretations existed.
+    lang : str
+        Language of the names and texts above (``"en"`` or ``"ru"``).
+    translations : dict
+        Language -> ``{"rhythm": ..., "interpretation": ...}``: the same analysis worded in other languages (the web
+        app stores every language so its pages follow the reader's); empty unless asked for.
     """
 
     record: str
@@ -92,6 +106,10 @@ class AnalysisResult:
     refusal: str | None = None
     saliency: dict[str, np.ndarray] = field(default_factory=dict)
     fiducials: dict[str, np.ndarray] = field(default_factory=dict)
+    rhythm: dict[str, Any] | None = None
+    interpretation: dict[str, Any] | None = None
+    lang: str = "en"
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:
@@ -107,10 +125,23 @@ class AnalysisResult:
         """Highest probability among flagged abnormal classes (NORM excluded); 0 when nothing is flagged."""
         return max((p.probability for p in self.flagged if p.code != "NORM"), default=0.0)
 
+    def worded(self, lang: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The rhythm and interpretation in ``lang`` when the result holds them in it, else in :attr:`lang`."""
+        if lang != self.lang and lang in self.translations:
+            worded = self.translations[lang]
+            return worded.get("rhythm"), worded.get("interpretation")
+        return self.rhythm, self.interpretation
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (no arrays but the R-peaks): the schema of ``cardioscreen analyze --json``."""
-        return {
+        """JSON-ready summary (no arrays but the R-peaks): the schema of ``cardioscreen analyze --json``.
+
+        ``translations`` is present only when the result holds some.
+        """
+        data = {
             "record": self.record,
+            "lang": self.lang,
+            "rhythm": self.rhythm,
+            "interpretation": self.interpretation,
             "quality": self.quality,
             "intervals": self.intervals,
             "predictions": [p.to_dict() for p in self.predictions],
@@ -125,6 +156,9 @@ class AnalysisResult:
                 for name, indices in self.fiducials.items()
             },
         }
+        if self.translations:
+            data["translations"] = self.translations
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], saliency: dict[str, np.ndarray] | None = None) -> AnalysisResult:
@@ -144,4 +178,8 @@ class AnalysisResult:
                 name: np.array([np.nan if i is None else i for i in indices], dtype=np.float64)
                 for name, indices in data.get("fiducials", {}).items()
             },
+            rhythm=data.get("rhythm"),
+            interpretation=data.get("interpretation"),
+            lang=data.get("lang", "en"),
+            translations=dict(data.get("translations") or {}),
         )

@@ -24,7 +24,7 @@ from cardioscreen.report.plot import plot_ecg
 from cardioscreen.result import AnalysisResult, Prediction
 from cardioscreen.signal.clean import ecg_clean
 
-__all__ = ["EcgPanel", "Finding", "PredictionRow", "ReportContent", "build_content"]
+__all__ = ["EcgPanel", "Finding", "PredictionRow", "ReportContent", "StatementRow", "build_content"]
 
 _MEASURES: tuple[str, ...] = (
     "hr_bpm", "pr_ms", "p_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "qtc_framingham_ms",
@@ -45,6 +45,22 @@ class PredictionRow:
     probability: str
     threshold: str
     flagged: bool
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One statement of the interpretation, worded for the report.
+
+    ``source`` is the language-resolved label of where it came from (measured, model, both); ``disagreement``
+    marks a statement the measurements and the network disagree on (both are shown).
+    """
+
+    code: str
+    text: str
+    evidence: str
+    source: str
+    severity: str
+    disagreement: bool
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,8 @@ class ReportContent:
     lang: str
     text: dict[str, str]
     info: list[tuple[str, str]]
+    summary: str | None
+    statements: list[StatementRow]
     ecg: EcgPanel
     ecg_caption: str
     refusal: str | None
@@ -168,7 +186,21 @@ def _validation(text: dict[str, str], tasks: dict[str, dict[str, Any]]) -> tuple
     return header, rows
 
 
-def _intervals(text: dict[str, str], intervals: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+def _statements(text: dict[str, str], interpretation: Mapping[str, Any] | None) -> list[StatementRow]:
+    """The interpretation's statements in its order (rhythm first), with their source labels in ``text``'s
+    language."""
+    return [
+        StatementRow(str(s["code"]), str(s["text"]), str(s.get("evidence") or ""),
+                     text.get(f"source_{s.get('source')}", str(s.get("source", ""))), str(s.get("severity", "")),
+                     bool(s.get("disagreement")))
+        for s in (interpretation or {}).get("statements") or ()
+    ]
+
+
+def _intervals(text: dict[str, str], intervals: Mapping[str, Any] | None,
+               rhythm: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Rows of the interval table; the rhythm row names the rhythm analysis' call when there is one (else the
+    intervals' own regular/irregular/paced label)."""
     if not intervals:
         return []
     rows = []
@@ -179,7 +211,9 @@ def _intervals(text: dict[str, str], intervals: Mapping[str, Any] | None) -> lis
         unit = next((text[u] for suffix, u in _UNITS.items() if key.endswith(suffix)), "")
         shown = text["not_measured"] if value is None else f"{float(value):.0f} {unit}".replace(" \u00b0", "\u00b0")
         rows.append((text.get(key, key), shown))
-    if intervals.get("rhythm"):
+    if rhythm:
+        rows.append((text["rhythm"], str(rhythm["name"])))
+    elif intervals.get("rhythm"):
         rows.append((text["rhythm"], text.get(f"rhythm_{intervals['rhythm']}", str(intervals["rhythm"]))))
     if intervals.get("flags"):
         rows.append((text["measurement_flags"], ", ".join(text.get(f, f) for f in intervals["flags"])))
@@ -262,16 +296,19 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
     verdict, notes = _quality(text, result.quality)
     header, rows = _validation(text, tasks)
     model = result.model
+    rhythm, interpretation = result.worded(lang)
     return ReportContent(
         lang=lang,
         text=text,
         info=_info(text, record, result),
+        summary=None if interpretation is None else str(interpretation["summary"]),
+        statements=_statements(text, interpretation),
         ecg=ecg,
         ecg_caption=caption,
         refusal=result.refusal,
         prediction_groups=list(groups.items()),
         findings=findings,
-        intervals=_intervals(text, result.intervals),
+        intervals=_intervals(text, result.intervals, rhythm),
         quality_verdict=verdict,
         quality_notes=notes,
         device_statements=[str(s) for s in record.meta.get("statements") or ()],

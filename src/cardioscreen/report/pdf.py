@@ -1,7 +1,8 @@
 """PDF report drawn with matplotlib (no browser, no network): the printout at true scale, then text pages.
 
-Page 1 is A4 landscape with the research-use notice and the 12-lead printout at 25 mm/s and 10 mm/mV;
-the following A4 portrait pages carry the findings table, descriptions, intervals, quality, the
+Page 1 is A4 landscape with the research-use notice, the interpretation (summary line, then the statements) and
+the 12-lead printout at 25 mm/s and 10 mm/mV; the following A4 portrait pages open with the full interpretation
+(each statement's evidence and source) and carry the findings table, descriptions, intervals, quality, the
 device's own statements and the model's validation figures. Every page repeats the notice.
 """
 
@@ -34,6 +35,9 @@ _NOTICE_FILL = "#fdecee"
 _FLAG_FILL = "#fff1e0"
 _FIRST_PAGE_INFO = 3
 """Record, generation time and file format head page 1; the rest of the record's details are on page 2."""
+_FIRST_PAGE_ROWS = 3
+"""Lines of statements per column on page 1 (two columns fit between the notice and the printout); the full
+interpretation, with every statement's evidence, opens page 2."""
 
 
 def _page(width_mm: float, height_mm: float) -> tuple[Figure, Axes]:
@@ -79,9 +83,11 @@ class _TextPages:
         self._new_page()
 
     def _new_page(self) -> None:
+        """A new page under the notice (in full on the first text page, its headline on the others)."""
         fig, ax = _page(*A4_MM)
         self.pages.append((fig, ax))
-        self.y = _notice(ax, self.content, _MARGIN_MM, A4_MM[1] - _MARGIN_MM, self.width, detail=False) - 6.0
+        detail = len(self.pages) == 1
+        self.y = _notice(ax, self.content, _MARGIN_MM, A4_MM[1] - _MARGIN_MM, self.width, detail=detail) - 6.0
 
     @property
     def ax(self) -> Axes:
@@ -126,22 +132,74 @@ class _TextPages:
         self.y -= 3.0
 
 
+def _clip(text: str, width_mm: float, size_pt: float) -> str:
+    """``text`` cut to one line of ``width_mm`` at ``size_pt`` (an ellipsis marks a cut)."""
+    chars = max(8, int(width_mm / (size_pt * _PT_TO_MM * _CHAR_EM)))
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "\u2026"
+
+
+def _statement_line(content: ReportContent, index: int) -> tuple[str, str, bool]:
+    """Statement ``index`` as one printed line: its text (with the disagreement mark), then evidence and source."""
+    statement = content.statements[index]
+    mark = f" \u2260 {content.text['disagreement']}" if statement.disagreement else ""
+    detail = "; ".join(part for part in (statement.evidence, statement.source) if part)
+    return f"{index + 1}. {statement.text}{mark}", detail, statement.severity == "urgent"
+
+
+def _interpretation_block(ax: Axes, content: ReportContent, x: float, y_top: float, width: float) -> None:
+    """The summary line, then the statements in two columns of :data:`_FIRST_PAGE_ROWS` lines under ``y_top``."""
+    if content.summary is None:
+        ax.text(x, y_top, content.text["no_interpretation"], fontsize=9, fontweight="bold", va="top")
+        return
+    ax.text(x, y_top, _clip(content.summary, width, 9.5), fontsize=9.5, fontweight="bold", va="top")
+    slots = _FIRST_PAGE_ROWS * 2
+    shown = len(content.statements) if len(content.statements) <= slots else slots - 1
+    column = width / 2
+    for i in range(shown):
+        head, detail, urgent = _statement_line(content, i)
+        left = x + (i // _FIRST_PAGE_ROWS) * column
+        y = y_top - _line_mm(9.5) - (i % _FIRST_PAGE_ROWS) * _line_mm(7.0)
+        head = _clip(head, column - 4.0, 7.0)
+        ax.text(left, y, head, fontsize=7.0, fontweight="bold", va="top", color=_NOTICE_COLOR if urgent else "black")
+        head_mm = (len(head) + 2) * 7.0 * _PT_TO_MM * _CHAR_EM
+        room = column - 4.0 - head_mm
+        if detail and room > 15.0:
+            ax.text(left + head_mm, y, _clip(detail, room, 6.5), fontsize=6.5, va="top", color="#55555a")
+    if shown < len(content.statements):
+        left, y = x + column, y_top - _line_mm(9.5) - (_FIRST_PAGE_ROWS - 1) * _line_mm(7.0)
+        ax.text(left, y, content.text["statements_continued"].format(count=len(content.statements) - shown),
+                fontsize=7.0, style="italic", va="top", color="#55555a")
+
+
 def _first_page(content: ReportContent) -> Figure:
+    """A4 landscape: the notice with the record's id, the interpretation, then the printout at true scale."""
     width, height = A4_MM[1], A4_MM[0]
     fig, ax = _page(width, height)
-    bottom = _notice(ax, content, 10.0, height - 4.0, width - 20.0, detail=True)
+    bottom = _notice(ax, content, 10.0, height - 4.0, width - 20.0, detail=False)
     info = "   ".join(f"{label}: {value}" for label, value in content.info[: _FIRST_PAGE_INFO])
-    ax.text(10.0, bottom - 2.5, info, fontsize=7.5, va="center")
+    ax.text(width - 13.0, bottom + 4.0, info, fontsize=7.0, ha="right", va="center")
+    _interpretation_block(ax, content, 12.0, bottom - 1.5, width - 24.0)
     ecg_w, ecg_h = 265.0, 180.0
-    ecg_ax = fig.add_axes(((width - ecg_w) / 2 / width, 4.0 / height, ecg_w / width, ecg_h / height))
+    ecg_ax = fig.add_axes(((width - ecg_w) / 2 / width, 0.0, ecg_w / width, ecg_h / height))
     content.ecg.draw(ax=ecg_ax)
-    ax.text(width / 2, 1.5, content.ecg_caption, fontsize=6.5, ha="center", va="bottom", color="#55555a")
     return fig
 
 
 def _fill_text_pages(content: ReportContent) -> list[Figure]:
     text = content.text
     doc = _TextPages(content)
+    doc.heading(text["interpretation"], size=14)
+    if content.summary is None:
+        doc.paragraph(text["no_interpretation"])
+    else:
+        doc.paragraph(content.summary, size=11)
+        rows = [[text["statement"], text["evidence"], text["source"]]]
+        rows += [[s.text + (f" \u2260 {text['disagreement']}" if s.disagreement else ""), s.evidence, s.source]
+                 for s in content.statements]
+        urgent = frozenset(i + 1 for i, s in enumerate(content.statements) if s.severity == "urgent" or s.disagreement)
+        doc.table(rows, [62.0, doc.width - 94.0, 32.0], highlight=urgent)
+        doc.paragraph(text["interpretation_note"], size=8, color="#55555a")
+    doc.paragraph(content.ecg_caption, size=8, color="#55555a")
     doc.heading(text["title"], size=14)
     doc.table([[label, value] for label, value in content.info], [45.0, doc.width - 45.0], header=False)
     if content.refusal:
