@@ -1,7 +1,7 @@
 """The Analyzer: one object from an ECG file to a calibrated, explained result.
 
-``record -> 12 standard leads -> quality verdict -> clean signal -> R-peaks -> intervals -> model input
-windows -> probabilities -> calibration -> flags (+ saliency)``. A bundle is loaded once per Analyzer; an
+``record -> 12 standard leads -> clean signal, R-peaks, quality verdict, intervals (one measure_record) -> model
+input windows -> probabilities -> calibration -> flags (+ saliency)``. A bundle is loaded once per Analyzer; an
 unusable record is refused with the quality reasons instead of probabilities.
 """
 
@@ -26,11 +26,8 @@ from cardioscreen.record import ECGRecord
 from cardioscreen.report.descriptions import LANGUAGES, describe
 from cardioscreen.result import AnalysisResult, Prediction
 from cardioscreen.runtime import make_runner
-from cardioscreen.signal.clean import ecg_clean
 from cardioscreen.signal.delineate import FIDUCIALS
-from cardioscreen.signal.intervals import ecg_intervals
-from cardioscreen.signal.peaks import ecg_peaks
-from cardioscreen.signal.quality import ecg_quality
+from cardioscreen.signal.measure import measure_record
 from cardioscreen.training.inference import record_input
 
 
@@ -134,15 +131,13 @@ class Analyzer:
         """Analyse one record (any rate, length >= 2 s, at least leads I, II and V1-V6)."""
         std = record.to_standard12()
         name = record_id or str(record.meta.get("record_id", "record"))
-        clean = ecg_clean(std.signal, std.fs, powerline_hz=self.config.powerline_hz)
-        r_peaks, peak_info = ecg_peaks(clean, std.fs)
-        quality = ecg_quality(std.signal, std.fs, std.leads, peaks=(r_peaks, peak_info), cleaned=clean)
+        measured = measure_record(std, powerline_hz=self.config.powerline_hz)
+        quality, r_peaks, intervals = measured.quality, measured.r_peaks, measured.intervals
         base: dict[str, Any] = {"record": name, "fs": std.fs, "quality": quality.to_dict(), "model": self.model_info}
         refusal = _refusal(quality.verdict, quality.reasons)
         if refusal is not None:
             return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
                                   refusal=refusal)
-        intervals = ecg_intervals(clean, std.fs, r_peaks, std.leads, sex=record.meta.get("sex"), quality=quality)
         x = record_input(std, self.bundle.input_spec)
         inputs = windows(x, self.bundle.input_spec.samples, self.bundle.input_spec.stride)
         probabilities = self._probabilities(x, inputs)

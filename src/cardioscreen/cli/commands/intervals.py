@@ -10,8 +10,8 @@ from typing import Any
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io import read_ecg
 from cardioscreen.record import ECGRecord
-from cardioscreen.signal.intervals import Intervals, ecg_intervals
-from cardioscreen.signal.peaks import ecg_peaks
+from cardioscreen.signal.intervals import Intervals
+from cardioscreen.signal.measure import measure_record
 
 _COLUMNS = (
     ("hr_bpm", "HR bpm"), ("p_ms", "P ms"), ("pr_ms", "PR ms"), ("qrs_ms", "QRS ms"), ("qt_ms", "QT ms"),
@@ -30,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", type=Path, nargs="+", metavar="FILE", help="ECG files (any supported format)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file and line")
     parser.add_argument("--fs", type=float, default=None, help="sampling rate (Hz) for formats that do not store it")
+    parser.add_argument("--powerline", type=float, choices=(50.0, 60.0), default=50.0,
+                        help="mains frequency removed before the quality check (Hz; as analyze's --powerline)")
     parser.set_defaults(func=run)
 
 
@@ -41,9 +43,9 @@ def _read(path: Path, fs: float | None) -> ECGRecord:
         return read_ecg(path, **options)
 
 
-def _measure(record: ECGRecord) -> Intervals:
-    peaks, _ = ecg_peaks(record.signal, record.fs)
-    return ecg_intervals(record.signal, record.fs, peaks, record.leads, sex=record.meta.get("sex"))
+def _measure(record: ECGRecord, powerline_hz: float) -> Intervals:
+    """The record's intervals, measured as ``analyze`` measures them (one function for every output)."""
+    return measure_record(record, powerline_hz=powerline_hz).intervals
 
 
 def _cell(value: object) -> str:
@@ -53,7 +55,7 @@ def _cell(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    results = [(path, _measure(_read(path, args.fs))) for path in args.files]
+    results = [(path, _measure(_read(path, args.fs), args.powerline)) for path in args.files]
     if args.json:
         for path, iv in results:
             print(json.dumps({"file": str(path), **iv.to_dict()}))
