@@ -85,8 +85,9 @@ class Intervals:
     per ``None`` measure, why it is missing; ``flags`` lists the measurement findings (``pr_prolonged``,
     ``qrs_wide``, ``qtc_prolonged``, ``left_axis_deviation``, ``right_axis_deviation``). ``delineation`` is
     the delineation the values were measured on (``None`` when the record gave no values before delineating),
-    so that a plot can mark the P, QRS and T boundaries without delineating again; it is not part of
-    :meth:`to_dict`, the repr or comparisons.
+    so that a plot can mark the P, QRS and T boundaries without delineating again; ``normal_beats`` (shape
+    ``(n_beats,)``, bool) marks its beats the medians were taken over, so that amplitudes can be measured on the
+    same beats. Neither is part of :meth:`to_dict`, the repr or comparisons.
     """
 
     hr_bpm: float | None
@@ -112,13 +113,15 @@ class Intervals:
     reasons: dict[str, str] = field(default_factory=dict)
     method: str = "hybrid"
     delineation: Delineation | None = field(default=None, repr=False, compare=False)
+    normal_beats: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary; keys include hr_bpm, p_ms, pr_ms, qrs_ms, qt_ms, qtc_*_ms, *_axis_deg, n_beats.
 
-        The :attr:`delineation` (P, QRS and T boundaries of every beat, for plots) is left out.
+        The :attr:`delineation` (P, QRS and T boundaries of every beat, for plots) and :attr:`normal_beats` are left
+        out.
         """
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "delineation"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("delineation", "normal_beats")}
         out["beats_used"], out["reasons"] = dict(self.beats_used), dict(self.reasons)
         out["flags"] = list(self.flags)
         return out
@@ -458,7 +461,7 @@ def ecg_intervals(
     return Intervals(
         **{k: (None if v is None else round(float(v), 1)) for k, v in values.items()},
         n_beats=n_normal, n_beats_total=int(r.size), n_ectopic=int(r.size - n_normal), rhythm=rhythm, paced=paced,
-        flags=flags, beats_used=used, reasons=reasons, method=method, delineation=d,
+        flags=flags, beats_used=used, reasons=reasons, method=method, delineation=d, normal_beats=normal,
     )
 
 
