@@ -10,8 +10,13 @@ from cardioscreen.training.metrics import (
     binary_auc,
     bootstrap_ci,
     class_aucs,
+    class_eces,
+    class_figures,
     evaluable,
     evaluate_scores,
+    expected_calibration_error,
+    macro_ece,
+    per_class_ci,
     prior_baseline,
     sensitivity_specificity,
     tune_thresholds,
@@ -84,3 +89,52 @@ class TestBootstrap:
         assert out["macro_auc"] == pytest.approx(0.5)
         prevalence = y.mean(axis=0)
         assert out["macro_f1"] == pytest.approx(np.mean(2 * prevalence / (1 + prevalence)))
+
+
+class TestECE:
+    def test_hand_computation(self) -> None:
+        y = np.array([0, 1, 1, 0])
+        p = np.array([0.05, 0.15, 0.95, 0.85])
+        assert expected_calibration_error(y, p, n_bins=10) == pytest.approx((0.05 + 0.85 + 0.05 + 0.85) / 4)
+
+    def test_perfectly_calibrated_bins(self) -> None:
+        y = np.array([0, 0, 0, 1, 1, 1, 1, 0])
+        p = np.array([0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.75])
+        assert expected_calibration_error(y, p) == pytest.approx(0.0)
+
+    def test_per_class_and_macro(self, data: tuple[np.ndarray, np.ndarray]) -> None:
+        y, s = data
+        y = y.copy()
+        y[:, 3] = 0
+        values = class_eces(y, s)
+        assert np.isnan(values[3])
+        for j in range(3):
+            assert values[j] == pytest.approx(expected_calibration_error(y[:, j], s[:, j]))
+        assert macro_ece(y, s) == pytest.approx(values[:3].mean())
+
+
+class TestPerClassFigures:
+    def test_intervals_per_class(self, data: tuple[np.ndarray, np.ndarray]) -> None:
+        y, s = data
+        ci = per_class_ci(class_aucs, y, s, n_boot=200)
+        aucs = class_aucs(y, s)
+        assert ci.shape == (4, 2) and ((ci[:, 0] <= aucs) & (aucs <= ci[:, 1])).all()
+        # the rare class (5 % positives) is the least certain
+        assert np.argmax(ci[:, 1] - ci[:, 0]) == 3
+        for j in range(4):
+            single = bootstrap_ci(lambda r, j=j: binary_auc(y[r, j], s[r, j]), len(y), n_boot=200)
+            np.testing.assert_allclose(ci[j], single)
+
+    def test_class_figures(self, data: tuple[np.ndarray, np.ndarray]) -> None:
+        y, s = data
+        thresholds = np.array([0.5, 0.6, 0.7, np.inf])
+        figures = class_figures(y, s, thresholds, n_boot=100)
+        sens, spec = sensitivity_specificity(y, s, thresholds)
+        np.testing.assert_array_equal(figures["positives"], y.sum(axis=0))
+        np.testing.assert_allclose(figures["sensitivity"], sens)
+        np.testing.assert_allclose(figures["specificity"], spec)
+        assert figures["sensitivity"][3] == 0 and figures["specificity"][3] == 1  # never flagged
+        np.testing.assert_allclose(figures["auc"], class_aucs(y, s))
+        np.testing.assert_allclose(figures["ece"], class_eces(y, s))
+        for key in ("auc", "ece", "sensitivity", "specificity"):
+            assert figures[f"{key}_ci"].shape == (4, 2)

@@ -1,4 +1,5 @@
-"""Record-level evaluation as in the PTB-XL benchmark: AUCs, F1, sensitivity/specificity, bootstrap intervals.
+"""Record-level evaluation as in the PTB-XL benchmark: AUCs, F1, sensitivity/specificity, calibration error and
+bootstrap intervals.
 
 All functions take ``y`` (``(n_records, n_classes)`` in {0, 1}), ``scores`` (same shape, higher = more likely)
 and an optional ``mask`` (same shape, bool: True where the label is known). A class counts in an average only
@@ -121,6 +122,88 @@ def bootstrap_ci(
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(finite, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """Binary ECE: bin ``p`` into ``n_bins`` equal-width bins, weight ``|mean(y) - mean(p)|`` by bin size."""
+    y, p = np.asarray(y, dtype=np.float64).ravel(), np.asarray(p, dtype=np.float64).ravel()
+    if len(y) == 0:
+        return float("nan")
+    bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    counts = np.bincount(bins, minlength=n_bins)
+    gap = np.abs(np.bincount(bins, y, n_bins) - np.bincount(bins, p, n_bins))
+    return float(gap[counts > 0].sum() / len(y))
+
+
+def class_eces(y: np.ndarray, p: np.ndarray, mask: np.ndarray | None = None, n_bins: int = 10) -> np.ndarray:
+    """ECE per class over its known labels (NaN for a class without a known positive)."""
+    m = _mask(y, mask)
+    return np.array([
+        expected_calibration_error(y[m[:, j], j], p[m[:, j], j], n_bins) if (y[m[:, j], j] > 0.5).any()
+        else float("nan")
+        for j in range(y.shape[1])
+    ])
+
+
+def macro_ece(y: np.ndarray, p: np.ndarray, mask: np.ndarray | None = None, n_bins: int = 10) -> float:
+    """Mean over classes with at least one known positive of the per-class ECE (known labels only)."""
+    values = class_eces(y, p, mask, n_bins)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+
+def per_class_ci(
+    per_class: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    y: np.ndarray,
+    scores: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    n_boot: int = 1000,
+    level: float = CI_LEVEL,
+    seed: int = 0,
+) -> np.ndarray:
+    """Percentile bootstrap interval ``(C, 2)`` of each class's ``per_class(y, scores, mask)`` value.
+
+    One set of resamples of the records serves all classes; a resample where a class's value is NaN (it lost
+    its positives) is skipped for that class only.
+    """
+    m = _mask(y, mask)
+    rng = np.random.default_rng(seed)
+    values = np.array([per_class(y[r], scores[r], m[r]) for r in
+                       (rng.integers(0, len(y), len(y)) for _ in range(n_boot))]).reshape(n_boot, y.shape[1])
+    tail = (1 - level) / 2 * 100
+    out = np.full((y.shape[1], 2), np.nan)
+    for j in range(y.shape[1]):
+        finite = values[np.isfinite(values[:, j]), j]
+        if len(finite):
+            out[j] = np.percentile(finite, [tail, 100 - tail])
+    return out
+
+
+def class_figures(
+    y: np.ndarray,
+    scores: np.ndarray,
+    thresholds: np.ndarray,
+    mask: np.ndarray | None = None,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """Per class: known positives, AUC, ECE (of ``scores`` read as probabilities), sensitivity and specificity at
+    ``thresholds``, each figure ``(C,)`` with its 90 % bootstrap interval ``(C, 2)`` under ``<name>_ci``."""
+    m = _mask(y, mask)
+
+    def sensitivity(yy: np.ndarray, ss: np.ndarray, mm: np.ndarray) -> np.ndarray:
+        return sensitivity_specificity(yy, ss, thresholds, mm)[0]
+
+    def specificity(yy: np.ndarray, ss: np.ndarray, mm: np.ndarray) -> np.ndarray:
+        return sensitivity_specificity(yy, ss, thresholds, mm)[1]
+
+    out: dict[str, np.ndarray] = {"positives": ((y > 0.5) & m).sum(axis=0)}
+    for name, per_class in (("auc", class_aucs), ("ece", class_eces), ("sensitivity", sensitivity),
+                            ("specificity", specificity)):
+        out[name] = per_class(y, scores, m)
+        out[f"{name}_ci"] = per_class_ci(per_class, y, scores, m, n_boot=n_boot, seed=seed)
+    return out
 
 
 def _macro_on(
