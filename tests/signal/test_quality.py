@@ -106,6 +106,20 @@ class TestLeadIssues:
         assert self._issues(sig, record, "V3") == ("flat",)
         assert "V3" not in ecg_quality(sig, record.fs, record.leads).usable_leads
 
+    def test_unusable_leads_are_named(self, record: ECGRecord) -> None:
+        """Three leads zeroed, one lost for two seconds, one with hum: the first four are unusable, in record
+        order, and the warning names them; the hum only warns."""
+        sig = record.signal.copy()
+        sig[[_lead("V1"), _lead("V2"), _lead("aVL")]] = 0.0
+        sig[_lead("V5"), 1000:2000] = sig[_lead("V5"), 1000]
+        sig[_lead("II")] += 0.2 * np.sin(2 * np.pi * 50 * np.arange(sig.shape[1]) / record.fs)
+        report = ecg_quality(sig, record.fs, record.leads)
+        assert report.verdict == "warn"
+        assert report.unusable_leads == ("aVL", "V1", "V2", "V5")
+        assert "flat line: aVL, V1, V2" in report.reasons
+        assert report.per_lead["II"] == ("powerline",)
+        assert ecg_quality(record.signal, record.fs, record.leads).unusable_leads == ()
+
     def test_lead_off_for_two_seconds(self, record: ECGRecord) -> None:
         sig = record.signal.copy()
         sig[_lead("V1"), 1000:2000] = sig[_lead("V1"), 1000]

@@ -106,6 +106,11 @@ class QualityReport:
         if self.verdict not in ("usable", "warn", "unusable"):
             raise CardioScreenError(f"verdict must be usable, warn or unusable, got {self.verdict!r}")
 
+    @property
+    def unusable_leads(self) -> tuple[str, ...]:
+        """Leads with a disqualifying issue (flat, lost or noisy: :data:`LEAD_UNUSABLE`), in record order."""
+        return tuple(lead for lead, codes in self.per_lead.items() if LEAD_UNUSABLE.intersection(codes))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (lists instead of tuples)."""
         return {
