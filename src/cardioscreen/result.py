@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -47,6 +48,16 @@ class Prediction:
 
 
 _PREDICTION_FIELDS = tuple(f.name for f in fields(Prediction))
+
+
+def worded(data: Mapping[str, Any], lang: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The ``rhythm`` and ``interpretation`` of a result's :meth:`AnalysisResult.to_dict` form in ``lang``: from its
+    ``translations`` when they hold ``lang``, else as the result words them (results stored before rhythm and
+    interpretation existed give None for both)."""
+    translations = data.get("translations") or {}
+    if lang != data.get("lang", "en") and lang in translations:
+        return translations[lang].get("rhythm"), translations[lang].get("interpretation")
+    return data.get("rhythm"), data.get("interpretation")
 
 
 @dataclass(frozen=True)
@@ -127,10 +138,8 @@ class AnalysisResult:
 
     def worded(self, lang: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The rhythm and interpretation in ``lang`` when the result holds them in it, else in :attr:`lang`."""
-        if lang != self.lang and lang in self.translations:
-            worded = self.translations[lang]
-            return worded.get("rhythm"), worded.get("interpretation")
-        return self.rhythm, self.interpretation
+        return worded({"lang": self.lang, "rhythm": self.rhythm, "interpretation": self.interpretation,
+                       "translations": self.translations}, lang)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no arrays but the R-peaks): the schema of ``cardioscreen analyze --json``.

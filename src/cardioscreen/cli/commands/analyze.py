@@ -51,12 +51,30 @@ def _report_target(report: Path | None, path: Path, several: bool, fmt: str) -> 
     return report / f"{path.stem}.{fmt}"
 
 
+def _interpretation_lines(result: AnalysisResult) -> list[str]:
+    """The rhythm, the summary line and the numbered statements (source in brackets, then the evidence)."""
+    lines = []
+    if result.rhythm:
+        rate = result.rhythm.get("heart_rate_bpm")
+        lines.append(f"  rhythm: {result.rhythm['code']} ({result.rhythm['name']})"
+                     + ("" if rate is None else f", {rate:.0f}/min"))
+    if result.interpretation:
+        lines.append(f"  summary: {result.interpretation['summary']}")
+        for i, statement in enumerate(result.interpretation.get("statements") or (), start=1):
+            mark = " DISAGREEMENT" if statement.get("disagreement") else ""
+            evidence = f": {statement['evidence']}" if statement.get("evidence") else ""
+            lines.append(f"    {i}. {statement['text']} [{statement['source']}{mark}]{evidence}")
+    return lines
+
+
 def format_table(result: AnalysisResult) -> str:
-    """A plain-text summary: quality, intervals and the predictions sorted by probability."""
+    """A plain-text summary: quality, the interpretation (rhythm, summary line, statements), intervals and the
+    predictions sorted by probability. A refused record shows why (its interpretation says the same)."""
     lines = [f"{result.record}: quality {result.quality.get('verdict', '?')}"]
     if result.refused:
         lines.append(f"  REFUSED: {result.refusal}")
         return "\n".join(lines)
+    lines += _interpretation_lines(result)
     intervals = result.intervals or {}
     shown = [
         f"{key}={value:.0f}" if isinstance(value, float) else f"{key}={value}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse
@@ -10,8 +10,10 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.result import worded
 from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, csrf_protect, visible_study
+from cardioscreen.web.models import Study
 from cardioscreen.web.routes.studies import study_context
 from cardioscreen.web.templating import flash, page_language, render
 
@@ -23,9 +25,23 @@ MAX_CONCLUSION_CHARS = 20_000
 
 @router.get("/queue")
 def queue(request: Request, db: DbSession, doctor: CurrentDoctor) -> Response:
+    """Studies awaiting a conclusion, urgent ones first, each with its summary line and urgent reasons in the
+    reader's language."""
     studies = crud.review_queue(db)
-    summaries = {s.id: ((s.result or {}).get("interpretation") or {}).get("summary") for s in studies}
-    return render(request, "queue.html", {"studies": studies, "summaries": summaries})
+    lang = page_language(request)
+    interpretations = {s.id: worded(s.result or {}, lang)[1] or {} for s in studies}
+    return render(request, "queue.html", {
+        "studies": studies,
+        "summaries": {i: interpretation.get("summary") for i, interpretation in interpretations.items()},
+        "reasons": {s.id: _reasons(s, interpretations[s.id]) for s in studies},
+    })
+
+
+def _reasons(study: Study, interpretation: dict[str, Any]) -> list[dict[str, str]]:
+    """The study's urgent reasons; ours worded as the reader's interpretation words the statement of that code."""
+    texts = {str(s["code"]): str(s["text"]) for s in interpretation.get("statements") or ()}
+    return [{**reason, "text": texts.get(reason["code"], reason["text"])} if reason["source"] == "analysis" else reason
+            for reason in study.urgent_reasons or ()]
 
 
 async def form_data(request: Request) -> FormData:

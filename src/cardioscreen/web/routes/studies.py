@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.report.descriptions import describe
+from cardioscreen.result import worded
 from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentUser, DbSession, Settings, Store, client_address, csrf_protect, visible_study
 from cardioscreen.web.intake import ingest
@@ -65,17 +66,18 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
     intervals = result.get("intervals") or {}
     is_doctor = user.role == Role.DOCTOR.value
     device_statements = list(study.device_statements or [])
+    rhythm, interpretation = worded(result, lang)
     return {
         "study": study,
         "result": result,
-        "interpretation": result.get("interpretation"),
+        "interpretation": interpretation,
         "device_statements": device_statements,
         "device_alerts": [alert["text"] for alert in device_alerts(device_statements)],
         "predictions": predictions,
         "measures": [(key, float(intervals[key])) for key in INTERVAL_FIELDS
                      if isinstance(intervals.get(key), int | float) and not isinstance(intervals.get(key), bool)],
         "interval_flags": list(intervals.get("flags") or []),
-        "rhythm": intervals.get("rhythm"),
+        "rhythm": rhythm["name"] if rhythm else intervals.get("rhythm"),
         "flagged": flagged,
         "files": [p.name for p in store.upload_files(study.storage_key)],
         "descriptions": [(code, *describe(code, lang)) for code in flagged if describe(code, lang)[1]],
