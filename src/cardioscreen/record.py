@@ -19,6 +19,9 @@ MIN_DURATION_S = 2.0
 MAX_SAMPLES_PER_LEAD = 8_000_000
 """Longest record accepted (over 2 h at 1 kHz); protects memory from hostile or mistaken files."""
 MAX_LEADS = 24
+MAX_SAMPLES_PER_RECORD = 8_000_000
+"""Most samples over all leads (32 MB as float32; 12 leads for 22 min at 500 Hz): bounds the memory of a hostile
+file that declares many long leads, and of every stage after reading."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +64,8 @@ class ECGRecord:
             )
         if n_samples > MAX_SAMPLES_PER_LEAD:
             raise ECGFormatError(f"record has {n_samples} samples per lead; the limit is {MAX_SAMPLES_PER_LEAD}")
+        if n_leads * n_samples > MAX_SAMPLES_PER_RECORD:
+            raise ECGFormatError(f"record has {n_leads} x {n_samples} samples; the limit is {MAX_SAMPLES_PER_RECORD}")
         fs = float(self.fs)
         if not np.isfinite(fs) or not MIN_FS_HZ <= fs <= MAX_FS_HZ:
             raise ECGFormatError(f"sampling rate {self.fs!r} Hz is outside {MIN_FS_HZ:g}-{MAX_FS_HZ:g} Hz")

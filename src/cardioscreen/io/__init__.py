@@ -55,10 +55,24 @@ def read_ecg(
     -------
     ECGRecord
         Signal ``(leads, samples)`` float32 in mV; ``meta["format"]`` names the format read.
+
+    Raises
+    ------
+    ECGFormatError
+        For any file that cannot be read: whatever a reader or the library under it raises on a malformed file
+        (``zlib.error``, ``IndexError``, ``MemoryError``...) is turned into this error naming the file.
     """
     resolved = resolve_path(path)
     name = fmt or detect_format(resolved)
-    record = format_module(name).read(resolved, **options)
+    try:
+        record = format_module(name).read(resolved, **options)
+    except ECGFormatError:
+        raise
+    except MemoryError as exc:
+        raise ECGFormatError(f"{resolved.name}: too large to read as {name}") from exc
+    except Exception as exc:  # a library tripping over a malformed file: still a bad file, not a program fault
+        logger.info("reading %s as %s failed: %r", resolved.name, name, exc)
+        raise ECGFormatError(f"{resolved.name}: cannot be read as {name} ({type(exc).__name__})") from exc
     record.meta.setdefault("format", name)
     if standard12:
         record = record.to_standard12()

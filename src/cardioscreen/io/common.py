@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from cardioscreen.errors import ECGFormatError
-from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD
+from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD, MAX_SAMPLES_PER_RECORD
 
 _MILLIVOLTS_PER_UNIT: dict[str, float] = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
 
@@ -18,6 +20,11 @@ LIBRARY_ERRORS: tuple[type[BaseException], ...] = (
     UnicodeError, RuntimeError, SyntaxError,
 )
 """What third-party parsers raise on malformed input; :func:`library_errors` turns them into ECGFormatError."""
+
+MAX_DECODED_BYTES = 96_000_000
+"""Most bytes a reader inflates or loads from one file (the largest record, :data:`MAX_SAMPLES_PER_RECORD` samples
+as float64, is 64 MB): a compressed member or stream that would grow past it is refused before it is inflated."""
+_INFLATE_CHUNK = 1 << 20
 
 
 def millivolts_per_unit(unit: str) -> float | None:
@@ -44,6 +51,47 @@ def check_size(n_leads: int, n_samples: int, where: str) -> None:
         raise ECGFormatError(f"{where}: {n_leads} channels; at most {MAX_LEADS} leads are accepted")
     if n_samples > MAX_SAMPLES_PER_LEAD:
         raise ECGFormatError(f"{where}: {n_samples} samples per lead; the limit is {MAX_SAMPLES_PER_LEAD}")
+    if n_leads * n_samples > MAX_SAMPLES_PER_RECORD:
+        raise ECGFormatError(f"{where}: {n_leads} x {n_samples} samples; the limit is {MAX_SAMPLES_PER_RECORD}")
+
+
+def check_inflated_size(stream: BinaryIO, n_bytes: int, where: str, *, wbits: int = zlib.MAX_WBITS) -> int:
+    """Inflate ``n_bytes`` of a deflate stream in 1 MB steps, keeping nothing, and return its inflated size.
+
+    Parameters
+    ----------
+    stream : binary file
+        Positioned at the start of the compressed data.
+    n_bytes : int
+        Compressed bytes to read (the stream may end sooner).
+    where : str
+        Name of the file, used in the message.
+    wbits : int
+        As for :func:`zlib.decompressobj`: ``15`` for zlib-wrapped data, ``-15`` for raw deflate.
+
+    Raises
+    ------
+    ECGFormatError
+        The data would inflate past :data:`MAX_DECODED_BYTES` (checked before that much memory is used), or
+        the stream is damaged.
+    """
+    inflater = zlib.decompressobj(wbits)
+    total, left = 0, n_bytes
+    try:
+        while left > 0 and not inflater.eof:
+            chunk = stream.read(min(left, _INFLATE_CHUNK))
+            if not chunk:
+                break
+            left -= len(chunk)
+            data = chunk
+            while data and not inflater.eof:
+                total += len(inflater.decompress(data, _INFLATE_CHUNK))
+                if total > MAX_DECODED_BYTES:
+                    raise ECGFormatError(f"{where}: compressed data inflate to more than {MAX_DECODED_BYTES} bytes")
+                data = inflater.unconsumed_tail
+    except zlib.error as exc:
+        raise ECGFormatError(f"{where}: damaged compressed data ({exc})") from exc
+    return total
 
 
 def parse_age(value: object) -> float | None:

@@ -18,7 +18,7 @@ import numpy as np
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.common import library_errors
 from cardioscreen.leads import STANDARD_LEADS, normalize_lead_name
-from cardioscreen.record import ECGRecord
+from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD, ECGRecord
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ _SECONDS_PER_TIME_UNIT: dict[str, float] = {
 }
 _INDEX_COLUMNS = {"", "index", "idx", "sample", "samples", "samplenumber"}
 _WRITE_TIME_COLUMN = "time_s"
+_MAX_OTHER_COLUMNS = 2
+"""Columns beside the leads: a time column and an index column."""
+_MAX_HEADER_CHARS = 1 << 20
 
 
 def _column_key(name: str) -> str:
@@ -74,16 +77,21 @@ def read(path: Path, *, fs: float | None = None, **options: Any) -> ECGRecord:
     ECGRecord
         Signal ``(leads, samples)`` in mV, leads named by the header row.
     """
-    import pandas as pd
-
     if options:
         raise ECGFormatError(f"CSV files take only the fs option; got {sorted(options)}")
     with library_errors(path, "CSV file"):
         with open(path, encoding="utf-8-sig") as handle:
-            first_line = handle.readline()
+            first_line = handle.readline(_MAX_HEADER_CHARS)
         if not first_line.strip():
             raise ECGFormatError(f"{path.name}: first row is empty; expected a header row of lead names")
-        table = pd.read_csv(path, sep=_delimiter(first_line), encoding="utf-8-sig", skipinitialspace=True)
+        delimiter = _delimiter(first_line)
+        if first_line.count(delimiter) >= MAX_LEADS + _MAX_OTHER_COLUMNS:  # before pandas builds the columns
+            raise ECGFormatError(f"{path.name}: {first_line.count(delimiter) + 1} columns; at most {MAX_LEADS} "
+                                 "leads (and a time and an index column) are accepted")
+        import pandas as pd
+
+        table = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True,
+                            nrows=MAX_SAMPLES_PER_LEAD + 1)
     columns = [str(name).strip() for name in table.columns]
     if any(_column_key(name).startswith("unnamed") for name in columns[1:]) or _is_number(columns[0]):
         raise ECGFormatError(f"{path.name}: the first row must name the leads (got {columns[:12]})")

@@ -10,9 +10,11 @@ holds it, at an end of the strip, which :mod:`cardioscreen.io.quirks` cuts off.
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import warnings
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,12 +23,14 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.clinical import age_at, device_measurements, finish_record, standard_order
-from cardioscreen.io.common import check_size, library_errors, millivolts_per_unit, parse_sex
+from cardioscreen.io.common import check_inflated_size, check_size, library_errors, millivolts_per_unit, parse_sex
 from cardioscreen.io.quirks import INT16_FILL, unfilled_length
 from cardioscreen.leads import normalize_lead_name
 from cardioscreen.record import ECGRecord
 
 _PREAMBLE_BYTES = 128
+_GROUP_LENGTH_BYTES = 12
+"""The (0002,0000) UL element that opens the file meta group: tag, VR, length, value."""
 _RHYTHM_LABELS = ("RHYTHM",)
 _MEDIAN_LABELS = ("MEDIAN BEAT", "REPRESENTATIVE BEAT", "MEDIAN")
 _MEASUREMENTS = {
@@ -172,12 +176,30 @@ def _meta(ds: Any) -> dict[str, Any]:
     return meta
 
 
+def _check_inflated(path: Path, where: str) -> None:
+    """Refuse a Deflated Explicit VR file whose dataset inflates past :data:`MAX_DECODED_BYTES` (pydicom inflates
+    it whole, in memory), measured without keeping anything."""
+    import pydicom
+
+    syntax = pydicom.filereader.read_file_meta_info(path).get("TransferSyntaxUID")
+    if syntax != pydicom.uid.DeflatedExplicitVRLittleEndian:
+        return
+    with open(path, "rb") as handle:
+        handle.seek(_PREAMBLE_BYTES + 4)
+        group_length = handle.read(_GROUP_LENGTH_BYTES)
+        if len(group_length) < _GROUP_LENGTH_BYTES or not group_length.startswith(b"\x02\x00\x00\x00UL"):
+            raise ECGFormatError(f"{where}: deflated DICOM file without a file meta group length")
+        handle.seek(int.from_bytes(group_length[8:], "little"), os.SEEK_CUR)
+        check_inflated_size(handle, path.stat().st_size, where, wbits=-zlib.MAX_WBITS)
+
+
 def _read(path: Path) -> ECGRecord:
     import pydicom
 
     where = path.name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        _check_inflated(path, where)
         ds = pydicom.dcmread(path, stop_before_pixels=True)
         if "WaveformSequence" not in ds:
             raise ECGFormatError(f"{where}: DICOM file holds no waveform (SOP class {ds.get('SOPClassUID', '?')})")

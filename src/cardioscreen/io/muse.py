@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 import zlib
 from datetime import datetime
@@ -37,6 +38,8 @@ _MEASUREMENTS = {
     "qtc_ms": "QTCorrected", "p_axis_deg": "PAxis", "qrs_axis_deg": "RAxis", "t_axis_deg": "TAxis",
 }
 _AGE_YEARS_PER_UNIT = {"YEARS": 1.0, "MONTHS": 1 / 12, "WEEKS": 7 / 365.25, "DAYS": 1 / 365.25, "HOURS": 1 / 8766}
+_MAX_EXPONENT_DIGITS = 2
+"""``SampleExponent`` has at most this many digits (a sign aside); a longer one is not a sampling rate."""
 _SIGNATURE_LINE = re.compile(r"^\s*(confirmed|reviewed|overread|edited|read|signed)\s+by\b", re.IGNORECASE)
 
 
@@ -58,8 +61,8 @@ def _lead(node: Element, where: str) -> tuple[str, np.ndarray]:
     if len(raw) % 2:
         raise ECGFormatError(f"{where}: lead {name}: odd number of bytes ({len(raw)}) for 16-bit samples")
     samples = np.frombuffer(raw, dtype="<i2")
-    declared = text_of(node, "LeadSampleCountTotal")
-    if declared is not None and declared.isdigit() and int(declared) != samples.size:
+    declared = (text_of(node, "LeadSampleCountTotal") or "").strip().lstrip("0") or "0"
+    if declared.isdigit() and declared != str(samples.size):  # compared as text: no int of a 5,000-digit number
         raise ECGFormatError(f"{where}: lead {name}: {samples.size} samples stored, {declared} declared")
     unit = millivolts_per_unit({"MICROVOLTS": "uV", "MILLIVOLTS": "mV"}.get(text_of(node, "LeadAmplitudeUnits")
                                                                            or "MICROVOLTS", "?"))
@@ -77,10 +80,14 @@ def _waveform(root: Element, kind: str, where: str) -> tuple[dict[str, np.ndarra
     node = next((w for w in root.iter("Waveform") if (text_of(w, "WaveformType") or "").lower() == kind), None)
     if node is None:
         return None
-    try:
-        fs = float(text_of(node, "SampleBase") or "nan") * 10 ** int(text_of(node, "SampleExponent") or "0")
-    except (ValueError, OverflowError) as exc:
-        raise ECGFormatError(f"{where}: {kind} waveform has no valid sampling rate") from exc
+    base, exponent = text_of(node, "SampleBase") or "", (text_of(node, "SampleExponent") or "0").strip()
+    try:  # the exponent is bounded before 10 ** it is built (10 ** 7,999,999 is a 8-million-digit integer)
+        fs = float(base) * 10.0 ** int(exponent) if len(exponent.lstrip("+-")) <= _MAX_EXPONENT_DIGITS else float("nan")
+    except (ValueError, OverflowError):
+        fs = float("nan")
+    if not math.isfinite(fs) or fs <= 0:
+        raise ECGFormatError(f"{where}: {kind} waveform has no valid sampling rate "
+                             f"(SampleBase {base[:20]!r}, SampleExponent {exponent[:20]!r})")
     rows = dict(_lead(lead, where) for lead in node.iter("LeadData"))
     lengths = {values.size for values in rows.values()}
     if len(lengths) != 1 or "" in rows:

@@ -18,12 +18,14 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.arrays import default_lead_names, leads_by_samples, rate_or_default, stored_number
-from cardioscreen.io.common import library_errors
-from cardioscreen.record import MAX_LEADS, MAX_SAMPLES_PER_LEAD, ECGRecord
+from cardioscreen.io.common import MAX_DECODED_BYTES, library_errors
+from cardioscreen.record import MAX_SAMPLES_PER_RECORD, ECGRecord
 
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGIC = b"PK\x03\x04"
 _SIGNAL_KEYS = ("signal", "ecg", "arr_0")
+_EXTRA_KEYS = ("fs", "leads")
+_MAX_CODE_POINT = 0x10FFFF
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -80,7 +82,7 @@ def read(
 
 
 def _load_checked(handle: IO[bytes], where: str) -> np.ndarray:
-    """One ``.npy`` array from an open stream, after checking its header's dtype and element count."""
+    """One ``.npy`` array from an open stream, after checking its header's dtype, element count and byte size."""
     version = np.lib.format.read_magic(handle)
     if version == (1, 0):
         shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(handle)
@@ -91,23 +93,41 @@ def _load_checked(handle: IO[bytes], where: str) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64))
     if count == 0:
         raise ECGFormatError(f"{where}: array is empty (shape {shape})")
-    if count > MAX_LEADS * MAX_SAMPLES_PER_LEAD:
-        raise ECGFormatError(f"{where}: array of shape {shape} is larger than any accepted record")
     n_bytes = count * dtype.itemsize
+    if count > MAX_SAMPLES_PER_RECORD or n_bytes > MAX_DECODED_BYTES:
+        raise ECGFormatError(f"{where}: array of shape {shape} ({dtype}) is larger than any accepted record "
+                             f"({MAX_SAMPLES_PER_RECORD} samples, {MAX_DECODED_BYTES} bytes)")
     data = bytearray(handle.read(n_bytes))
     if len(data) < n_bytes:
         raise ECGFormatError(f"{where}: truncated: {len(data)} of {n_bytes} data bytes present")
-    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if fortran_order else "C")
+    array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if fortran_order else "C")
+    if dtype.kind == "U" and np.frombuffer(data, np.dtype("u4").newbyteorder(dtype.byteorder)).max() > _MAX_CODE_POINT:
+        raise ECGFormatError(f"{where}: text array holds characters beyond Unicode")
+    return array
+
+
+def _members(archive: zipfile.ZipFile, where: str) -> list[zipfile.ZipInfo]:
+    """The ``.npy`` members to load: the signal (under a known name) with ``fs`` and ``leads``, else all of them.
+
+    Their declared sizes are checked against :data:`MAX_DECODED_BYTES` before anything is inflated; the members
+    beside a named signal are never inflated.
+    """
+    arrays = {info.filename.removesuffix(".npy"): info for info in archive.infolist() if info.filename.endswith(".npy")}
+    signal = next((key for key in _SIGNAL_KEYS if key in arrays), None)
+    keys = arrays if signal is None else (signal, *_EXTRA_KEYS)
+    wanted = [arrays[key] for key in keys if key in arrays]
+    declared = sum(info.file_size for info in wanted)
+    if declared > MAX_DECODED_BYTES:
+        raise ECGFormatError(f"{where}: its arrays inflate to {declared} bytes; the limit is {MAX_DECODED_BYTES}")
+    return wanted
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
     with zipfile.ZipFile(path) as archive:
         arrays = {}
-        for member in archive.namelist():
-            if not member.endswith(".npy"):
-                continue
-            with archive.open(member) as handle:
-                arrays[member.removesuffix(".npy")] = _load_checked(handle, f"{path.name}:{member}")
+        for info in _members(archive, path.name):
+            with archive.open(info) as handle:
+                arrays[info.filename.removesuffix(".npy")] = _load_checked(handle, f"{path.name}:{info.filename}")
     key = next((k for k in _SIGNAL_KEYS if k in arrays), None)
     if key is None:
         numeric = [k for k, a in arrays.items() if a.dtype.kind != "U" and a.size > 1]

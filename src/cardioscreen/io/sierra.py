@@ -89,7 +89,10 @@ def xli_decode(data: bytes, n_leads: int, n_samples: int, where: str) -> np.ndar
             raise ECGFormatError(f"{where}: XLI chunk {len(leads) + 1} declares {size} bytes, {left} left")
         decoder = LzwDecoder(data[offset : offset + size], bits=10)
         offset += size
-        buffer = bytes(islice(iter(decoder.read, -1), cap + 1))
+        try:
+            buffer = bytes(islice(iter(decoder.read, -1), cap + 1))
+        except IndexError as exc:  # sierraecg's decoder meeting a code it has not defined yet
+            raise ECGFormatError(f"{where}: XLI chunk {len(leads) + 1} holds damaged LZW codes") from exc
         if len(buffer) > cap:
             raise ECGFormatError(f"{where}: XLI chunk {len(leads) + 1} expands beyond {n_samples} samples")
         samples = _undo_xli_deltas(np.frombuffer(buffer, dtype=np.uint8), first)[:n_samples]

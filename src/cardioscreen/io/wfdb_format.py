@@ -116,16 +116,15 @@ def _check_header(head: Any, header: Path) -> None:
         raise ECGFormatError(f"{header.name}: multi-frequency WFDB records (samples per frame > 1) are not supported")
     needed: dict[str, float] = {}
     for file_name, fmt, offset in zip(head.file_name, head.fmt, head.byte_offset or [None] * n_sig, strict=False):
-        if fmt not in _BYTES_PER_SAMPLE:
-            continue
-        needed[file_name] = needed.get(file_name, float(offset or 0)) + _BYTES_PER_SAMPLE[fmt] * int(sig_len)
-    for file_name, n_bytes in needed.items():
         signal_file = header.parent / file_name
-        if signal_file.parent != header.parent:
+        if signal_file.parent != header.parent:  # every format, FLAC included
             raise ECGFormatError(f"{header.name}: signal file {file_name!r} is not beside the header")
         if not signal_file.is_file():
             raise ECGFormatError(f"{header.name}: signal file {file_name} is missing")
-        size = signal_file.stat().st_size
+        if fmt in _BYTES_PER_SAMPLE:
+            needed[file_name] = needed.get(file_name, float(offset or 0)) + _BYTES_PER_SAMPLE[fmt] * int(sig_len)
+    for file_name, n_bytes in needed.items():
+        size = (header.parent / file_name).stat().st_size
         if size < math.floor(n_bytes):
             raise ECGFormatError(
                 f"{file_name} is truncated: {size} bytes, the header promises {math.floor(n_bytes)}"

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-_RECORD_LINE = re.compile(r"[-\w]+[ \t]+(\d+)[ \t]+(\d+(?:\.\d*)?)[ \t]+(\d+)(?:[ \t].*)?")
+_RECORD_LINE = re.compile(r"[-\w]+(?:\.mat)?[ \t]+(\d+)[ \t]+(\d+(?:\.\d*)?)[ \t]+(\d+)(?:[ \t].*)?")
+"""Record name (the CinC 2020 release writes it with ``.mat``: ``E01137.mat 12 500 5000 05-May-2020 ...``),
+number of signals, rate, samples; base date and time, in any layout, are not used."""
 _SIGNAL_LINE = re.compile(
     r"(?P<file>[-\w]+\.\w+)[ \t]+16(?:\+(?P<offset>\d+))?"
     r"[ \t]+(?P<gain>\d+(?:\.\d*)?(?:e[+-]?\d+)?)(?:\((?P<baseline>-?\d+)\))?/(?P<units>\w+)"

@@ -17,6 +17,8 @@ import numpy as np
 from cardioscreen.errors import ECGFormatError
 
 DEFAULT_TABLE_ID = 19999
+MAX_TABLES = 64
+"""Most Huffman tables accepted in section 2 (each decoding table takes up to 2**16 entries; carts use a few)."""
 _MAX_PREFIX_BITS = 16
 _LITERAL_BITS = 16
 
@@ -58,6 +60,8 @@ def parse_tables(body: bytes) -> list[tuple[Code, ...]]:
     (count,) = struct.unpack_from("<H", body, 0)
     if count == DEFAULT_TABLE_ID:
         return [DEFAULT_TABLE]
+    if count > MAX_TABLES:
+        raise ECGFormatError(f"section 2 declares {count} Huffman tables; at most {MAX_TABLES} are accepted")
     tables, offset = [], 2
     for _ in range(count):
         (n_codes,) = struct.unpack_from("<H", body, offset)
@@ -103,8 +107,8 @@ def decode(data: bytes, n_samples: int, tables: list[tuple[Code, ...]]) -> np.nd
         if k < _LITERAL_BITS:
             literals += column << (_LITERAL_BITS - 1 - k)
     window_list, literal_list = windows.tolist(), literals.tolist()
-    luts = [_lookup(table, width) for table in tables]
-    lut = luts[0]
+    luts: dict[int, list[Code | None]] = {}  # built when first switched to
+    lut = luts[1] = _lookup(tables[0], width)
     out = [0] * n_samples
     pos, index = 0, 0
     while index < n_samples:
@@ -115,9 +119,9 @@ def decode(data: bytes, n_samples: int, tables: list[tuple[Code, ...]]) -> np.nd
             raise ECGFormatError(f"no Huffman code matches the bits at sample {index}")
         pos += code.prefix_bits
         if code.switch == 0:
-            if not 1 <= code.value <= len(luts):
+            if not 1 <= code.value <= len(tables):
                 raise ECGFormatError(f"Huffman table switch to missing table {code.value}")
-            lut = luts[code.value - 1]
+            lut = luts.get(code.value) or luts.setdefault(code.value, _lookup(tables[code.value - 1], width))
             continue
         extra = code.total_bits - code.prefix_bits
         if extra:
