@@ -25,6 +25,7 @@ from bench.train_compare import (
     TASKS,
     Z100_DIR,
     Row,
+    challenge_aucs,
     fold9_aucs,
     paired_difference,
     train_network,
@@ -64,6 +65,7 @@ def main() -> None:
         data = load_training_data(PTBXL_DIR, TASKS, extra_dirs=[Z100_DIR], cache_dir=cache, max_records=max_records)
         val = data.in_split("val")
         rows: list[Row] = []
+        hospitals: dict[str, dict[str, dict[str, float]]] = {}
         for key in wanted:
             augment, fraction = configs[key]
             subset = _subsample(data, fraction) if fraction < 1 else data
@@ -71,12 +73,19 @@ def main() -> None:
             print(f"training {key} ({int((subset.split == 'train').sum())} training records) ...", flush=True)
             bundle, seconds = train_network(f"ablation {key}", "multilabel", config, subset, work, cache)
             scores = validation_scores(bundle, val)
+            hospitals[key] = challenge_aucs(bundle)
             rows.append(Row(key, fold9_aucs(scores, val), int(bundle.manifest["n_parameters"]), seconds, 0.0,
                             f"{int((subset.split == 'train').sum())} training records", scores))
         print(f"\n{'run':<14}{'fold-9 seed17 AUC':>26}{'fold-9 superdiag AUC':>26}{'train s':>9}  training records")
         for row in rows:
             print(f"{row.name:<14}{_cell(row.aucs, 'seed17'):>26}{_cell(row.aucs, 'superdiagnostic'):>26}"
                   f"{row.train_s:>9.0f}  {row.note}")
+        names = sorted({h for per_run in hospitals.values() for h in per_run})
+        print("\nchallenge records, macro-AUC per hospital (seed17 / superdiagnostic; nan: no evaluable class):")
+        print(f"{'run':<14}" + "".join(f"{name:>22}" for name in names))
+        for key, per_run in hospitals.items():
+            print(f"{key:<14}" + "".join(
+                f"{per_run[h]['seed17']:>10.3f} / {per_run[h]['superdiagnostic']:<9.3f}" for h in names))
         reference = next((row for row in rows if row.name == "none"), None)
         if reference is not None and reference.scores is not None:
             print("\nfold-9 macro-AUC difference against no augmentation (paired bootstrap, 90% interval):")

@@ -36,11 +36,12 @@ from typing import Any
 import numpy as np
 
 from bench.common import SHARED_DATA, median_seconds, single_core
+from cardioscreen.datasets.cinc import CinC
 from cardioscreen.datasets.labels import SEED17
 from cardioscreen.models.bundle import default_bundle_path, load_bundle
 from cardioscreen.training.data import TaskData, load_training_data
 from cardioscreen.training.evaluate import evaluated_rows
-from cardioscreen.training.inference import predict_inputs
+from cardioscreen.training.inference import predict_inputs, predict_record
 from cardioscreen.training.metrics import bootstrap_ci, evaluate_scores, macro_auc
 from cardioscreen.training.recipes import DEFAULT_SEED_CAP as SEED_CAP
 from cardioscreen.training.recipes import RunSpec, train_bundle
@@ -48,6 +49,7 @@ from cardioscreen.training.trainer import TrainConfig
 
 PTBXL_DIR = SHARED_DATA / "ptbxl"
 Z100_DIR = SHARED_DATA / "ptbxl-z100"
+CHALLENGE_DIR = SHARED_DATA / "challenge"
 TASKS = ("seed17", "superdiagnostic")
 N_BOOT = 500
 
@@ -86,6 +88,22 @@ def fold9_aucs(scores: np.ndarray, val: TaskData) -> dict[str, tuple[float, list
         classes = [val.labels[c].code for c in cols]
         result = evaluate_scores(y[keep], scores[keep][:, cols], classes, np.full(len(cols), 0.5), n_boot=N_BOOT)
         out[task] = (result["macro_auc"], result["macro_auc_ci"])
+    return out
+
+
+def challenge_aucs(bundle: Any, challenge_dir: Path = CHALLENGE_DIR) -> dict[str, dict[str, float]]:
+    """Network macro-AUC per hospital of the PhysioNet/CinC dev records and task (NaN where no class is
+    evaluable: a class needs a positive and a negative among the hospital's records)."""
+    cinc = CinC.load(challenge_dir)
+    scores = np.stack([predict_record(bundle, cinc.read(i)) for i in range(len(cinc))])
+    out: dict[str, dict[str, float]] = {}
+    for hospital in np.unique(cinc.sources):
+        rows = cinc.sources == hospital
+        out[str(hospital)] = {}
+        for task in TASKS:
+            cols = [j for j, label in enumerate(bundle.labels) if label.task == task]
+            labels = cinc.labels(task, [bundle.labels[j].code for j in cols])
+            out[str(hospital)][task] = macro_auc(labels.y[rows], scores[rows][:, cols], labels.mask[rows])
     return out
 
 
