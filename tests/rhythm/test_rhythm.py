@@ -88,6 +88,18 @@ class TestTexts:
         assert "RR нерегулярны" in result.evidence and "нет постоянного зубца P" in result.evidence
         assert result.to_dict()["name"] == "Фибрилляция предсердий"
 
+    def test_statements(self, ptbxl_rhythm: Rhythm) -> None:
+        result = ptbxl_rhythm(PAC_RECORD)
+        statements = result.statements("ru")
+        assert result.heart_rate_bpm is not None
+        assert statements[0].code == result.code == "SR" and statements[0].severity == "normal"
+        assert statements[0].text == f"Синусовый ритм {result.heart_rate_bpm:.0f}/мин"
+        assert f"rate {result.heart_rate_bpm:.0f}/min" in statements[0].evidence
+        assert [s.code for s in statements[1:]] == ["PAC"]
+        assert statements[1].text == f"Предсердные (наджелудочковые) экстрасистолы: {result.ectopy.pac}"
+        af = ptbxl_rhythm(AF_RECORD).statements()
+        assert af[0].text.startswith("Atrial fibrillation ") and af[0].severity == "urgent"
+
     def test_unknown_language(self, ptbxl_rhythm: Rhythm) -> None:
         with pytest.raises(CardioScreenError, match="unknown language 'de'"):
             ptbxl_rhythm(AF_RECORD, lang="de")

@@ -171,7 +171,6 @@ def ecg_rhythm(
     code = max(durations, key=durations.__getitem__)
     chosen = [c for c, label in zip(calls, labels, strict=True) if label == code]
     longest = max((e for e in episodes if e.code == code), key=lambda e: e.end_s - e.start_s)
-    stretch = window_features(table, table.between(round(longest.start_s * fs), round(longest.end_s * fs)))
     organised = np.ones(table.n_beats, dtype=bool)
     for e in episodes:
         if e.code in DISORGANISED:
@@ -180,7 +179,9 @@ def ecg_rhythm(
     pacing = Counter(c.pacing for c in chosen).most_common(1)[0][0] if code == "PACE" else None
     probabilities = {k: float(np.mean([c.probabilities[k] for c in chosen])) for k in model.classes}
     model_code = max(probabilities, key=probabilities.__getitem__)
-    parts = list(evidence(as_mapping(stretch), code, pacing, lang, lim))
+    in_stretch = table.between(round(longest.start_s * fs), round(longest.end_s * fs))
+    stretch_hr = 60.0 * fs / float(np.median(np.diff(table.r[in_stretch]))) if in_stretch.size >= 2 else None
+    parts = list(evidence(as_mapping(window_features(table, in_stretch)), code, pacing, lang, lim, stretch_hr))
     if table.n_beats >= lim.min_beats:
         parts.append(phrase("model", lang, code=model_code, prob=100.0 * probabilities[model_code]))
         if ectopy.pvc or ectopy.pac:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from cardioscreen.rhythm.texts import check_lang, rhythm_name
 
 if TYPE_CHECKING:
-    from cardioscreen.interpret import Statement
+    from cardioscreen.interpret.statement import Statement
 
 __all__ = ["Ectopy", "Episode", "RhythmResult"]
 
@@ -126,7 +126,7 @@ class RhythmResult:
         lang : str, optional
             Language of the texts; :attr:`lang` when omitted (the evidence stays in :attr:`lang`).
         """
-        from cardioscreen.interpret import Statement
+        from cardioscreen.interpret.statement import Statement
 
         lang = check_lang(lang or self.lang)
         rate = "" if self.heart_rate_bpm is None or self.code == "UNDET" else f" {self.heart_rate_bpm:.0f}/" + (

@@ -103,13 +103,16 @@ def _pacing(f: Features, lim: RhythmLimits) -> str | None:
     return {(True, True): "dual", (True, False): "atrial", (False, True): "ventricular"}.get((atrial, ventricular))
 
 
-def evidence(f: Features, code: str, pacing: str | None, lang: str, lim: RhythmLimits | None = None
-             ) -> tuple[str, ...]:
-    """Evidence phrases of the measurements behind ``code`` for one stretch, in ``lang``."""
+def evidence(f: Features, code: str, pacing: str | None, lang: str, lim: RhythmLimits | None = None,
+             hr_bpm: float | None = None) -> tuple[str, ...]:
+    """Evidence phrases of the measurements behind ``code`` for one stretch, in ``lang``.
+
+    ``hr_bpm``: the rate to state (the stretch's mean-RR rate when omitted).
+    """
     lim = lim or RhythmLimits()
     if not f["n_beats"] >= lim.min_beats:
         return (phrase("too_few", lang, beats=int(f["n_beats"]) if np.isfinite(f["n_beats"]) else 0),)
-    parts = [phrase("rate", lang, hr=f["hr_mean_bpm"])]
+    parts = [phrase("rate", lang, hr=f["hr_mean_bpm"] if hr_bpm is None else hr_bpm)]
     irr = 100.0 * f["rr_irregularity"]
     if np.isfinite(irr):
         parts.append(phrase("rr_irregular" if _irregular(f, lim) else "rr_regular", lang, irr=irr))
