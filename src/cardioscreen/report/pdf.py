@@ -147,18 +147,25 @@ def _statement_line(content: ReportContent, index: int) -> tuple[str, str, bool]
 
 
 def _interpretation_block(ax: Axes, content: ReportContent, x: float, y_top: float, width: float) -> None:
-    """The summary line, then the statements in two columns of :data:`_FIRST_PAGE_ROWS` lines under ``y_top``."""
+    """The summary (one line, or two taking the place of a row of statements), then the statements in two columns
+    of :data:`_FIRST_PAGE_ROWS` lines under ``y_top``."""
     if content.summary is None:
         ax.text(x, y_top, content.text["no_interpretation"], fontsize=9, fontweight="bold", va="top")
         return
-    ax.text(x, y_top, _clip(content.summary, width, 9.5), fontsize=9.5, fontweight="bold", va="top")
-    slots = _FIRST_PAGE_ROWS * 2
+    summary = _wrap(content.summary, width, 9.5)
+    if len(summary) > 2:
+        summary = [summary[0], _clip(" ".join(summary[1:]), width, 9.5)]
+    for i, line in enumerate(summary):
+        ax.text(x, y_top - i * _line_mm(9.5), line, fontsize=9.5, fontweight="bold", va="top")
+    top = y_top - len(summary) * _line_mm(9.5)
+    rows = _FIRST_PAGE_ROWS - (len(summary) - 1)
+    slots = rows * 2
     shown = len(content.statements) if len(content.statements) <= slots else slots - 1
     column = width / 2
     for i in range(shown):
         head, detail, urgent = _statement_line(content, i)
-        left = x + (i // _FIRST_PAGE_ROWS) * column
-        y = y_top - _line_mm(9.5) - (i % _FIRST_PAGE_ROWS) * _line_mm(7.0)
+        left = x + (i // rows) * column
+        y = top - (i % rows) * _line_mm(7.0)
         head = _clip(head, column - 4.0, 7.0)
         ax.text(left, y, head, fontsize=7.0, fontweight="bold", va="top", color=_NOTICE_COLOR if urgent else "black")
         head_mm = (len(head) + 2) * 7.0 * _PT_TO_MM * _CHAR_EM
@@ -166,7 +173,7 @@ def _interpretation_block(ax: Axes, content: ReportContent, x: float, y_top: flo
         if detail and room > 15.0:
             ax.text(left + head_mm, y, _clip(detail, room, 6.5), fontsize=6.5, va="top", color="#55555a")
     if shown < len(content.statements):
-        left, y = x + column, y_top - _line_mm(9.5) - (_FIRST_PAGE_ROWS - 1) * _line_mm(7.0)
+        left, y = x + column, top - (rows - 1) * _line_mm(7.0)
         ax.text(left, y, content.text["statements_continued"].format(count=len(content.statements) - shown),
                 fontsize=7.0, style="italic", va="top", color="#55555a")
 
