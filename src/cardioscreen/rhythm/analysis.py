@@ -35,6 +35,10 @@ __all__ = ["MODEL_CONFIDENT", "WindowCall", "combine", "ecg_rhythm", "record_bea
 MODEL_CONFIDENT = 0.6
 """Where rules and classifier name different mechanisms, the classifier's rhythm is taken when its probability
 is at least this; otherwise the rules'."""
+AF_SUPPORT = 0.3
+"""The rules' atrial fibrillation stands against a classifier naming another rhythm only where the classifier
+gives AF or flutter at least this probability (irregular RR without consistent P waves is also what frequent
+ectopic beats on a few leads look like to the rules: MIT-BIH 201's sinus stretches with trigeminy)."""
 DISORGANISED = frozenset({"AFIB", "AFLT"})
 """Rhythms without organised atrial beats: premature beats are not counted in them."""
 SINUS = frozenset({"SR", "SBRAD", "STACH", "SARRH"})
@@ -64,7 +68,8 @@ def combine(rule_code: str, probabilities: dict[str, float]) -> tuple[str, str]:
     Agreement gives ``"both"``. Pacing spikes (``PACE`` by the rules) always stand. Where both say sinus but
     not the same one, the rules' code stands when it is named by the measured rate (bradycardia,
     tachycardia), the classifier's otherwise (sinus rhythm or sinus arrhythmia). Where they name different
-    mechanisms, the classifier wins at a probability of at least :data:`MODEL_CONFIDENT`.
+    mechanisms, the classifier wins at a probability of at least :data:`MODEL_CONFIDENT`, and against the rules'
+    atrial fibrillation also where it gives AF and flutter together less than :data:`AF_SUPPORT`.
 
     Returns
     -------
@@ -78,6 +83,8 @@ def combine(rule_code: str, probabilities: dict[str, float]) -> tuple[str, str]:
     if _group(rule_code) == _group(model_code):
         return (rule_code, "measurement") if rule_code in RATE_CODES else (model_code, "model")
     if probabilities[model_code] >= MODEL_CONFIDENT:
+        return model_code, "model"
+    if rule_code == "AFIB" and sum(probabilities.get(c, 0.0) for c in DISORGANISED) < AF_SUPPORT:
         return model_code, "model"
     return rule_code, "measurement"
 

@@ -53,6 +53,8 @@ def window_features(table: BeatTable, beats: np.ndarray) -> np.ndarray:
         - ``premature_frac``: fraction of premature beats (:attr:`BeatTable.premature`)
         - ``p_found_frac``, ``p_corr``: fraction of beats with a P wave, median beat-to-beat P-segment correlation
         - ``pr_ms``, ``pr_sd_ms``: median and standard deviation of PR (ms)
+
+          (these four over the beats that are not premature: a premature atrial beat's P wave differs)
         - ``qrs_ms``: median QRS duration; ``qrs_other_frac``: fraction of QRS unlike the dominant one
         - ``v_spike_frac``, ``a_spike_frac``: fraction of beats after a ventricular / atrial pacing spike
     """
@@ -61,9 +63,10 @@ def window_features(table: BeatTable, beats: np.ndarray) -> np.ndarray:
     extra = np.full(len(EXTRA_FEATURES), np.nan)
     extra[0] = b.size
     if b.size >= 1:
-        pr = table.pr_ms[b]
+        on_time = b[~table.premature[b]] if (~table.premature[b]).any() else b
+        pr = table.pr_ms[on_time]
         extra[5:] = (
-            table.p_found[b].mean(), _median(table.p_corr[b]), _median(pr),
+            table.p_found[on_time].mean(), _median(table.p_corr[on_time]), _median(pr),
             float(np.nanstd(pr)) if np.isfinite(pr).sum() >= 2 else np.nan,
             _median(table.qrs_ms[b]), float(np.mean(table.qrs_corr[b] < ECTOPIC_CORR)),
             table.v_spike[b].mean(), table.a_spike[b].mean(),
