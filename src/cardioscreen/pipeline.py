@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,16 @@ from cardioscreen.ensemble.inputs import record_feature_matrix
 from cardioscreen.ensemble.persist import load_ensemble
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.explain import attribution_magnitude, integrated_gradients
+from cardioscreen.interpret import Interpretation, Statement, interpret
 from cardioscreen.io import read_ecg
 from cardioscreen.models.bundle import Bundle, default_bundle_path, load_bundle, read_manifest
 from cardioscreen.record import ECGRecord
-from cardioscreen.report.descriptions import LANGUAGES, describe
+from cardioscreen.report.descriptions import LANGUAGES, describe, ui_strings
 from cardioscreen.result import AnalysisResult, Prediction
+from cardioscreen.rhythm import ecg_rhythm
 from cardioscreen.runtime import make_runner
 from cardioscreen.signal.delineate import FIDUCIALS
-from cardioscreen.signal.measure import measure_record
+from cardioscreen.signal.measure import RecordMeasurements, measure_record
 from cardioscreen.training.inference import record_input
 
 
@@ -42,7 +45,9 @@ class AnalyzerConfig:
     explain : bool
         Compute per-class saliency for flagged classes (needed by reports and the web page).
     lang : str
-        Language of class names: ``"en"`` or ``"ru"``.
+        Language of class names, the rhythm and the interpretation: ``"en"`` or ``"ru"``.
+    translations : tuple of str
+        Further languages the rhythm and interpretation are also worded in (``AnalysisResult.translations``).
     powerline_hz : float
         Mains frequency removed by the cleaning filter (50 or 60 Hz).
     threads : int
@@ -52,12 +57,14 @@ class AnalyzerConfig:
     backend: str = "onnx"
     explain: bool = False
     lang: str = "en"
+    translations: tuple[str, ...] = ()
     powerline_hz: float = 50.0
     threads: int = 1
 
     def __post_init__(self) -> None:
-        if self.lang not in LANGUAGES:
-            raise CardioScreenError(f"language {self.lang!r} is not one of {LANGUAGES}")
+        for lang in (self.lang, *self.translations):
+            if lang not in LANGUAGES:
+                raise CardioScreenError(f"language {lang!r} is not one of {LANGUAGES}")
         if self.powerline_hz not in (50.0, 60.0):
             raise CardioScreenError(f"powerline frequency must be 50 or 60 Hz, got {self.powerline_hz}")
         if self.threads < 1:
@@ -137,7 +144,7 @@ class Analyzer:
         refusal = _refusal(quality.verdict, quality.reasons)
         if refusal is not None:
             return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
-                                  refusal=refusal)
+                                  refusal=refusal, **self._worded(partial(_not_interpretable, refusal)))
         x = record_input(std, self.bundle.input_spec)
         inputs = windows(x, self.bundle.input_spec.samples, self.bundle.input_spec.stride)
         probabilities = self._probabilities(x, inputs)
@@ -151,8 +158,16 @@ class Analyzer:
         fiducials = {} if intervals.delineation is None else {
             name: intervals.delineation[name] for name in FIDUCIALS
         }
+        worded = self._worded(partial(_interpretation, std, measured, predictions))
         return AnalysisResult(**base, intervals=intervals.to_dict(), predictions=predictions, r_peaks=r_peaks,
-                              n_beats=len(r_peaks), saliency=saliency, fiducials=fiducials)
+                              n_beats=len(r_peaks), saliency=saliency, fiducials=fiducials, **worded)
+
+    def _worded(self, word: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+        """The result's ``rhythm``, ``interpretation``, ``lang`` and ``translations``: ``word(lang)`` (a dict of the
+        first two) in the configured language and in each translation."""
+        lang = self.config.lang
+        others = {other: word(other) for other in self.config.translations if other != lang}
+        return {**word(lang), "lang": lang, "translations": others}
 
     def _probabilities(self, x: np.ndarray, inputs: np.ndarray) -> np.ndarray:
         """Calibrated record probabilities ``(labels,)`` from the network's outputs on the record's windows.
@@ -198,6 +213,8 @@ class Analyzer:
 
 
 _SUMMARY_KEYS = ("macro_auc", "macro_f1", "sensitivity", "specificity")
+NOT_INTERPRETABLE = "NOINTERP"
+"""Statement code of a record refused for its signal quality (our own: PTB-XL has none)."""
 
 
 def _validation_summary(per_task: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -212,6 +229,29 @@ def _validation_summary(per_task: dict[str, Any], keys: Sequence[str]) -> dict[s
         if isinstance(figures.get("baseline"), dict):
             summary[task]["baseline"] = figures["baseline"]
     return summary
+
+
+def _interpretation(std: ECGRecord, measured: RecordMeasurements, predictions: Sequence[Prediction],
+                    lang: str) -> dict[str, Any]:
+    """The rhythm (on the record's cleaned leads, its R-peaks and delineation; pacing spikes on its raw signal) and
+    the written interpretation of a measured record, worded in ``lang``, as their ``to_dict()`` forms."""
+    delineation = measured.intervals.delineation
+    rhythm = ecg_rhythm(measured.clean, std.fs, std.leads, r_peaks=measured.r_peaks, delineation=delineation,
+                        raw=std.signal, lang=lang)
+    age = std.meta.get("age")
+    interpretation = interpret(rhythm, measured.intervals, measured.morphology, predictions, sex=std.meta.get("sex"),
+                               age=float(age) if isinstance(age, int | float) else None, lang=lang)
+    return {"rhythm": rhythm.to_dict(), "interpretation": interpretation.to_dict()}
+
+
+def _not_interpretable(refusal: str, lang: str) -> dict[str, Any]:
+    """A refused record's wording: no rhythm, and an interpretation whose summary and only statement tell the
+    doctor it was not interpreted (with the refusal as the evidence) and should be repeated."""
+    text = ui_strings(lang)["not_interpretable"]
+    statement = Statement(code=NOT_INTERPRETABLE, text=text, source="measurement", evidence=refusal,
+                          severity="abnormal")
+    return {"rhythm": None,
+            "interpretation": Interpretation(summary=text, statements=(statement,), urgent=False, lang=lang).to_dict()}
 
 
 def _refusal(verdict: str, reasons: Sequence[str]) -> str | None:

@@ -14,7 +14,9 @@ import pytest
 
 from cardioscreen.report.descriptions import describe, ui_strings
 
-REQUIRED_KEYS = {"record", "quality", "intervals", "predictions", "model"}
+REQUIRED_KEYS = {"record", "quality", "intervals", "predictions", "model", "rhythm", "interpretation"}
+RHYTHM_KEYS = {"code", "name", "heart_rate_bpm", "episodes", "ectopy"}
+STATEMENT_KEYS = {"code", "text", "source", "evidence"}
 
 
 def _analyze(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -71,3 +73,36 @@ class TestAnalyzeCli:
         proc = _analyze(bad)
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr and "notes.txt" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def af_and_sinus(ptbxl_dir) -> list[Path]:
+    """PTB-XL 321 (atrial fibrillation, 102/min) and PTB-XL 1 (normal ECG, sinus rhythm 64/min)."""
+    return [ptbxl_dir / "records500" / "00000" / f"{n}_hr.hea" for n in ("00321", "00001")]
+
+
+class TestInterpretationOutput:
+    def test_json_contract(self, af_and_sinus):
+        proc = _analyze(*af_and_sinus, "--json", "--jobs", "1")
+        assert proc.returncode == 0, proc.stderr
+        af, sinus = (json.loads(line) for line in proc.stdout.splitlines())
+        for data in (af, sinus):
+            rhythm, interpretation = data["rhythm"], data["interpretation"]
+            assert set(rhythm) >= RHYTHM_KEYS and set(rhythm["ectopy"]) >= {"pvc", "pac"}
+            assert all(set(e) == {"code", "start_s", "end_s"} for e in rhythm["episodes"]) and rhythm["episodes"]
+            assert set(interpretation) >= {"summary", "statements"}
+            for statement in interpretation["statements"]:
+                assert set(statement) >= STATEMENT_KEYS
+                assert statement["source"] in ("measurement", "model", "both")
+            assert interpretation["statements"][0]["code"] == rhythm["code"]  # rhythm first
+        assert af["rhythm"]["code"] == "AFIB" and af["rhythm"]["name"] == "Atrial fibrillation"
+        assert af["interpretation"]["summary"].startswith("Atrial fibrillation")
+        assert sinus["rhythm"]["code"] == "SR" and sinus["interpretation"]["summary"].startswith("Sinus rhythm")
+        assert "translations" not in sinus  # the CLI words its output in --lang only
+
+    def test_table_in_russian(self, af_and_sinus):
+        proc = _analyze(af_and_sinus[0], "--lang", "ru")
+        assert proc.returncode == 0, proc.stderr
+        assert re.search(r"^  rhythm: AFIB \(Фибрилляция предсердий\), 10\d/min$", proc.stdout, re.M), proc.stdout
+        assert re.search(r"^  summary: Фибрилляция предсердий 10\d/мин\. ", proc.stdout, re.M)
+        assert re.search(r"^    1\. Фибрилляция предсердий 10\d/мин \[both\]: ЧСС 10\d/мин; ", proc.stdout, re.M)

@@ -14,6 +14,7 @@ from typing import Any
 
 from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
+from cardioscreen.web.models import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ class PipelineAnalysis:
             if self._analyzer is None:
                 from cardioscreen.pipeline import Analyzer, AnalyzerConfig
 
-                config = AnalyzerConfig(explain=self.explain)
+                # English results, worded in every other page language too (the pages follow the reader's)
+                others = tuple(lang for lang in LANGUAGES if lang != "en")
+                config = AnalyzerConfig(explain=self.explain, translations=others)
                 self._analyzer = Analyzer.load(bundle_path=self.bundle_path, config=config)
                 logger.info("analysis model loaded")
             return self._analyzer
