@@ -59,7 +59,7 @@ WHERE: dict[str, dict[str, str]] = {
 
 EVIDENCE: dict[str, dict[str, str]] = {
     "pr": {"en": "PR {v:.0f} ms", "ru": "PR {v:.0f} мс"},
-    "qrs": {"en": "QRS {v:.0f} ms", "ru": "QRS {v:.0f} мс"},
+    "qrs_global": {"en": "QRS {v:.0f} ms over the leads", "ru": "QRS {v:.0f} мс по всем отведениям"},
     "axis": {"en": "QRS axis {v:+.0f}°", "ru": "ось QRS {v:+.0f}°"},
     "shape": {"en": "{lead} {shape}", "ru": "{lead} {shape}"},
     "s_wide": {"en": "S {v:.0f} ms in {lead}", "ru": "S {v:.0f} мс в {lead}"},
@@ -75,8 +75,10 @@ EVIDENCE: dict[str, dict[str, str]] = {
             "ru": "QTc {v:.0f} мс (Фрамингем; Базетт {b:.0f} мс), QT {qt:.0f} мс"},
     "q_wave": {"en": "Q {ms:.0f} ms {mv:.2f} mV in {lead}", "ru": "Q {ms:.0f} мс {mv:.2f} мВ в {lead}"},
     "qs": {"en": "QS in {lead}", "ru": "QS в {lead}"},
-    "st": {"en": "ST at J+60 ms {v:+.2f} mV in {lead} (limit {lim:.2f})",
-           "ru": "ST в точке J+60 мс {v:+.2f} мВ в {lead} (порог {lim:.2f})"},
+    "st_j": {"en": "ST at J {v:+.2f} mV in {lead} (limit {lim:+.2f})",
+             "ru": "ST в точке J {v:+.2f} мВ в {lead} (порог {lim:+.2f})"},
+    "st_depression": {"en": "ST {v:+.2f} mV at J, {v60:+.2f} mV at J+60 ms in {lead}",
+                      "ru": "ST {v:+.2f} мВ в точке J, {v60:+.2f} мВ в J+60 мс в {lead}"},
     "t_wave": {"en": "T {v:+.2f} mV in {lead}", "ru": "T {v:+.2f} мВ в {lead}"},
     "network": {"en": "network {p:.0f} % (threshold {t:.0f} %)", "ru": "нейросеть {p:.0f} % (порог {t:.0f} %)"},
     "network_no": {"en": "network does not flag it ({p:.0f} %, threshold {t:.0f} %)",

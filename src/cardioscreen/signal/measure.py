@@ -81,6 +81,7 @@ def measure_record(record: ECGRecord, *, powerline_hz: float = 50.0) -> RecordMe
     quality = ecg_quality(raw, fs, record.leads, peaks=(r_peaks, peak_info), cleaned=clean)
     intervals = ecg_intervals(raw, fs, r_peaks, record.leads, sex=record.meta.get("sex"), quality=quality)
     morphology = Morphology() if intervals.delineation is None else ecg_morphology(
-        raw, fs, record.leads, intervals.delineation, beats=intervals.normal_beats, powerline_hz=powerline_hz)
+        raw, fs, record.leads, intervals.delineation, beats=intervals.normal_beats,
+        lead_mask=np.array([n in quality.usable_leads for n in record.leads]), powerline_hz=powerline_hz)
     return RecordMeasurements(fs=fs, leads=tuple(record.leads), clean=clean, r_peaks=np.asarray(r_peaks),
                               peak_info=peak_info, quality=quality, intervals=intervals, morphology=morphology)

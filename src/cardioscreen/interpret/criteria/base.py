@@ -68,6 +68,12 @@ class Context:
         return {n: w for n in names if (w := self.lead(n)) is not None}
 
     @property
+    def qrs_ms(self) -> float | None:
+        """The global QRS duration (onset to offset over the leads, as the AHA criteria mean it), the intervals'
+        median-lead QRS where the amplitudes were not measured."""
+        return self.morphology.qrs_global_ms if self.morphology.qrs_global_ms is not None else self.value("qrs_ms")
+
+    @property
     def has_morphology(self) -> bool:
         return self.morphology.n_beats > 0
 

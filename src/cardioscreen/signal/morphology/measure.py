@@ -11,6 +11,7 @@ import numpy as np
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation
+from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX
 from cardioscreen.signal.morphology.template import median_beat
 from cardioscreen.signal.morphology.waves import LeadWaves, lead_waves
 
@@ -31,6 +32,11 @@ class Morphology:
         Lead name -> :class:`LeadWaves` (mV, ms) of that lead's median complex.
     n_beats : int
         Normal beats the median complexes are taken over (0: nothing measured).
+    qrs_global_ms : float or None
+        Global QRS duration (ms): from the onset to the offset of the QRS over the leads, as the AHA criteria
+        define it (see :attr:`~cardioscreen.signal.morphology.template.MedianBeat.qrs_global`); the intervals'
+        ``qrs_ms`` is the median over the leads, which a terminal delay seen in a few leads, as in RBBB, does not
+        move.
     sokolow_lyon_mv : float or None
         S in V1 + the larger R of V5 and V6 (mV); None without those leads.
     cornell_mv : float or None
@@ -39,6 +45,7 @@ class Morphology:
 
     leads: dict[str, LeadWaves] = field(default_factory=dict)
     n_beats: int = 0
+    qrs_global_ms: float | None = None
     sokolow_lyon_mv: float | None = None
     cornell_mv: float | None = None
 
@@ -47,36 +54,39 @@ class Morphology:
         return self.leads.get(lead)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"n_beats", "sokolow_lyon_mv", "cornell_mv", "leads": {lead: LeadWaves.to_dict()}}``."""
+        """``{"n_beats", "qrs_global_ms", "sokolow_lyon_mv", "cornell_mv", "leads": {lead: LeadWaves.to_dict()}}``."""
         def rounded(v: float | None) -> float | None:
             return None if v is None else round(v, 3)
 
-        return {"n_beats": self.n_beats, "sokolow_lyon_mv": rounded(self.sokolow_lyon_mv),
+        return {"n_beats": self.n_beats, "qrs_global_ms": rounded(self.qrs_global_ms),
+                "sokolow_lyon_mv": rounded(self.sokolow_lyon_mv),
                 "cornell_mv": rounded(self.cornell_mv), "leads": {k: v.to_dict() for k, v in self.leads.items()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Morphology:
         """The inverse of :meth:`to_dict` (an empty mapping gives an empty Morphology)."""
         return cls(leads={k: LeadWaves(**v) for k, v in (data.get("leads") or {}).items()},
-                   n_beats=int(data.get("n_beats", 0)), sokolow_lyon_mv=data.get("sokolow_lyon_mv"),
+                   n_beats=int(data.get("n_beats", 0)), qrs_global_ms=data.get("qrs_global_ms"),
+                   sokolow_lyon_mv=data.get("sokolow_lyon_mv"),
                    cornell_mv=data.get("cornell_mv"))
 
     def feature_vector(self) -> tuple[list[str], np.ndarray]:
         """Named columns for a classifier: every :data:`FEATURE_FIELDS` entry of every standard lead
-        (``"V1_r_mv"``...), then ``sokolow_lyon_mv`` and ``cornell_mv``; NaN where not measured.
+        (``"V1_r_mv"``...), then ``qrs_global_ms``, ``sokolow_lyon_mv`` and ``cornell_mv``; NaN where not
+        measured.
 
         Returns
         -------
         names : list of str
-            ``12 * len(FEATURE_FIELDS) + 2`` column names, always in this order.
+            ``12 * len(FEATURE_FIELDS) + 3`` column names, always in this order.
         values : np.ndarray
             Shape ``(len(names),)``, float64.
         """
         names = [f"{lead}_{name}" for lead in STANDARD_LEADS for name in FEATURE_FIELDS]
         values = [float(getattr(self.leads[lead], name)) if lead in self.leads else np.nan
                   for lead in STANDARD_LEADS for name in FEATURE_FIELDS]
-        indices = (self.sokolow_lyon_mv, self.cornell_mv)
-        return names + ["sokolow_lyon_mv", "cornell_mv"], np.array(
+        indices = (self.qrs_global_ms, self.sokolow_lyon_mv, self.cornell_mv)
+        return names + ["qrs_global_ms", "sokolow_lyon_mv", "cornell_mv"], np.array(
             values + [np.nan if v is None else v for v in indices], dtype=float)
 
 
@@ -91,7 +101,8 @@ def _index(leads: dict[str, LeadWaves], terms: Sequence[tuple[str, Sequence[str]
 
 
 def ecg_morphology(signal_mV: np.ndarray, fs: float, leads: Sequence[str], delineation: Delineation, *,
-                   beats: np.ndarray | None = None, powerline_hz: float = 50.0) -> Morphology:
+                   beats: np.ndarray | None = None, lead_mask: np.ndarray | None = None,
+                   powerline_hz: float = 50.0) -> Morphology:
     """Measure the per-lead amplitudes of a record.
 
     Parameters
@@ -107,6 +118,9 @@ def ecg_morphology(signal_mV: np.ndarray, fs: float, leads: Sequence[str], delin
     beats : np.ndarray, optional
         Shape ``(n_beats,)``, bool: the beats to measure on (the intervals' ``normal_beats``, so that ectopic
         beats stay out); every delineated beat when omitted.
+    lead_mask : np.ndarray, optional
+        Shape ``(leads,)``, bool: the leads whose QRS marks count for the global QRS duration (the usable leads
+        of the quality check); all when omitted.
     powerline_hz : float
         Mains frequency (50 or 60 Hz).
 
@@ -119,14 +133,18 @@ def ecg_morphology(signal_mV: np.ndarray, fs: float, leads: Sequence[str], delin
     names = tuple(leads)
     if len(names) != x.shape[0]:
         raise CardioScreenError(f"{len(names)} lead names for a signal of shape {x.shape}")
-    beat = median_beat(x, fs, delineation, beats, powerline_hz=powerline_hz)
+    beat = median_beat(x, fs, delineation, beats, lead_mask=lead_mask, powerline_hz=powerline_hz)
     if beat is None:
         return Morphology()
     f = beat.fiducials
-    measured = {name: lead_waves(beat.signal[i], fs, f["qrs_on"], f["qrs_off"], f["t_off"])
+    # each lead's own QRS (its J point for the ST level), the multi-lead one where the lead has no mark
+    own = {k: np.where(np.isfinite(v := beat.per_lead[:, FIDUCIAL_INDEX[k]]), v, f[k]) for k in ("qrs_on", "qrs_off")}
+    measured = {name: lead_waves(beat.signal[i], fs, own["qrs_on"][i], own["qrs_off"][i], f["t_off"])
                 for i, name in enumerate(names)}
+    on, off = beat.qrs_global
     return Morphology(
         leads=measured, n_beats=beat.n_beats,
+        qrs_global_ms=float(off - on) * 1000.0 / fs if np.isfinite(off - on) else None,
         sokolow_lyon_mv=_index(measured, (("s_mv", ("V1",)), ("r_mv", ("V5", "V6")))),
         cornell_mv=_index(measured, (("r_mv", ("aVL",)), ("s_mv", ("V3",)))),
     )

@@ -119,8 +119,8 @@ def lead_waves(y: np.ndarray, fs: float, qrs_on: float, qrs_off: float, t_off: f
     fs : float
         Sampling rate in Hz.
     qrs_on, qrs_off, t_off : float
-        Multi-lead QRS onset, QRS offset (J point) and T offset as sample indices into ``y`` (``t_off`` may be NaN:
-        the T wave is then searched up to 400 ms after the J point).
+        The lead's QRS onset and offset (its J point) and the T offset, as sample indices into ``y`` (``t_off`` may
+        be NaN: the T wave is then searched up to 400 ms after the J point).
     """
     ms = 1000.0 / fs
     on, off = int(round(qrs_on)), int(round(qrs_off))
