@@ -137,14 +137,15 @@ def ecg_morphology(signal_mV: np.ndarray, fs: float, leads: Sequence[str], delin
     if beat is None:
         return Morphology()
     f = beat.fiducials
-    # each lead's own QRS (its J point for the ST level), the multi-lead one where the lead has no mark
-    own = {k: np.where(np.isfinite(v := beat.per_lead[:, FIDUCIAL_INDEX[k]]), v, f[k]) for k in ("qrs_on", "qrs_off")}
-    measured = {name: lead_waves(beat.signal[i], fs, own["qrs_on"][i], own["qrs_off"][i], f["t_off"])
-                for i, name in enumerate(names)}
-    on, off = beat.qrs_global
+    # each lead's QRS spans its own marks and the multi-lead ones: a lead's own offset can fall inside a slow
+    # terminal S (RBBB), the multi-lead one before a lead's late R' (its J point, for the ST level, is the later)
+    on = np.fmin(beat.per_lead[:, FIDUCIAL_INDEX["qrs_on"]], f["qrs_on"])
+    off = np.fmax(beat.per_lead[:, FIDUCIAL_INDEX["qrs_off"]], f["qrs_off"])
+    measured = {name: lead_waves(beat.signal[i], fs, on[i], off[i], f["t_off"]) for i, name in enumerate(names)}
+    duration = beat.qrs_global[1] - beat.qrs_global[0]
     return Morphology(
         leads=measured, n_beats=beat.n_beats,
-        qrs_global_ms=float(off - on) * 1000.0 / fs if np.isfinite(off - on) else None,
+        qrs_global_ms=float(duration) * 1000.0 / fs if np.isfinite(duration) else None,
         sokolow_lyon_mv=_index(measured, (("s_mv", ("V1",)), ("r_mv", ("V5", "V6")))),
         cornell_mv=_index(measured, (("r_mv", ("aVL",)), ("s_mv", ("V3",)))),
     )
