@@ -50,17 +50,22 @@ AppFactory = Callable[..., FastAPI]
 
 @pytest.fixture(scope="module")
 def make_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             analyze: AnalyzeFn, explain: AnalyzeFn) -> AppFactory:
-    """``make_app(backend, **settings)``: an app on a fresh database of that backend in a fresh data folder."""
+             analyze: AnalyzeFn, explain: AnalyzeFn) -> Iterator[AppFactory]:
+    """``make_app(backend, **settings)``: an app on a fresh database of that backend in a fresh data folder (its
+    sandbox workers are stopped after the module)."""
+    apps: list[FastAPI] = []
 
     def factory(backend: str = "sqlite", analysis: AnalyzeFn | None = None, **overrides: object) -> FastAPI:
         data_dir = tmp_path_factory.mktemp("web")
         url = request.getfixturevalue("postgres").create_database() if backend == "postgresql" else None
         settings = WebSettings(data_dir=data_dir, database_url=url, session_secret=secrets.token_urlsafe(40),
                                **overrides)
-        return create_app(settings, analyze=analysis or analyze, explain=explain)
+        apps.append(create_app(settings, analyze=analysis or analyze, explain=explain))
+        return apps[-1]
 
-    return factory
+    yield factory
+    for app in apps:
+        app.state.sandbox.close()
 
 
 def add_user(app: FastAPI, username: str, role: str, full_name: str = "") -> None:

@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from cardioscreen.record import ECGRecord
 from cardioscreen.report.descriptions import describe
-from cardioscreen.result import AnalysisResult
+from cardioscreen.web.analysis import PipelineAnalysis
 from cardioscreen.web.i18n import STRINGS
 from cardioscreen.web.models import Study, User
 from cardioscreen.web.routes.studies import INTERVAL_FIELDS
@@ -122,17 +121,16 @@ class TestLanguages:
         assert STRINGS["ru"]["upload_title"] in other.client.get("/studies").text
 
 
-def _broken_analysis(record: ECGRecord) -> AnalysisResult:
-    raise RuntimeError(f"model crashed on {record.n_leads} leads")
-
-
-def test_failed_analysis_keeps_the_upload_and_shows_the_error(make_app: AppFactory, ptbxl_headers: list[Path]) -> None:
-    app = make_app(analysis=_broken_analysis)
+def test_failed_analysis_keeps_the_upload_and_shows_the_error(make_app: AppFactory, ptbxl_headers: list[Path],
+                                                             tmp_path: Path) -> None:
+    """The analysis fails in its worker (the configured model folder is not a bundle): the study is kept."""
+    app = make_app(analysis=PipelineAnalysis(tmp_path))
     patient = Browser(TestClient(app))
     patient.register("fay")
     response = patient.upload(wfdb_files(ptbxl_headers[0]))
     assert response.status_code == 200
-    assert "model crashed on 12 leads" in response.text and STRINGS["en"]["analysis_error"] in response.text
+    assert "is not a model bundle: manifest.json is missing" in response.text
+    assert STRINGS["en"]["analysis_error"] in response.text
     study_id = _study_id(response)
     stored = patient.client.get(f"/studies/{study_id}/files/{ptbxl_headers[0].with_suffix('.dat').name}")
     assert stored.content == ptbxl_headers[0].with_suffix(".dat").read_bytes()

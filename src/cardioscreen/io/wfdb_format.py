@@ -48,6 +48,13 @@ def sniff(path: Path, head: bytes) -> bool:
     return bool(lines) and _RECORD_LINE.match(lines[0]) is not None
 
 
+def signal_file_names(header: bytes) -> list[str]:
+    """The signal files a WFDB header names (the first field of each signal line), in order, without repeats."""
+    lines = [line.split() for line in header.decode("ascii", errors="ignore").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    return list(dict.fromkeys(fields[0] for fields in lines[1:] if fields))
+
+
 def header_path(path: Path) -> Path:
     """The ``.hea`` file of the record that ``path`` (header or signal file) belongs to."""
     header = path if path.suffix.lower() == ".hea" else path.with_suffix(".hea")

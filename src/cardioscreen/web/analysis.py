@@ -39,6 +39,13 @@ class PipelineAnalysis:
         self._analyzer: Any = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process receives: the settings; it loads its own model (see :mod:`~.sandbox`)."""
+        return {"bundle_path": self.bundle_path, "explain": self.explain}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
     def warm_up(self) -> None:
         """Load the model now (servers call this at start so the first upload does not wait for it)."""
         self._load()

@@ -129,9 +129,14 @@ ApiDoctor = Annotated[User, Depends(get_api_doctor)]
 ApiAdmin = Annotated[User, Depends(get_api_admin)]
 
 
+MAX_ID = 2**63 - 1
+"""Largest id a database row can have (SQLite and PostgreSQL BIGINT); a larger number in a URL is no id at all."""
+
+
 def visible_study(db: Session, study_id: int, user: User) -> Study:
-    """The study if ``user`` may see it: its patient, or a doctor; 404 otherwise (existence is not revealed)."""
-    study = crud.get_study(db, study_id)
+    """The study if ``user`` may see it: its patient, or a doctor; 404 otherwise (existence is not revealed, and a
+    number no row can have is not sent to the database)."""
+    study = crud.get_study(db, study_id) if 0 < study_id <= MAX_ID else None
     if study is None or not (user.role == Role.DOCTOR.value or study.owner_id == user.id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "study not found")
     return study

@@ -6,7 +6,7 @@ Run it with ``cardioscreen serve``, or with any ASGI server as the factory ``car
 from __future__ import annotations
 
 import logging
-import threading
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +22,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from cardioscreen import __version__
-from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
 from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
@@ -31,6 +30,7 @@ from cardioscreen.web.headers import SecurityHeadersMiddleware
 from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
 from cardioscreen.web.models import Role
 from cardioscreen.web.routes import admin, api, auth, queue, studies
+from cardioscreen.web.sandbox import Limits, Sandbox
 from cardioscreen.web.security import random_password
 from cardioscreen.web.settings import WebSettings
 from cardioscreen.web.storage import StudyStore
@@ -43,7 +43,6 @@ SESSION_COOKIE = "cardioscreen_session"
 BOOTSTRAP_ADMIN = "admin"
 DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
-ANALYSES_PER_PROCESS = 2
 
 
 def init_database(settings: WebSettings) -> tuple[sessionmaker[Session], str | None]:
@@ -111,14 +110,14 @@ def _install_error_pages(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At server start, load the analysis model off the event loop (a missing model is logged, not fatal)."""
-    warm_up = getattr(app.state.analyze, "warm_up", None)
-    if warm_up is not None:
-        try:
-            await run_in_threadpool(warm_up)
-        except CardioScreenError as exc:
-            logger.error("analysis model not loaded: %s (uploads will be stored with a failed analysis)", exc)
-    yield
+    """At server start, start the sandbox's workers and load the models in them, off the event loop (a model that
+    fails to load is logged, not fatal); at shutdown (SIGTERM), kill them, so that requests waiting on a job end
+    at once."""
+    await run_in_threadpool(app.state.sandbox.start)
+    try:
+        yield
+    finally:
+        app.state.sandbox.close()
 
 
 def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = None,
@@ -131,7 +130,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
         Default: read from the ``CARDIOSCREEN_*`` environment.
     analyze : callable, optional
         ``analyze(record) -> AnalysisResult`` run on each upload; default the pipeline's Analyzer with the
-        configured (or shipped) model, loaded on first use.
+        configured (or shipped) model. Pickled into the sandbox's worker processes, which run it.
     explain : callable, optional
         The same with per-class saliency, run when a study's plot or report is first asked for; default the
         Analyzer with explanations on.
@@ -147,9 +146,11 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.state.settings = settings
     app.state.session_factory = factory
     app.state.store = StudyStore(settings.studies_dir, settings.staging_dir)
-    app.state.analyze = analyze or PipelineAnalysis(settings.model_bundle)
-    app.state.explain = explain or PipelineAnalysis(settings.model_bundle, explain=True)
-    app.state.analysis_slots = threading.BoundedSemaphore(ANALYSES_PER_PROCESS)
+    limits = Limits(memory_bytes=settings.worker_memory_mb * 2**20, cpu_s=math.ceil(settings.analysis_timeout_s),
+                    wall_s=settings.analysis_timeout_s)
+    app.state.sandbox = Sandbox(analyze or PipelineAnalysis(settings.model_bundle),
+                                explain or PipelineAnalysis(settings.model_bundle, explain=True),
+                                size=settings.analysis_workers, limits=limits)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(), session_cookie=SESSION_COOKIE,

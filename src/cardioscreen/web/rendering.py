@@ -13,32 +13,31 @@ from cardioscreen.record import ECGRecord
 from cardioscreen.report.pdf import render_pdf
 from cardioscreen.report.plot import plot_ecg
 from cardioscreen.result import AnalysisResult
-from cardioscreen.web.analysis import AnalyzeFn
+from cardioscreen.web.sandbox import Sandbox
 from cardioscreen.web.storage import StudyStore
 
 # matplotlib's font cache and backends are not thread-safe; one render at a time per process is plenty.
 _RENDER_LOCK = threading.Lock()
 
 
-def explained(store: StudyStore, key: str, explain: AnalyzeFn, slots: threading.Semaphore,
-              ) -> tuple[ECGRecord, AnalysisResult | None]:
-    """The study's record and result, with the saliency of its flagged classes (computed and stored once)."""
+def explained(store: StudyStore, key: str, sandbox: Sandbox) -> tuple[ECGRecord, AnalysisResult | None]:
+    """The study's record and result, with the saliency of its flagged classes (computed once, in a sandbox worker
+    under its limits, and stored)."""
     record = store.load_record(key)
     result = store.load_result(key)
     if result is not None and result.flagged and not store.has_saliency(key):
-        with slots:
-            saliency = explain(record).saliency
+        saliency: dict[str, np.ndarray] = sandbox.run("explain", record)
         store.save_saliency(key, saliency)
         result = replace(result, saliency=saliency)
     return record, result
 
 
-def plot_png(store: StudyStore, key: str, explain: AnalyzeFn, slots: threading.Semaphore) -> Path:
+def plot_png(store: StudyStore, key: str, sandbox: Sandbox) -> Path:
     """The study's 12-lead plot (PNG) with beat markers and saliency shading of the flagged classes."""
     target = store.folder(key) / "plot.png"
     if target.exists():
         return target
-    record, result = explained(store, key, explain, slots)
+    record, result = explained(store, key, sandbox)
     record = record.to_standard12()  # the lead order and rate of the saliency maps
     shading = np.max(np.stack(list(result.saliency.values())), axis=0) if result and result.saliency else None
     with _RENDER_LOCK:
@@ -49,12 +48,12 @@ def plot_png(store: StudyStore, key: str, explain: AnalyzeFn, slots: threading.S
     return target
 
 
-def report_pdf(store: StudyStore, key: str, lang: str, explain: AnalyzeFn, slots: threading.Semaphore) -> Path:
+def report_pdf(store: StudyStore, key: str, lang: str, sandbox: Sandbox) -> Path:
     """The study's PDF report in ``lang``; requires a completed analysis."""
     target = store.folder(key) / f"report-{lang}.pdf"
     if target.exists():
         return target
-    record, result = explained(store, key, explain, slots)
+    record, result = explained(store, key, sandbox)
     if result is None:
         raise FileNotFoundError("the study has no analysis result to report")
     staged = Path(f"{target}.{threading.get_ident()}.tmp.pdf")

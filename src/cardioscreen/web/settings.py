@@ -52,6 +52,13 @@ class WebSettings(BaseSettings):
         Language of pages for visitors who have not chosen one.
     model_bundle : Path, optional
         Model bundle the analysis loads; default the one shipped with the package.
+    analysis_workers : int
+        Worker processes that read, analyse and explain uploads (see :mod:`cardioscreen.web.sandbox`): at most this
+        many such jobs run at once per server process.
+    worker_memory_mb : int
+        Address space of each worker, in MiB (the model and a saliency computation take about 1.5 GiB).
+    analysis_timeout_s : float
+        Wall-clock (and CPU) seconds one read, analysis or saliency job may take before its worker is killed.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARDIOSCREEN_", extra="ignore")
@@ -67,6 +74,9 @@ class WebSettings(BaseSettings):
     api_token_ttl_s: int = Field(default=24 * 3600, ge=60)
     default_language: Literal["en", "ru"] = "en"
     model_bundle: Path | None = None
+    analysis_workers: int = Field(default=2, ge=1)
+    worker_memory_mb: int = Field(default=3072, ge=512)
+    analysis_timeout_s: float = Field(default=120.0, gt=0)
 
     @field_validator("session_secret")
     @classmethod

@@ -20,6 +20,7 @@ from typing import IO, Any
 import numpy as np
 
 from cardioscreen.errors import ECGFormatError
+from cardioscreen.io.wfdb_format import signal_file_names
 from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
 
@@ -38,14 +39,25 @@ def safe_filename(name: str) -> str:
 
 
 def main_file(folder: Path) -> Path:
-    """The file to read in an upload folder: the WFDB header when there is one, else the only file."""
+    """The file to read in an upload folder: the WFDB header, when the upload is one with the signal files it names
+    and nothing else, or the only file.
+
+    Raises :class:`ECGFormatError` naming the files that belong to no record (they would be stored and offered
+    for download with the study).
+    """
     files = sorted(p for p in folder.iterdir() if p.is_file())
     headers = [p for p in files if p.suffix.lower() == ".hea"]
-    if len(headers) == 1:
-        return headers[0]
     if len(files) == 1:
         return files[0]
-    raise ECGFormatError("upload one ECG file, or a WFDB record as its .hea file with its .dat/.mat file")
+    if len(headers) == 1:
+        named = set(signal_file_names(headers[0].read_bytes()))
+        extra = [p.name for p in files if p != headers[0] and p.name not in named]
+        if extra:
+            raise ECGFormatError(f"not part of the WFDB record {headers[0].name}: {', '.join(extra)}; upload only "
+                                 "the header and the signal files it names")
+        return headers[0]
+    raise ECGFormatError(f"upload one ECG file, or a WFDB record as its .hea file with its .dat/.mat file (got "
+                         f"{', '.join(p.name for p in files)})")
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def upload_study(request: Request, db: DbSession, user: ApiUser, store: Store,
     if user.role != Role.PATIENT.value:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only patients upload studies")
     try:
-        study = ingest(db, store, request.app.state.analyze, request.app.state.analysis_slots, user,
+        study = ingest(db, store, request.app.state.sandbox, user,
                        [(f.filename or "upload", f.file) for f in files], client=client_address(request))
     except ECGFormatError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
@@ -113,8 +113,12 @@ def review_queue(db: DbSession, doctor: ApiDoctor) -> list[StudySummary]:
 
 @router.post("/studies/{study_id}/conclusion", response_model=StudyOut, status_code=status.HTTP_201_CREATED)
 def conclude(request: Request, study_id: int, body: ConclusionIn, db: DbSession, doctor: ApiDoctor) -> StudyOut:
-    """Write the conclusion of a study (doctors); 409 when it already has one."""
+    """Write the conclusion of a study (doctors); 409 when it already has one, 422 for a verdict on a class the
+    model does not report."""
     study = visible_study(db, study_id, doctor)
+    unknown = sorted(set(body.verdicts) - {str(p["code"]) for p in (study.result or {}).get("predictions") or ()})
+    if unknown:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"no such class of the model: {', '.join(unknown)}")
     try:
         crud.add_conclusion(db, study, doctor, body.text, body.verdicts)
     except AlreadyConcludedError as exc:

@@ -48,7 +48,7 @@ def upload(request: Request, db: DbSession, user: CurrentUser, settings: Setting
     """Store and analyse the upload (this sync route runs in the thread pool, off the event loop)."""
     _require_patient(user)
     try:
-        study = ingest(db, store, request.app.state.analyze, request.app.state.analysis_slots, user,
+        study = ingest(db, store, request.app.state.sandbox, user,
                        [(f.filename or "upload", f.file) for f in files], client=client_address(request))
     except ECGFormatError as exc:
         return studies_page(request, db, user, settings, error=str(exc), status_code=status.HTTP_400_BAD_REQUEST)
@@ -96,7 +96,7 @@ def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser
 def study_plot(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
     study = visible_study(db, study_id, user)
     state = request.app.state
-    return FileResponse(plot_png(store, study.storage_key, state.explain, state.analysis_slots), media_type="image/png")
+    return FileResponse(plot_png(store, study.storage_key, state.sandbox), media_type="image/png")
 
 
 @router.get("/studies/{study_id}/report.pdf")
@@ -106,7 +106,7 @@ def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUs
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this study has no analysis result")
     lang = page_language(request)
     state = request.app.state
-    path = report_pdf(store, study.storage_key, lang, state.explain, state.analysis_slots)
+    path = report_pdf(store, study.storage_key, lang, state.sandbox)
     return FileResponse(path, media_type="application/pdf",
                         filename=f"cardioscreen-study-{study.id}-{lang}.pdf")
 

@@ -1,0 +1,257 @@
+"""Untrusted uploads are read and analysed in worker processes with memory, CPU and time limits.
+
+A hostile or broken file can make a parsing library allocate gigabytes, loop for minutes or crash outright (a
+malformed MATLAB file segfaults ``scipy.io.loadmat``). In a worker, that costs one job: the worker is killed (or dies)
+and replaced, the job fails with :class:`JobFailedError`, the server carries on. Each worker runs under ``RLIMIT_AS``
+(address space) and, per job, ``RLIMIT_CPU``; the parent gives each job a wall-clock limit. Reading, analysis and
+saliency share the pool, so at most ``size`` of them run at once in this server process.
+
+Workers come from a fork server that has imported the readers and the pipeline (a fresh worker starts in well under a
+second), load the model on their first job (or at server start, :meth:`Sandbox.start`), and serve jobs one at a time
+over a pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import queue
+import resource
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cardioscreen.errors import CardioScreenError, ECGFormatError
+from cardioscreen.record import ECGRecord
+from cardioscreen.result import AnalysisResult
+
+logger = logging.getLogger(__name__)
+
+AnalyzeFn = Callable[[ECGRecord], AnalysisResult]
+PRELOADED = ["cardioscreen.io", "cardioscreen.pipeline", "onnxruntime", "torch"]
+"""Modules the fork server imports once (the analysis runs on onnxruntime, the saliency on torch), so that workers
+start without importing them."""
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload(PRELOADED)
+
+
+class JobFailedError(CardioScreenError):
+    """A job's worker ran out of memory, CPU or time, or died; the worker was replaced."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one worker may use.
+
+    Attributes
+    ----------
+    memory_bytes : int
+        Address space of the worker process (``RLIMIT_AS``), model included.
+    cpu_s : int
+        CPU seconds per job (``RLIMIT_CPU``, reset before each job).
+    wall_s : float
+        Seconds the parent waits for a job before it kills the worker.
+    """
+
+    memory_bytes: int
+    cpu_s: int
+    wall_s: float
+
+
+def _read(analyze: AnalyzeFn, explain: AnalyzeFn, path: Path) -> ECGRecord:
+    from cardioscreen.io import read_ecg
+
+    return read_ecg(path)
+
+
+def _analyze(analyze: AnalyzeFn, explain: AnalyzeFn, record: ECGRecord) -> AnalysisResult:
+    return analyze(record)
+
+
+def _explain(analyze: AnalyzeFn, explain: AnalyzeFn, record: ECGRecord) -> dict[str, np.ndarray]:
+    return explain(record).saliency
+
+
+def _warm(analyze: AnalyzeFn, explain: AnalyzeFn, _: object) -> None:
+    for function in (analyze, explain):
+        warm_up = getattr(function, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+
+
+JOBS: dict[str, Callable[[AnalyzeFn, AnalyzeFn, Any], Any]] = {"read": _read, "analyze": _analyze,
+                                                                "explain": _explain, "warm": _warm}
+"""The jobs a worker runs: ``read`` (a path to an ECGRecord), ``analyze`` (a record to its result), ``explain`` (a
+record to its saliency maps by class code, each ``(12, samples)``) and ``warm`` (load the models now)."""
+
+
+def _limit_cpu(seconds: int) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(usage.ru_utime + usage.ru_stime) + seconds
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
+def serve(conn: Connection, analyze: AnalyzeFn, explain: AnalyzeFn, limits: Limits) -> None:
+    """The worker's loop: run each ``(job, argument)`` received on ``conn`` and send back ``(status, value)``.
+
+    ``status`` is ``"ok"`` with the job's value, ``"format"`` or ``"error"`` with the message of an
+    :class:`ECGFormatError` or other :class:`CardioScreenError`, or ``"failed"`` with ``"Type: message"`` of any
+    other exception (an analysis that fails is reported, not fatal).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    while True:
+        try:
+            job, argument = conn.recv()
+        except EOFError:
+            return
+        _limit_cpu(limits.cpu_s)
+        try:
+            reply: tuple[str, Any] = ("ok", JOBS[job](analyze, explain, argument))
+        except ECGFormatError as exc:
+            reply = ("format", str(exc))
+        except CardioScreenError as exc:
+            reply = ("error", str(exc))
+        except MemoryError:
+            reply = ("error", f"ran out of memory (limit {limits.memory_bytes // 2**20} MiB)")
+        except Exception as exc:  # the job's failure is the answer; the worker stays usable
+            logger.exception("%s job failed in a worker", job)
+            reply = ("failed", f"{type(exc).__name__}: {exc}")
+        conn.send(reply)
+
+
+class _Worker:
+    def __init__(self, analyze: AnalyzeFn, explain: AnalyzeFn, limits: Limits) -> None:
+        self.conn, child = _CONTEXT.Pipe()
+        self.process = _CONTEXT.Process(target=serve, args=(child, analyze, explain, limits), daemon=True,
+                                        name="cardioscreen-sandbox")
+        self.process.start()
+        child.close()
+
+    def call(self, job: str, argument: object, wall_s: float) -> tuple[str, Any]:
+        self.send(job, argument)
+        return self.reply(wall_s)
+
+    def send(self, job: str, argument: object) -> None:
+        try:
+            self.conn.send((job, argument))
+        except OSError:  # the worker is gone (a broken pipe)
+            raise self._died() from None
+
+    def reply(self, wall_s: float) -> tuple[str, Any]:
+        try:
+            if not self.conn.poll(wall_s):
+                self.stop()
+                raise JobFailedError(f"stopped after {wall_s:g} s (the time limit)")
+            reply: tuple[str, Any] = self.conn.recv()
+        except (EOFError, OSError):
+            raise self._died() from None
+        return reply
+
+    def _died(self) -> JobFailedError:
+        self.process.join(1)
+        code = self.process.exitcode
+        cause = (f"killed by signal {signal.Signals(-code).name}" if code is not None and code < 0
+                 else f"exit status {code}")
+        return JobFailedError(f"the worker died ({cause})")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class Sandbox:
+    """A pool of at most ``size`` worker processes running :data:`JOBS` under ``limits``.
+
+    Parameters
+    ----------
+    analyze, explain : callable
+        ``record -> AnalysisResult`` (without and with saliency); pickled into each worker.
+    size : int
+        Most jobs running at once; a caller waits for a free worker.
+    limits : Limits
+    """
+
+    def __init__(self, analyze: AnalyzeFn, explain: AnalyzeFn, size: int, limits: Limits) -> None:
+        self.analyze, self.explain, self.size, self.limits = analyze, explain, size, limits
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._workers: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> None:
+        """Start every worker and load the models in each now (servers call this at start, so that the first
+        upload and the first plot do not wait for them); a model that fails to load is logged."""
+        warm = [self._new_worker() for _ in range(self.size)]
+        for worker in warm:
+            with contextlib.suppress(JobFailedError):  # reported by reply() below
+                worker.send("warm", None)
+        for worker in warm:
+            try:
+                status, value = worker.reply(self.limits.wall_s)
+            except JobFailedError as exc:
+                logger.error("a sandbox worker did not start: %s", exc)
+                self._forget(worker)
+                continue
+            if status != "ok":
+                logger.error("analysis model not loaded: %s (uploads will be stored with a failed analysis)", value)
+            self._idle.put(worker)
+
+    def run(self, job: str, argument: object) -> Any:
+        """Run ``job`` on ``argument`` in a worker and return its value.
+
+        Raises
+        ------
+        ECGFormatError, CardioScreenError
+            Raised by the job in the worker (same message).
+        JobFailedError
+            The worker died or passed a limit; or the job raised another exception (its type and message).
+        """
+        with self._slots:
+            worker = self._take()
+            try:
+                status, value = worker.call(job, argument, self.limits.wall_s)
+            except BaseException:
+                self._forget(worker)
+                raise
+            self._idle.put(worker)
+        if status == "ok":
+            return value
+        raise {"format": ECGFormatError, "error": CardioScreenError}.get(status, JobFailedError)(value)
+
+    def _take(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._new_worker()
+
+    def _new_worker(self) -> _Worker:
+        with self._lock:
+            if self._closed:
+                raise JobFailedError("the server is stopping")
+            worker = _Worker(self.analyze, self.explain, self.limits)
+            self._workers.add(worker)
+            return worker
+
+    def _forget(self, worker: _Worker) -> None:
+        worker.stop()
+        with self._lock:
+            self._workers.discard(worker)
+
+    def close(self) -> None:
+        """Kill every worker now (jobs in progress fail with :class:`JobFailedError`)."""
+        with self._lock:
+            self._closed = True
+            workers, self._workers = list(self._workers), set()
+        for worker in workers:
+            worker.stop()

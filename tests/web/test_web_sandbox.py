@@ -1,0 +1,108 @@
+"""The sandbox that reads and analyses uploads in worker processes: same results as in the server process, and a job
+that passes its time, CPU or memory limit costs that job only (its worker is replaced, the pool carries on)."""
+
+from __future__ import annotations
+
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from cardioscreen.errors import CardioScreenError, ECGFormatError
+from cardioscreen.io import read_ecg
+from cardioscreen.web.analysis import AnalyzeFn
+from cardioscreen.web.sandbox import JobFailedError, Limits, Sandbox
+
+from .conftest import AppFactory
+from .support import Browser
+
+GIB = 2**30
+
+
+@pytest.fixture
+def sandbox_with(analyze: AnalyzeFn, explain: AnalyzeFn) -> Iterator:
+    made: list[Sandbox] = []
+
+    def make(**limits: float) -> Sandbox:
+        made.append(Sandbox(analyze, explain, size=1, limits=Limits(**{"memory_bytes": 3 * GIB, "cpu_s": 120,
+                                                                        "wall_s": 120.0, **limits})))
+        return made[-1]
+
+    yield make
+    for sandbox in made:
+        sandbox.close()
+
+
+def test_read_and_analysis_in_a_worker_equal_the_server_process(sandbox_with, ptbxl_headers: list[Path],
+                                                                 analyze: AnalyzeFn) -> None:
+    sandbox = sandbox_with()
+    header = ptbxl_headers[0]
+    record = sandbox.run("read", header)
+    np.testing.assert_array_equal(record.signal, read_ecg(header).signal)
+    assert record.leads == read_ecg(header).leads
+    assert sandbox.run("analyze", record).to_dict() == analyze(record).to_dict()
+
+
+def test_a_format_error_comes_back_as_itself(sandbox_with, ptbxl_headers: list[Path], tmp_path: Path) -> None:
+    truncated = tmp_path / ptbxl_headers[0].name
+    truncated.write_bytes(ptbxl_headers[0].read_bytes())
+    truncated.with_suffix(".dat").write_bytes(ptbxl_headers[0].with_suffix(".dat").read_bytes()[:1000])
+    with pytest.raises(ECGFormatError, match="is truncated"):
+        sandbox_with().run("read", truncated)
+
+
+def test_a_job_past_its_time_limit_is_killed_and_the_pool_carries_on(sandbox_with, ptbxl_headers: list[Path]) -> None:
+    """Saliency takes several seconds on a real PTB-XL record: with 1.5 s allowed its worker is killed at 1.5 s."""
+    sandbox = sandbox_with(wall_s=1.5)
+    record = sandbox.run("read", ptbxl_headers[0])
+    started = time.perf_counter()
+    with pytest.raises(JobFailedError, match="stopped after 1.5 s"):
+        sandbox.run("explain", record)
+    assert time.perf_counter() - started < 4
+    assert sandbox.run("read", ptbxl_headers[1]).n_samples == 5000
+
+
+def test_a_job_past_its_cpu_limit_dies_by_sigxcpu_and_the_pool_carries_on(sandbox_with,
+                                                                          ptbxl_headers: list[Path]) -> None:
+    sandbox = sandbox_with(cpu_s=1)
+    record = sandbox.run("read", ptbxl_headers[0])
+    with pytest.raises(JobFailedError, match="killed by signal SIGXCPU"):
+        sandbox.run("explain", record)
+    assert sandbox.run("read", ptbxl_headers[1]).n_leads == 12
+
+
+def test_a_job_past_its_memory_limit_fails_alone(sandbox_with, ptbxl_headers: list[Path]) -> None:
+    """Saliency needs about 1.4 GiB of address space (torch and the model): under 0.75 GiB it cannot run."""
+    sandbox = sandbox_with(memory_bytes=int(0.75 * GIB))
+    record = sandbox.run("read", ptbxl_headers[0])
+    with pytest.raises(CardioScreenError):
+        sandbox.run("explain", record)
+    assert sandbox.run("read", ptbxl_headers[1]).n_leads == 12
+
+
+def test_an_npz_bomb_upload_is_refused_quickly_and_the_server_stays_up(make_app: AppFactory, tmp_path: Path,
+                                                                        ptbxl_headers: list[Path]) -> None:
+    """Issue 14's first attack: twelve leads of 8,000,000 zeros in a 364 KB ``.npz`` (the server took +3.7 GB)."""
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("signal.npy", "w",
+                                                                                   force_zip64=True) as member:
+        header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 1), np.float32)) | {"shape": (12, 8_000_000)}
+        np.lib.format.write_array_header_1_0(member, header)
+        zeros = bytes(2**20)
+        for _ in range(12 * 8_000_000 * 4 // len(zeros)):
+            member.write(zeros)
+    assert bomb.stat().st_size < 500_000
+    app = make_app()
+    patient = Browser(TestClient(app))
+    patient.register("mallory")
+    started = time.perf_counter()
+    response = patient.upload([("files", ("bomb.npz", bomb.read_bytes()))])
+    assert response.status_code == 400 and "bomb.npz: its arrays inflate to 383778944 bytes" in response.text
+    assert time.perf_counter() - started < 10
+    good = patient.upload([("files", (p.name, p.read_bytes())) for p in (ptbxl_headers[0],
+                                                                          ptbxl_headers[0].with_suffix(".dat"))])
+    assert good.status_code == 200 and "/studies/" in str(good.url)
