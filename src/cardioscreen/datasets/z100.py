@@ -8,7 +8,6 @@ superclasses (``NORM MI STTC CD HYP``, the PTB-XL benchmark's aggregation) and t
 from __future__ import annotations
 
 import ast
-
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
