@@ -82,6 +82,9 @@ def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: st
     expect(patient).to_have_url(re.compile(r"/studies/\d+$"), timeout=60_000)
     expect(patient.locator("table.predictions")).to_be_visible()
     expect(patient.locator("img.ecg")).to_be_visible()
+    # PTB-XL record 1: the interpretation's summary line heads the page, the rhythm its first statement
+    expect(patient.locator("section.interpretation p.summary")).to_have_text("Sinus rhythm 64/min. Normal ECG.")
+    expect(patient.locator("ol.statements li").first).to_contain_text("Sinus rhythm 64/min")
     second = next(h for h in ptbxl_headers if h.name == "00103_hr.hea")  # PTB-XL: LAFB, inferior MI
     patient.goto("/studies")
     patient.set_input_files("input[name=files]", [str(second), str(second.with_suffix(".dat"))])
@@ -106,6 +109,8 @@ def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: st
     expect(doctor.locator("table")).to_contain_text("Anna Petrova")
     urgencies = [float(u) for u in doctor.locator("tbody tr td:first-child span.mono").all_inner_texts()]
     assert urgencies == sorted(urgencies, reverse=True)
+    expect(doctor.locator("tbody tr span.summary")).to_have_count(2)
+    expect(doctor.locator("tbody")).to_contain_text("Sinus rhythm 64/min. Normal ECG.")
     doctor.screenshot(path=str(ARTIFACTS / "doctor_queue.png"), full_page=True)
     most_urgent = rows.first.locator("a.btn").get_attribute("href")
     assert most_urgent is not None
