@@ -6,7 +6,10 @@ cardiologists annotated) and timing error mean ± SD; per record, PR / QRS / QT 
 the IEC 60601-2-25 limits; the frontal QRS axis against LUDB's axis categories (Spearman); the rhythm checks
 (no PR in AF / flutter); the time per record. The DSP constants are also chosen by 5-fold cross-validation
 over a small grid (each record is one person; a fold's constants never see its records) to show that the
-defaults are not fitted to the test records.
+defaults are not fitted to the test records. ``measure_record (analyze)`` is what ``analyze``, ``intervals``, the
+report and the web page show (raw signal, the shipped U-Net, which saw every LUDB record: its PR is in-sample; the
+``hybrid (CV)`` row is the same path with each fold's U-Net); ``cleaned signal (old analyze)`` is the path analyze
+took before it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from scipy import stats
 from bench.common import REPO_ROOT, SHARED_DATA, single_core
 from cardioscreen.io import read_ecg
 from cardioscreen.record import ECGRecord
+from cardioscreen.signal.clean import ecg_clean
 from cardioscreen.signal.delineate import ecg_delineate
 from cardioscreen.signal.delineation.dsp import DSPConfig, delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, nanmedian
@@ -37,6 +41,7 @@ from cardioscreen.signal.delineation.hybrid import merge_p_wave
 from cardioscreen.signal.delineation.learned import PREPROCESSING, delineate_unet
 from cardioscreen.signal.delineation.reference import read_ludb_marks
 from cardioscreen.signal.intervals import Intervals, ecg_intervals
+from cardioscreen.signal.measure import measure_record
 from cardioscreen.signal.peaks import ecg_peaks
 from cardioscreen.signal.quality import QualityReport, ecg_quality
 
@@ -211,6 +216,15 @@ def _default_intervals(rec: ECGRecord, peaks: np.ndarray, quality: QualityReport
                          delineation=hybrid)
 
 
+def _cleaned_path(rec: ECGRecord) -> Intervals:
+    """What ``analyze`` measured before ``measure_record``: the intervals of the 0.5-40 Hz cleaned signal with its
+    R-peaks (the delineation then filtered it a second time)."""
+    clean = ecg_clean(rec.signal, rec.fs)
+    peaks = ecg_peaks(clean, rec.fs)
+    quality = ecg_quality(rec.signal, rec.fs, rec.leads, peaks=peaks, cleaned=clean)
+    return ecg_intervals(clean, rec.fs, peaks[0], rec.leads, sex=rec.meta.get("sex"), quality=quality)
+
+
 def fold_of(rec_id: int, ids: list[int]) -> int:
     """Cross-validation fold of a record: its rank among the sorted record IDs, modulo ``N_FOLDS``."""
     return sorted(ids).index(rec_id) % N_FOLDS
@@ -247,6 +261,8 @@ def main() -> None:
     diffs = {name: {k: [] for k in IEC} for name in scores}
     diffs["ecg_intervals dsp"] = {k: [] for k in IEC}
     diffs["ecg_intervals hybrid (CV)"] = {k: [] for k in IEC}
+    diffs["measure_record (analyze)"] = {k: [] for k in IEC}
+    diffs["cleaned signal (old analyze)"] = {k: [] for k in IEC}
     times: dict[str, list[float]] = {"ecg_intervals hybrid (CV)": [], "cardioscreen dsp": [],
                                      "cardioscreen unet (CV)": [], "neurokit2 dwt (II)": []}
     ids = [r["id"] for r in records]
@@ -278,7 +294,9 @@ def main() -> None:
                     diffs[name][k].append(est[k] - ref_iv[k])
         sex = rec.meta.get("sex")
         for name, iv in (("ecg_intervals dsp", ecg_intervals(rec.signal, fs, peaks, rec.leads, sex=sex, method="dsp")),
-                         ("ecg_intervals hybrid (CV)", iv_hybrid)):
+                         ("ecg_intervals hybrid (CV)", iv_hybrid),
+                         ("measure_record (analyze)", measure_record(rec).intervals),
+                         ("cleaned signal (old analyze)", _cleaned_path(rec))):
             got = {"pr": iv.pr_ms, "qrs": iv.qrs_ms, "qt": iv.qt_ms}
             for k in IEC:
                 if got[k] is not None and np.isfinite(ref_iv[k]):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cardioscreen.interpret import Interpretation, interpret
+from cardioscreen.interpret.compose import summary_line
 from cardioscreen.io import read_ecg
 from cardioscreen.result import Prediction
 from cardioscreen.rhythm import ecg_rhythm
@@ -126,13 +127,18 @@ def test_atrial_fibrillation_first_and_urgent(ptbxl: Locate) -> None:
 
 
 def test_minor_findings_close_with_otherwise_normal(ludb: Locate) -> None:
-    """LUDB 131's first-degree AV block is a minor finding: from its intervals alone (no amplitudes, so no
-    low-voltage statement from LUDB's small amplitudes) the summary closes with "Otherwise normal ECG"; with the
-    amplitudes it is abnormal."""
+    """LUDB 131's first-degree AV block is a minor finding (its low precordial voltage, from LUDB's small
+    amplitudes, is not): "Otherwise normal ECG" once the low voltage is left out; from the intervals alone (no
+    amplitudes) no overall verdict, and nothing at all measured is never called normal."""
     m, _ = measured(ludb("131"))
-    assert interpret(None, m.intervals, None, []).summary == "First-degree AV block. Otherwise normal ECG."
     full = interpret(None, m.intervals, m.morphology, [])
     assert "LVOLT" in by_code(full) and full.summary.endswith("Abnormal ECG.")
+    statements = [s for s in full.statements if s.code != "LVOLT"]
+    assert [s.code for s in statements] == ["1AVB"]
+    assert summary_line([], statements, True, "en") == "First-degree AV block. Otherwise normal ECG."
+    assert interpret(None, m.intervals, None, []).summary == \
+        "First-degree AV block. Measurements incomplete: no overall verdict."
+    assert interpret(None, None, None, []).summary == "Measurements incomplete: no overall verdict."
 
 
 def test_russian_texts(ludb: Locate, ptbxl: Locate) -> None:

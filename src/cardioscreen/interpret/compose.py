@@ -20,7 +20,7 @@ from cardioscreen.result import Prediction
 from cardioscreen.signal.intervals import Intervals
 from cardioscreen.signal.morphology import Morphology
 
-__all__ = ["MINOR_CODES", "interpret"]
+__all__ = ["MINOR_CODES", "interpret", "summary_line"]
 
 MINOR_CODES = frozenset({"SR", "SBRAD", "SARRH", "STACH", "PAC", "PVC", "1AVB", "SHORTPR", "IRBBB", "LAFB"})
 """Findings after which the summary still closes with "Otherwise normal ECG" (borderline, not disease)."""
@@ -56,14 +56,17 @@ def _model_only(p: Prediction, judged: bool, lang: str) -> Statement:
                      evidence=evidence_text(evidence, lang), severity="abnormal", disagreement=judged)
 
 
-def _summary(rhythm: Sequence[Statement], findings: Sequence[Statement], lang: str) -> str:
+def summary_line(rhythm: Sequence[Statement], findings: Sequence[Statement], complete: bool, lang: str) -> str:
     """The rhythm sentence(s), the abnormal findings, and the closing: "Normal ECG." with nothing abnormal,
-    "Otherwise normal ECG." when every abnormal statement is minor (:data:`MINOR_CODES`), else "Abnormal ECG."."""
+    "Otherwise normal ECG." when every abnormal statement is minor (:data:`MINOR_CODES`), else "Abnormal ECG.";
+    never normal when the measurements were not ``complete`` (no QRS duration or no amplitudes)."""
     abnormal = [s for s in (*rhythm, *findings) if s.severity != "normal"]
-    if not abnormal:
-        kind = "normal"
+    if abnormal and not all(s.code in MINOR_CODES for s in abnormal):
+        kind = "abnormal"
+    elif not complete:
+        kind = "incomplete"
     else:
-        kind = "otherwise_normal" if all(s.code in MINOR_CODES for s in abnormal) else "abnormal"
+        kind = "otherwise_normal" if abnormal else "normal"
     shown = [*rhythm, *(s for s in findings if s.severity != "normal")]
     return " ".join([*(s.text.rstrip(".") + "." for s in shown), closing(kind, lang)])
 
@@ -105,7 +108,8 @@ def interpret(
     lang = check_lang(lang)
     values = intervals.to_dict() if isinstance(intervals, Intervals) else dict(intervals or {})
     mo = morphology if isinstance(morphology, Morphology) else Morphology.from_dict(morphology or {})
-    findings, judged = evaluate(Context(values, mo, female=_female(sex), age=age))
+    ctx = Context(values, mo, female=_female(sex), age=age)
+    findings, judged = evaluate(ctx)
     network = {p.code: p for p in predictions if p.code not in GROUP_CODES}
     statements = [_measured(f, network.get(f.code), lang) for f in findings]
     found = {f.code for f in findings}
@@ -113,5 +117,6 @@ def interpret(
                    if p.flagged and p.code not in found]
     rhythm_statements = list(rhythm.statements(lang)) if rhythm is not None else []
     ordered = tuple(rhythm_statements + sorted(statements, key=lambda s: s.severity != "urgent"))
-    return Interpretation(summary=_summary(rhythm_statements, statements, lang), statements=ordered,
+    complete = ctx.has_morphology and ctx.qrs_ms is not None
+    return Interpretation(summary=summary_line(rhythm_statements, statements, complete, lang), statements=ordered,
                           urgent=any(s.severity == "urgent" for s in ordered), lang=lang)

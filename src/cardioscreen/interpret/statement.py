@@ -62,7 +62,8 @@ class Interpretation:
     ----------
     summary : str
         One line: the rhythm and rate, the abnormal findings, and "Otherwise normal ECG" / "Normal ECG" where
-        that holds (e.g. "Sinus rhythm 64/min. Left anterior fascicular block. Otherwise normal ECG.").
+        that holds (e.g. "Sinus rhythm 64/min. Left anterior fascicular block. Otherwise normal ECG."), never
+        "normal" where the measurements are incomplete.
     statements : tuple of Statement
         Rhythm statements first, then the measurement statements, then the network's findings.
     urgent : bool

@@ -91,6 +91,8 @@ CLOSINGS: dict[str, dict[str, str]] = {
     "normal": {"en": "Normal ECG.", "ru": "Нормальная ЭКГ."},
     "otherwise_normal": {"en": "Otherwise normal ECG.", "ru": "В остальном ЭКГ в пределах нормы."},
     "abnormal": {"en": "Abnormal ECG.", "ru": "ЭКГ с отклонениями от нормы."},
+    "incomplete": {"en": "Measurements incomplete: no overall verdict.",
+                   "ru": "Измерения неполные: общее заключение не дано."},
 }
 
 
@@ -125,5 +127,5 @@ def evidence_text(parts: Sequence[tuple[str, Mapping[str, Any]]], lang: str) -> 
 
 
 def closing(kind: str, lang: str) -> str:
-    """The summary's last sentence: ``normal``, ``otherwise_normal`` or ``abnormal``."""
+    """The summary's last sentence: ``normal``, ``otherwise_normal``, ``abnormal`` or ``incomplete``."""
     return CLOSINGS[kind][lang]
