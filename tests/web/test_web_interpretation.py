@@ -4,6 +4,7 @@ same numbers."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -80,6 +81,16 @@ class TestStudyPage:
             first = interpretation["summary"]
             assert first.startswith({("af", "en"): "Atrial fibrillation", ("af", "ru"): "Фибрилляция предсердий",
                                      ("sinus", "en"): "Sinus rhythm", ("sinus", "ru"): "Синусовый ритм"}[key, lang])
+
+    def test_the_pdf_report_follows_the_readers_language(self, clinic: tuple[FastAPI, dict[str, int]]) -> None:
+        app, ids = clinic
+        result = _stored(app)[ids["sinus"]].result or {}
+        for lang in ("ru", "en"):
+            response = _browser(app, "ilya", lang).client.get(f"/studies/{ids['sinus']}/report.pdf")
+            assert response.status_code == 200
+            first = re.sub(r"\s+", "", PdfReader(io.BytesIO(response.content)).pages[0].extract_text())
+            summary = worded(result, lang)[1]["summary"]  # type: ignore[index]
+            assert re.sub(r"\s+", "", summary) in first, lang
 
     def test_studies_without_an_interpretation_still_render(self, clinic: tuple[FastAPI, dict[str, int]]) -> None:
         """A result stored before the interpretation existed: the page shows no interpretation section."""
