@@ -34,7 +34,10 @@ def _female(sex: str | None) -> bool | None:
 
 
 def _network(p: Prediction, key: str) -> tuple[str, dict[str, Any]]:
-    return key, {"p": 100 * p.probability, "t": 100 * p.threshold}
+    """The network's probability and threshold in percent, to one decimal where whole percents would not tell
+    them apart."""
+    digits = 0 if round(100 * p.probability) != round(100 * p.threshold) else 1
+    return key, {"p": f"{100 * p.probability:.{digits}f}", "t": f"{100 * p.threshold:.{digits}f}"}
 
 
 def _measured(f: Finding, net: Prediction | None, lang: str) -> Statement:

@@ -80,9 +80,9 @@ EVIDENCE: dict[str, dict[str, str]] = {
     "st_depression": {"en": "ST {v:+.2f} mV at J, {v60:+.2f} mV at J+60 ms in {lead}",
                       "ru": "ST {v:+.2f} мВ в точке J, {v60:+.2f} мВ в J+60 мс в {lead}"},
     "t_wave": {"en": "T {v:+.2f} mV in {lead}", "ru": "T {v:+.2f} мВ в {lead}"},
-    "network": {"en": "network {p:.0f} % (threshold {t:.0f} %)", "ru": "нейросеть {p:.0f} % (порог {t:.0f} %)"},
-    "network_no": {"en": "network does not flag it ({p:.0f} %, threshold {t:.0f} %)",
-                   "ru": "нейросеть не отмечает ({p:.0f} %, порог {t:.0f} %)"},
+    "network": {"en": "network {p} % (threshold {t} %)", "ru": "нейросеть {p} % (порог {t} %)"},
+    "network_no": {"en": "network does not flag it ({p} %, threshold {t} %)",
+                   "ru": "нейросеть не отмечает ({p} %, порог {t} %)"},
     "criteria_no": {"en": "measurement criteria not met", "ru": "измерительные критерии не выполнены"},
 }
 """Evidence phrases: the measurement that triggered a statement, in each language."""
