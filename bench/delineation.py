@@ -8,7 +8,7 @@ the IEC 60601-2-25 limits; the frontal QRS axis against LUDB's axis categories (
 over a small grid (each record is one person; a fold's constants never see its records) to show that the
 defaults are not fitted to the test records. ``measure_record (analyze)`` is what ``analyze``, ``intervals``, the
 report and the web page show (raw signal, the shipped U-Net, which saw every LUDB record: its PR is in-sample; the
-``hybrid (CV)`` row is the same path with each fold's U-Net); ``cleaned signal (old analyze)`` is the path analyze
+``hybrid (CV)`` row is the same path with each fold's U-Net); ``old analyze (cleaned)`` is the path analyze
 took before it.
 """
 
@@ -262,7 +262,7 @@ def main() -> None:
     diffs["ecg_intervals dsp"] = {k: [] for k in IEC}
     diffs["ecg_intervals hybrid (CV)"] = {k: [] for k in IEC}
     diffs["measure_record (analyze)"] = {k: [] for k in IEC}
-    diffs["cleaned signal (old analyze)"] = {k: [] for k in IEC}
+    diffs["old analyze (cleaned)"] = {k: [] for k in IEC}
     times: dict[str, list[float]] = {"ecg_intervals hybrid (CV)": [], "cardioscreen dsp": [],
                                      "cardioscreen unet (CV)": [], "neurokit2 dwt (II)": []}
     ids = [r["id"] for r in records]
@@ -296,7 +296,7 @@ def main() -> None:
         for name, iv in (("ecg_intervals dsp", ecg_intervals(rec.signal, fs, peaks, rec.leads, sex=sex, method="dsp")),
                          ("ecg_intervals hybrid (CV)", iv_hybrid),
                          ("measure_record (analyze)", measure_record(rec).intervals),
-                         ("cleaned signal (old analyze)", _cleaned_path(rec))):
+                         ("old analyze (cleaned)", _cleaned_path(rec))):
             got = {"pr": iv.pr_ms, "qrs": iv.qrs_ms, "qt": iv.qt_ms}
             for k in IEC:
                 if got[k] is not None and np.isfinite(ref_iv[k]):
