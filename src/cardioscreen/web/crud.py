@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,6 +17,7 @@ from cardioscreen.web.models import (
     AuditEvent,
     ClassVerdict,
     Conclusion,
+    LoginAttempt,
     Role,
     Study,
     User,
@@ -119,15 +120,30 @@ def record_event(db: Session, action: str, *, user: User | None = None, subject:
     db.flush()
 
 
-def recent_login_failures(db: Session, username: str, client: str, window_s: int) -> int:
-    """Failed logins for this user name, or from this client address, within the last ``window_s`` seconds."""
+def add_login_attempt(db: Session, username: str, client: str) -> LoginAttempt:
+    """Count a sign-in attempt for ``username`` from ``client`` (a failure until :func:`forgive_login_failures`)."""
+    attempt = LoginAttempt(username=username.strip().lower()[:255], client=client[:64])
+    db.add(attempt)
+    db.flush()
+    return attempt
+
+
+def login_failures(db: Session, username: str, client: str, window_s: int) -> tuple[int, int]:
+    """Attempts not known to have succeeded within the last ``window_s`` seconds: for this user name from this
+    client address, and from this address for any name."""
     since = _now() - timedelta(seconds=window_s)
-    query = select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "login_failed",
-        AuditEvent.created_at >= since,
-        or_(AuditEvent.subject == username.strip().lower()[:255], AuditEvent.client == client[:64]),
-    )
-    return db.scalar(query) or 0
+    recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= since,
+                                                                 LoginAttempt.client == client[:64])
+    pair = recent.where(LoginAttempt.username == username.strip().lower()[:255])
+    return db.scalar(pair) or 0, db.scalar(recent) or 0
+
+
+def forgive_login_failures(db: Session, username: str, client: str, window_s: int) -> None:
+    """The right password: forget this user name's attempts from this address, and everyone's expired ones."""
+    since = _now() - timedelta(seconds=window_s)
+    db.execute(delete(LoginAttempt).where(or_(
+        and_(LoginAttempt.username == username.strip().lower()[:255], LoginAttempt.client == client[:64]),
+        LoginAttempt.created_at < since)))
 
 
 def audit_events(db: Session, limit: int = 200) -> Sequence[AuditEvent]:

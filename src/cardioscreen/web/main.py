@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cardioscreen import __version__
 from cardioscreen.web import crud
@@ -155,6 +156,8 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
+    if settings.proxy_headers:  # outermost: every part of the app sees the client's address, not the proxy's
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, studies, queue, admin, api):
         app.include_router(module.router)

@@ -1,4 +1,4 @@
-"""Database tables (SQLAlchemy 2 declarative): users, API tokens, studies, conclusions, audit log."""
+"""Database tables (SQLAlchemy 2 declarative): users, API tokens, studies, conclusions, audit log, login attempts."""
 
 from __future__ import annotations
 
@@ -135,3 +135,16 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt not known to have succeeded, counted by :mod:`cardioscreen.web.throttle`: written (and
+    committed) before the password is checked, so that concurrent attempts all count; removed, with the earlier
+    failures of the same user name from the same address, once the password proves right."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)

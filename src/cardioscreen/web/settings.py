@@ -42,8 +42,20 @@ class WebSettings(BaseSettings):
         Send the session cookie with the ``Secure`` flag (set this behind HTTPS).
     max_upload_mb : float
         Largest request body accepted by the upload endpoints, in MB (10**6 bytes).
-    login_max_failures, login_window_s : int
-        At most this many failed logins per user name (and per client address) within the window, in seconds.
+    login_max_failures : int
+        Sign-in attempts for one user name from one client address that may fail within the window; further ones
+        from that address are refused (429) without checking the password, while the same user signs in from any
+        other address.
+    login_max_failures_per_address : int
+        Failed sign-ins from one client address, for any user names, within the window before that address is
+        refused (guessing across many names; high, since a clinic's computers may share one address).
+    login_window_s : int
+        The window of both limits, in seconds.
+    proxy_headers : bool
+        Take the client address from ``X-Forwarded-For`` when the request comes from a trusted proxy (set this
+        behind a reverse proxy, or every user shares the proxy's address); off, the header is ignored.
+    forwarded_allow_ips : str
+        The trusted proxies: comma-separated addresses or networks (``127.0.0.1``, ``10.0.0.0/8``), ``*`` for any.
     session_max_age_s : int
         Lifetime of a session cookie, in seconds.
     api_token_ttl_s : int
@@ -69,7 +81,10 @@ class WebSettings(BaseSettings):
     secure_cookies: bool = False
     max_upload_mb: float = Field(default=20.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
     login_window_s: int = Field(default=900, ge=1)
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     api_token_ttl_s: int = Field(default=24 * 3600, ge=60)
     default_language: Literal["en", "ru"] = "en"

@@ -32,6 +32,7 @@ from cardioscreen.web.schemas import (
     UserOut,
     UserUpdate,
 )
+from cardioscreen.web.throttle import TooManyAttemptsError, WrongCredentialsError, sign_in
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -59,14 +60,13 @@ def issue_token(request: Request, db: DbSession, settings: Settings,
                 form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange a user name and password for a bearer token (OAuth2 password flow; rate-limited like sign-in)."""
     client = client_address(request)
-    if crud.recent_login_failures(db, form.username, client, settings.login_window_s) >= settings.login_max_failures:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts; try again later")
-    user = crud.authenticate(db, form.username, form.password)
-    if user is None:
-        crud.record_event(db, "login_failed", subject=form.username.strip().lower(), client=client)
-        db.commit()
+    try:
+        user = sign_in(db, settings, form.username, form.password, client)
+    except TooManyAttemptsError as exc:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed attempts; try again later") from exc
+    except WrongCredentialsError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password",
-                            headers={"WWW-Authenticate": "Bearer"})
+                            headers={"WWW-Authenticate": "Bearer"}) from exc
     token = crud.create_api_token(db, user, settings.api_token_ttl_s)
     crud.record_event(db, "api_token", user=user, subject=user.username, client=client)
     db.commit()

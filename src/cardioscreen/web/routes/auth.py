@@ -13,6 +13,7 @@ from cardioscreen.web import crud
 from cardioscreen.web.deps import DbSession, Settings, client_address, csrf_protect
 from cardioscreen.web.models import LANGUAGES, Role, User
 from cardioscreen.web.templating import flash, render
+from cardioscreen.web.throttle import TooManyAttemptsError, WrongCredentialsError, sign_in
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -51,14 +52,13 @@ def login_form(request: Request) -> Response:
 def login(request: Request, db: DbSession, settings: Settings, username: Annotated[str, Form(max_length=200)],
           password: Annotated[str, Form(max_length=1000)]) -> Response:
     client = client_address(request)
-    if crud.recent_login_failures(db, username, client, settings.login_window_s) >= settings.login_max_failures:
+    try:
+        user = sign_in(db, settings, username, password, client)
+    except TooManyAttemptsError:
         return render(request, "login.html", {"username": username, "error": "too_many_attempts",
                                               "minutes": max(1, settings.login_window_s // 60)},
                       status_code=status.HTTP_429_TOO_MANY_REQUESTS)
-    user = crud.authenticate(db, username, password)
-    if user is None:
-        crud.record_event(db, "login_failed", subject=username.strip().lower(), client=client)
-        db.commit()
+    except WrongCredentialsError:
         return render(request, "login.html", {"username": username, "error": "bad_credentials"},
                       status_code=status.HTTP_401_UNAUTHORIZED)
     crud.record_event(db, "login", user=user, subject=user.username, client=client)
