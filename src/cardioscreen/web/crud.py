@@ -85,7 +85,10 @@ def list_users(db: Session) -> Sequence[User]:
 
 def update_user(db: Session, user: User, *, role: str | None = None, is_active: bool | None = None,
                 language: str | None = None, password: str | None = None) -> User:
-    """Change a user's role, active flag, language or password (each only when given)."""
+    """Change a user's role, active flag, language or password (each only when given); a new password, role or
+    active flag ends the user's sessions and API tokens (:func:`end_sessions`)."""
+    ends_sessions = (password is not None or role not in (None, user.role)
+                     or is_active not in (None, user.is_active))
     if password is not None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise CardioScreenError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
@@ -100,8 +103,17 @@ def update_user(db: Session, user: User, *, role: str | None = None, is_active: 
         user.language = language
     if is_active is not None:
         user.is_active = is_active
+    if ends_sessions:
+        end_sessions(db, user)
     db.flush()
     return user
+
+
+def end_sessions(db: Session, user: User) -> None:
+    """End every session of ``user`` (their cookies name an older epoch) and delete the user's API tokens."""
+    user.session_epoch = User.session_epoch + 1
+    db.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.flush()
 
 
 def authenticate(db: Session, username: str, password: str) -> User | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -48,17 +49,42 @@ Settings = Annotated[WebSettings, Depends(get_settings)]
 Store = Annotated[StudyStore, Depends(get_store)]
 
 
-def _session_user(request: Request, db: Session) -> User | None:
-    user_id = request.session.get("user_id")
-    user = crud.get_user(db, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.is_active:
+SEEN_RESOLUTION_S = 60
+"""A session's last-seen time is written (re-signing the cookie) at most once a minute."""
+
+
+def start_session(request: Request, user: User) -> None:
+    """A fresh session for ``user`` (new CSRF token: no session fixation), in the user's current epoch, dated now."""
+    now = int(time.time())
+    request.session.clear()
+    request.session.update({"user_id": user.id, "epoch": user.session_epoch, "issued": now, "seen": now})
+    request.state.user = user
+
+
+def session_user(request: Request, db: Session) -> User | None:
+    """The signed-in user: an active user whose session epoch the cookie names, signed in less than
+    ``session_max_age_s`` ago and seen less than ``session_idle_s`` ago (the cookie is signed with both dates, so
+    renewing it cannot extend either). A session that fails this is emptied."""
+    session = request.session
+    values = [session.get(key) for key in ("user_id", "epoch", "issued", "seen")]
+    if not all(isinstance(value, int) for value in values):
         return None
+    user_id, epoch, issued, seen = cast(list[int], values)
+    settings = request.app.state.settings
+    now = int(time.time())
+    user = crud.get_user(db, user_id)
+    if (user is None or not user.is_active or user.session_epoch != epoch
+            or not 0 <= now - issued < settings.session_max_age_s or not 0 <= now - seen < settings.session_idle_s):
+        session.clear()
+        return None
+    if now - seen >= SEEN_RESOLUTION_S:
+        session["seen"] = now
     request.state.user = user
     return user
 
 
 def get_current_user(request: Request, db: DbSession) -> User:
-    user = _session_user(request, db)
+    user = session_user(request, db)
     if user is None:
         raise LoginRequiredError
     return user
@@ -106,12 +132,12 @@ def get_api_user(request: Request, db: DbSession, token: Annotated[str | None, D
                                 headers={"WWW-Authenticate": "Bearer"})
         request.state.user = user
         return user
-    session_user = _session_user(request, db)
-    if session_user is None:
+    cookie_user = session_user(request, db)
+    if cookie_user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
     if request.method not in SAFE_METHODS and not csrf_valid(request.session, request.headers.get(CSRF_HEADER)):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
-    return session_user
+    return cookie_user
 
 
 ApiUser = Annotated[User, Depends(get_api_user)]

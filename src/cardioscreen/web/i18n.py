@@ -128,6 +128,12 @@ _EN: dict[str, str] = {
     "source_model": "model",
     "source_both": "measured and model",
     "disagreement": "measurement and model disagree",
+    "account": "My account",
+    "change_password": "Change password",
+    "current_password": "Current password",
+    "new_password_required": "New password",
+    "wrong_password": "The current password is wrong.",
+    "password_changed": "Password changed; every other session and API token has been signed out.",
 }
 
 _RU: dict[str, str] = {
@@ -253,6 +259,12 @@ _RU: dict[str, str] = {
     "source_model": "модель",
     "source_both": "измерения и модель",
     "disagreement": "измерения и модель расходятся",
+    "account": "Моя учётная запись",
+    "change_password": "Сменить пароль",
+    "current_password": "Текущий пароль",
+    "new_password_required": "Новый пароль",
+    "wrong_password": "Текущий пароль неверен.",
+    "password_changed": "Пароль изменён; все остальные сеансы и API-токены завершены.",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}

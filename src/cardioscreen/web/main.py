@@ -154,6 +154,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
                                 size=settings.analysis_workers, limits=limits)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    # deps.session_user checks the session's epoch, absolute lifetime and idle time, all signed into the cookie.
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_session_secret(), session_cookie=SESSION_COOKIE,
                        max_age=settings.session_max_age_s, same_site="lax", https_only=settings.secure_cookies)
     if settings.proxy_headers:  # outermost: every part of the app sees the client's address, not the proxy's

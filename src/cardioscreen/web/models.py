@@ -44,6 +44,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A session cookie names the epoch it was issued in; raising it (sign-out, a new password, a role change,
+    # deactivation) ends every session of the user at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 
     studies: Mapped[list[Study]] = relationship(back_populates="owner", foreign_keys="Study.owner_id")
 

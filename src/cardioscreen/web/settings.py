@@ -57,7 +57,9 @@ class WebSettings(BaseSettings):
     forwarded_allow_ips : str
         The trusted proxies: comma-separated addresses or networks (``127.0.0.1``, ``10.0.0.0/8``), ``*`` for any.
     session_max_age_s : int
-        Lifetime of a session cookie, in seconds.
+        Absolute lifetime of a session, in seconds from sign-in, however active it is.
+    session_idle_s : int
+        A session ends after this many seconds without a request.
     api_token_ttl_s : int
         Lifetime of an API token, in seconds.
     default_language : {"en", "ru"}
@@ -86,6 +88,7 @@ class WebSettings(BaseSettings):
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    session_idle_s: int = Field(default=2 * 3600, ge=60)
     api_token_ttl_s: int = Field(default=24 * 3600, ge=60)
     default_language: Literal["en", "ru"] = "en"
     model_bundle: Path | None = None

@@ -1,4 +1,4 @@
-"""Sign-in, registration (patients only), sign-out and the language switch."""
+"""Sign-in, registration (patients only), sign-out, the user's own password and the language switch."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ from starlette.responses import Response
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
-from cardioscreen.web.deps import DbSession, Settings, client_address, csrf_protect
-from cardioscreen.web.models import LANGUAGES, Role, User
+from cardioscreen.web.deps import (
+    CurrentUser,
+    DbSession,
+    Settings,
+    client_address,
+    csrf_protect,
+    session_user,
+    start_session,
+)
+from cardioscreen.web.models import LANGUAGES, Role
 from cardioscreen.web.templating import flash, render
 from cardioscreen.web.throttle import TooManyAttemptsError, WrongCredentialsError, sign_in
 
@@ -29,18 +37,10 @@ def _safe_next(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
 
 
-def start_session(request: Request, user: User) -> None:
-    """A fresh session for ``user`` (new CSRF token: no session fixation)."""
-    request.session.clear()
-    request.session["user_id"] = user.id
-    request.state.user = user
-
-
 @router.get("/")
 def home(request: Request, db: DbSession) -> Response:
-    user_id = request.session.get("user_id")
-    user = crud.get_user(db, user_id) if isinstance(user_id, int) else None
-    return _redirect(HOME_BY_ROLE[user.role] if user and user.is_active else "/login")
+    user = session_user(request, db)
+    return _redirect(HOME_BY_ROLE[user.role] if user else "/login")
 
 
 @router.get("/login")
@@ -90,17 +90,54 @@ def register(request: Request, db: DbSession, username: Annotated[str, Form(max_
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: DbSession) -> Response:
+    """Sign out: every session and API token of the user ends (a copy of the cookie is worthless)."""
+    user = session_user(request, db)
+    if user is not None:
+        crud.end_sessions(db, user)
+        crud.record_event(db, "logout", user=user, subject=user.username, client=client_address(request))
+        db.commit()
     request.session.clear()
     return _redirect("/login")
+
+
+@router.get("/account")
+def account_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "account.html", {})
+
+
+@router.post("/account/password")
+def change_password(request: Request, db: DbSession, settings: Settings, user: CurrentUser,
+                    current_password: Annotated[str, Form(max_length=1000)],
+                    new_password: Annotated[str, Form(max_length=1000)]) -> Response:
+    """The user's own new password (the current one checked, throttled like sign-in): every other session and
+    every API token of the user ends; this browser gets a fresh session."""
+    client = client_address(request)
+    try:
+        sign_in(db, settings, user.username, current_password, client)
+        crud.update_user(db, user, password=new_password)
+    except TooManyAttemptsError:
+        return render(request, "account.html", {"error_key": "too_many_attempts",
+                                                "minutes": max(1, settings.login_window_s // 60)},
+                      status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    except WrongCredentialsError:
+        return render(request, "account.html", {"error_key": "wrong_password"},
+                      status_code=status.HTTP_401_UNAUTHORIZED)
+    except CardioScreenError as exc:
+        db.rollback()
+        return render(request, "account.html", {"error_text": str(exc)}, status_code=status.HTTP_400_BAD_REQUEST)
+    crud.record_event(db, "password_changed", user=user, subject=user.username, client=client)
+    db.commit()
+    start_session(request, user)
+    flash(request, "password_changed")
+    return _redirect(HOME_BY_ROLE[user.role])
 
 
 @router.post("/language")
 def set_language(request: Request, db: DbSession, lang: Annotated[str, Form()],
                  next_url: Annotated[str, Form(alias="next")] = "/") -> Response:
     if lang in LANGUAGES:
-        user_id = request.session.get("user_id")
-        user = crud.get_user(db, user_id) if isinstance(user_id, int) else None
+        user = session_user(request, db)
         if user is not None:
             crud.update_user(db, user, language=lang)
             db.commit()
