@@ -2,7 +2,7 @@
 
 Fold 9 (validation) macro-AUC of both with 90 % bootstrap intervals and a paired interval of the difference
 (stacking and calibration cross-fitted on fold 9, boosting fitted on folds 1-8), and the expected calibration
-error before and after per-class isotonic calibration. The bundle is the shipped default when there is one
+error before and after per-class (Platt) calibration. The bundle is the shipped default when there is one
 (copied, never modified), else ``CARDIOSCREEN_BENCH_BUNDLE``, else a small ``se_ecgnet`` trained here
 (8 epochs on ptbxl + ptbxl-z100).
 """

@@ -18,7 +18,14 @@ import numpy as np
 from cardioscreen import __version__
 from cardioscreen.datasets.preprocess import window_starts, windows
 from cardioscreen.ensemble.inputs import record_feature_matrix
-from cardioscreen.ensemble.persist import load_ensemble
+from cardioscreen.ensemble.persist import EnsembleModel
+from cardioscreen.ensemble.reported import (
+    ReportedOutput,
+    leads_left_out,
+    prediction_note,
+    too_many_left_out,
+    without_leads,
+)
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.explain import attribution_magnitude, integrated_gradients
 from cardioscreen.interpret import Interpretation, Statement, interpret
@@ -90,7 +97,7 @@ class Analyzer:
                 f"bundle {bundle.path.name} takes {bundle.input_spec.kind!r} inputs; the Analyzer runs record models"
             )
         self._run = make_runner(bundle, self.config.backend, self.config.threads)
-        self.ensemble = load_ensemble(bundle.path)
+        self.output = ReportedOutput.of(bundle)
         self._names = [describe(label.code, self.config.lang)[0] for label in bundle.labels]
 
     @classmethod
@@ -106,9 +113,14 @@ class Analyzer:
         return path
 
     @property
+    def ensemble(self) -> EnsembleModel | None:
+        """The bundle's ensemble (calibration, stacking), None for a bare network."""
+        return self.output.ensemble
+
+    @property
     def thresholds(self) -> np.ndarray:
         """Per-class decision thresholds on the probabilities the Analyzer reports (fitted on validation data)."""
-        return self.ensemble.thresholds_for() if self.ensemble else self.bundle.thresholds
+        return self.output.thresholds
 
     @property
     def model_info(self) -> dict[str, Any]:
@@ -119,13 +131,15 @@ class Analyzer:
             "backend": self.config.backend,
             "bundle": self.bundle.path.name,
             "n_parameters": manifest.get("n_parameters"),
-            "output": self.ensemble.default if self.ensemble else "network",
-            "calibrated": self.ensemble is not None,
+            "output": self.output.name,
+            "calibrated": self.output.ensemble is not None,
+            "not_assessed": [{"code": c.code, "task": c.task, "reason": c.reason}
+                             for c in self.output.assessment if not c.assessed],
             # F1, sensitivity and specificity were measured at the network's own thresholds: shown only while
             # those are the thresholds in use (AUC does not depend on thresholds or monotone calibration).
             "validation": _validation_summary(
                 self.bundle.metrics.get("validation", {}),
-                _SUMMARY_KEYS if self.ensemble is None else ("macro_auc",),
+                _SUMMARY_KEYS if self.output.ensemble is None else ("macro_auc",),
             ),
         }
 
@@ -145,13 +159,21 @@ class Analyzer:
         if refusal is not None:
             return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
                                   refusal=refusal, **self._worded(partial(_not_interpretable, refusal)))
-        x = record_input(std, self.bundle.input_spec)
-        inputs = windows(x, self.bundle.input_spec.samples, self.bundle.input_spec.stride)
+        spec, lang = self.bundle.input_spec, self.config.lang
+        left_out = leads_left_out(quality.unusable_leads, spec.leads)
+        refusal = too_many_left_out(left_out, spec.leads, lang)
+        if refusal is not None:
+            return AnalysisResult(**base, intervals=None, predictions=(), r_peaks=r_peaks, n_beats=len(r_peaks),
+                                  refusal=refusal, **self._worded(partial(_not_interpretable, refusal)))
+        x = without_leads(record_input(std, spec), spec.leads, left_out)
+        inputs = windows(x, spec.samples, spec.stride)
         probabilities = self._probabilities(x, inputs)
-        flags = probabilities >= self.thresholds
+        flags = self.output.flags(probabilities)
+        assessed = self.output.assessed
         predictions = tuple(
             Prediction(label.code, self._names[i], label.task, float(probabilities[i]),
-                       float(self.thresholds[i]), bool(flags[i]))
+                       float(self.thresholds[i]), bool(flags[i]), bool(assessed[i]),
+                       prediction_note(bool(assessed[i]), bool(flags[i]), left_out, lang))
             for i, label in enumerate(self.bundle.labels)
         )
         saliency = self._saliency(inputs, np.nonzero(flags)[0], std) if self.config.explain else {}
@@ -170,21 +192,18 @@ class Analyzer:
         return {**word(lang), "lang": lang, "translations": others}
 
     def _probabilities(self, x: np.ndarray, inputs: np.ndarray) -> np.ndarray:
-        """Calibrated record probabilities ``(labels,)`` from the network's outputs on the record's windows.
-
-        With an ensemble in the bundle, its calibrated output (network alone or stacked with boosting, whichever
-        won on validation) is used; the ensemble's boosting also takes the record's time/frequency features.
+        """Reported record probabilities ``(labels,)`` from the network's outputs on the record's windows
+        (:class:`~cardioscreen.ensemble.reported.ReportedOutput`: calibrated, stacked with boosting where that won
+        on validation, in the reported range); the stacked output also takes the record's hand-made features.
         """
         spec = self.bundle.input_spec
         window_probs, embeddings = self._run(inputs)
         network = spec.aggregate_outputs(window_probs)
-        if self.ensemble is None:
-            return network
-        features = np.zeros((1, 0))
-        if self.ensemble.default == "ensemble":
-            width = len(self.ensemble.feature_names)
+        features = None
+        if self.output.needs_features and self.output.ensemble is not None:
+            width = len(self.output.ensemble.feature_names)
             features, _ = record_feature_matrix(x[None], spec.fs, spec.leads, width=width)
-        return np.asarray(self.ensemble.predict(network[None], embeddings.mean(axis=0)[None], features)[0])
+        return np.asarray(self.output.probabilities(network[None], embeddings.mean(axis=0)[None], features)[0])
 
     def _saliency(self, inputs: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:
         """Saliency ``(leads, samples)`` in [0, 1] at the record's rate for each flagged class.

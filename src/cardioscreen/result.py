@@ -26,7 +26,13 @@ class Prediction:
     threshold : float
         Decision threshold tuned on validation data; ``flagged`` is ``probability >= threshold``.
     flagged : bool
-        Whether the class is reported as present.
+        Whether the class is reported as present (never for a class that is not assessed).
+    assessed : bool
+        False for a class the model cannot assess (too few training positives, or a validation AUC interval
+        reaching below 0.6): it is never flagged and is shown as "not assessed by this model".
+    note : str
+        A caveat in the result's language, e.g. "not assessed by this model", or on a flag of a record whose
+        unusable leads were left out of the analysis; empty when there is none.
     """
 
     code: str
@@ -35,6 +41,8 @@ class Prediction:
     probability: float
     threshold: float
     flagged: bool
+    assessed: bool = True
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +52,8 @@ class Prediction:
             "probability": round(float(self.probability), 4),
             "threshold": round(float(self.threshold), 4),
             "flagged": bool(self.flagged),
+            "assessed": bool(self.assessed),
+            "note": self.note,
         }
 
 
@@ -177,7 +187,9 @@ class AnalysisResult:
             fs=float(data["fs"]),
             quality=data["quality"],
             intervals=data["intervals"],
-            predictions=tuple(Prediction(**{k: p[k] for k in _PREDICTION_FIELDS}) for p in data["predictions"]),
+            # results stored before a field existed lack it: it keeps its default
+            predictions=tuple(Prediction(**{k: p[k] for k in _PREDICTION_FIELDS if k in p})
+                              for p in data["predictions"]),
             model=data["model"],
             r_peaks=np.asarray(data["r_peaks"], dtype=np.int64),
             n_beats=int(data["n_beats"]),

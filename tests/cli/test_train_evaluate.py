@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from cardioscreen.cli import main
 from cardioscreen.io import read_ecg
 from cardioscreen.models.bundle import WEIGHTS, default_bundle_path, load_bundle
+from cardioscreen.pipeline import Analyzer
 from cardioscreen.training.inference import predict_record
 
 JSON_KEYS = {"macro_auc", "macro_auc_ci", "per_class_auc", "macro_f1", "n_records", "baseline"}
@@ -75,8 +76,9 @@ class TestTrainEvaluate:
         assert 0 <= manifest["metrics"]["validation"]["seed17"]["macro_auc"] <= 1
 
     def test_evaluate_ptbxl_fold9(self, bundle_dir: Path, ptbxl_dir: Path, capsys) -> None:
-        out = _evaluate(capsys, "--data", str(ptbxl_dir), "--model", str(bundle_dir), "--folds", "9")
-        assert set(out) >= JSON_KEYS
+        out = _evaluate(capsys, "--data", str(ptbxl_dir), "--model", str(bundle_dir), "--folds", "9",
+                        "--output", "network")
+        assert set(out) >= JSON_KEYS and out["output"] == "network (raw)"
         assert out["n_records"] == 307
         low, high = out["macro_auc_ci"]
         assert low <= out["macro_auc"] <= high
@@ -93,8 +95,11 @@ class TestTrainEvaluate:
             "--task",
             "superdiagnostic",
         )
-        assert out["n_records"] == 178
+        assert out["n_records"] == 178 and out["output"] == "reported (raw network)"
         assert set(out["per_class_auc"]) == {"CD", "HYP", "MI", "NORM", "STTC"}
+        # 24 training records: no class reaches 20 training positives, so none is assessed or flagged
+        assert not any(fig["assessed"] for fig in out["per_class"].values())
+        assert out["sensitivity"] == 0 and out["specificity"] == 1
 
     def test_unknown_task_is_a_user_error(self, bundle_dir: Path, ptbxl_dir: Path, capsys) -> None:
         assert main(["evaluate", "--data", str(ptbxl_dir), "--model", str(bundle_dir), "--task", "rhythm"]) == 2
@@ -106,7 +111,7 @@ class TestShippedBundle:
         bundle = load_bundle(default_bundle_path())
         size = sum(p.stat().st_size for p in default_bundle_path().iterdir())
         assert size <= 20 * 1024 * 1024
-        out = _evaluate(capsys, "--data", str(ptbxl_dir), "--folds", "9")
+        out = _evaluate(capsys, "--data", str(ptbxl_dir), "--folds", "9", "--output", "network")
         assert out["n_records"] == 307
         # the bundle predates the grown fold 9 (its manifest figure is on 81 of these records): 0.821 measured
         assert out["macro_auc"] == pytest.approx(0.821, abs=5e-3)
@@ -115,10 +120,42 @@ class TestShippedBundle:
     def test_evaluates_on_z100_fold9_as_recorded(self, shared_data: Path, capsys) -> None:
         """The ptbxl-z100 layout gives the shipped bundle the figure its manifest recorded on those records."""
         bundle = load_bundle(default_bundle_path())
-        out = _evaluate(capsys, "--data", str(shared_data / "ptbxl-z100"), "--folds", "9", "--task", "superdiagnostic")
+        args = ("--data", str(shared_data / "ptbxl-z100"), "--folds", "9", "--task", "superdiagnostic")
+        out = _evaluate(capsys, *args, "--output", "network")
         recorded = bundle.manifest["metrics"]["validation_z100"]["superdiagnostic"]
         assert out["n_records"] == recorded["n_records"] == 178
         assert out["macro_auc"] == pytest.approx(recorded["macro_auc"], abs=1e-3)  # 0.94: far above chance
+        # the default: what the Analyzer reports (the stack won on fold 9, calibrated by strictly increasing maps):
+        # 13 % of the raw network's probabilities show as 0.0 % or 100 %, none of the reported ones
+        reported = _evaluate(capsys, *args)
+        assert reported["output"] == f"reported ({Analyzer.load().output.name})" == "reported (ensemble)"
+        assert out["exact_01_share"] > 0.1 and reported["exact_01_share"] == 0
+        assert reported["macro_ece"] < out["macro_ece"] and reported["macro_auc"] > 0.9  # 0.055 vs 0.065; 0.945
+
+    def test_default_scores_what_the_analyzer_reports(self, shared_data: Path, capsys) -> None:
+        """On a challenge folder the default output is the Analyzer's, file by file (same figures)."""
+        from cardioscreen.datasets.cinc import CinC
+        from cardioscreen.datasets.labels import SUPERCLASSES
+        from cardioscreen.training.metrics import class_aucs
+
+        folder = shared_data / "challenge" / "georgia"
+        out = _evaluate(capsys, "--data", str(folder), "--task", "superdiagnostic")
+        analyzer, records = Analyzer.load(), CinC.load(folder)
+        labels = records.labels("superdiagnostic", SUPERCLASSES)
+        cols = analyzer.bundle.task_columns("superdiagnostic")
+        keep = np.flatnonzero(labels.y.sum(axis=1) > 0)  # records with a superclass (as the benchmark does)
+        results = [analyzer.analyze(records.read(int(i))) for i in keep]
+        assert out["n_refused"] == sum(r.refused for r in results) and out["n_records"] == len(keep) - out["n_refused"]
+        ok = [k for k, r in zip(keep, results, strict=True) if not r.refused]
+        scores = np.array([[r.predictions[c].probability for c in cols] for r in results if not r.refused])
+        aucs = class_aucs(labels.y[ok], scores)
+        expected = {code: float(a) for code, a in zip(SUPERCLASSES, aucs, strict=True) if np.isfinite(a)}
+        assert out["per_class_auc"] == pytest.approx(expected, abs=1e-9)
+        flagged = np.array([[r.predictions[c].flagged for c in cols] for r in results if not r.refused])
+        for j, code in enumerate(SUPERCLASSES):
+            positives = labels.y[ok, j] > 0.5
+            if positives.any() and code in out["per_class_sensitivity"]:
+                assert out["per_class_sensitivity"][code] == pytest.approx(flagged[positives, j].mean())
 
     def test_any_rate_shares_the_model(self, example_record_path: Path) -> None:
         # PTB-XL record 1 is a normal ECG ({'NORM': 100, 'LVOLT': 0, 'SR': 0}); at 500 Hz or resampled to

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from cardioscreen.ensemble.persist import load_ensemble, save_ensemble
+from cardioscreen.ensemble.persist import EnsembleModel, load_ensemble, save_ensemble
 from cardioscreen.ensemble.train import EnsembleConfig, fit_ensemble_on
 from cardioscreen.models.bundle import InputSpec, load_bundle, save_bundle
 from cardioscreen.models.registry import create_model
@@ -39,12 +39,17 @@ def bundle_dir(data: TaskData, tmp_path_factory: pytest.TempPathFactory) -> Path
     return path
 
 
+@pytest.fixture(scope="module")
+def model(data: TaskData, bundle_dir: Path) -> EnsembleModel:
+    """The ensemble of the tiny bundle, fitted once."""
+    return fit_ensemble_on(load_bundle(bundle_dir), data, CONFIG)
+
+
 class TestEnsembleEndToEnd:
-    def test_fit_save_load_predict(self, data: TaskData, bundle_dir: Path) -> None:
+    def test_fit_save_load_predict(self, data: TaskData, bundle_dir: Path, model: EnsembleModel) -> None:
         from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
 
         bundle = load_bundle(bundle_dir)
-        model = fit_ensemble_on(bundle, data, CONFIG)
         report = model.report
         assert set(report["tasks"]) == {"seed17", "superdiagnostic"}
         sup = report["tasks"]["superdiagnostic"]
@@ -52,17 +57,24 @@ class TestEnsembleEndToEnd:
             assert 0 <= sup[key] <= 1
         low, high = sup["ensemble"]["macro_auc_ci"]
         assert low <= sup["ensemble"]["macro_auc"] <= high
-        # the stack is the default output exactly when its cross-fitted macro-AUC beats the network's
+        # the stack is the default output exactly when the paired interval of its cross-fitted gain is above 0
         overall = report["all"]
-        better = overall["ensemble"]["macro_auc"] > overall["network"]["macro_auc"]
+        better = overall["difference_ci"][0] > 0
         assert report["default"] == model.default == ("ensemble" if better else "network")
         assert model.thresholds["ensemble"].shape == (22,)
+        # 20 training records per folder: no class has 20 training positives, so none is assessed
+        assert not any(c.assessed for c in model.assessment_for()) and len(report["not_assessed"]) == 22
+        reported = sup["reported"]
+        assert reported["exact_01_share"] == 0
+        if model.default == "network":  # strictly increasing maps: the ranking is the network's
+            assert reported["reported_macro_auc"] == pytest.approx(reported["network_macro_auc"], abs=5e-3)
 
         save_ensemble(model, bundle_dir)
         assert json.loads((bundle_dir / "manifest.json").read_text())["ensemble"] == "ensemble"
         load_bundle(bundle_dir)
         loaded = load_ensemble(bundle_dir)
         assert loaded is not None and loaded.default == model.default
+        assert loaded.assessment == model.assessment
 
         val = data.in_split("val")
         probs, emb = network_outputs(bundle, val.x[:4])
@@ -88,3 +100,19 @@ class TestEnsembleEndToEnd:
         manifest.pop("ensemble", None)
         (tmp_path / "manifest.json").write_text(json.dumps(manifest))
         assert load_ensemble(tmp_path) is None
+
+    def test_ensemble_of_before_assessment_is_refused_by_name(self, bundle_dir: Path, model: EnsembleModel,
+                                                              tmp_path: Path) -> None:
+        import shutil
+
+        from cardioscreen.errors import CardioScreenError
+
+        copy = tmp_path / "old"
+        shutil.copytree(bundle_dir, copy)
+        save_ensemble(model, copy)
+        description = copy / "ensemble" / "ensemble.json"
+        data = json.loads(description.read_text())
+        data.pop("assessment")
+        description.write_text(json.dumps(data))
+        with pytest.raises(CardioScreenError, match="train-ensemble"):
+            load_ensemble(copy)

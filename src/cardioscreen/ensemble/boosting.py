@@ -3,6 +3,9 @@
 This is the prototype's boosting stage (network embeddings plus time/frequency features in, probabilities out)
 with scikit-learn conventions: ``fit(X, Y, mask)`` returns ``self``, randomness comes from ``random_state``,
 learned attributes end in ``_``. Labels may be partly unknown (``mask``): each class trains on its known rows.
+CatBoost fits the models; each fitted model is kept as the arrays of its trees
+(:class:`~cardioscreen.ensemble.trees.ObliviousForest`), which predict with NumPy alone and are saved in one
+``.npz`` file.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cardioscreen.ensemble.trees import ObliviousForest
 from cardioscreen.errors import CardioScreenError
 
 if TYPE_CHECKING:
     from catboost import CatBoostClassifier
 
 logger = logging.getLogger(__name__)
+
+TREES_FILE = "boosting.npz"
+"""File of the models' trees inside the ensemble folder."""
 
 
 class SubspaceBoosting:
@@ -43,16 +50,13 @@ class SubspaceBoosting:
     ----------
     subsets_ : np.ndarray
         ``(n_models, n_selected)`` feature indices of each model (shared by all classes).
-    models_ : list of list of CatBoostClassifier
-        Per class, the fitted models (empty for a class that predicts its prior).
+    forests_ : list of list of ObliviousForest
+        Per class, the fitted models' trees (empty for a class that predicts its prior).
     priors_ : np.ndarray
         ``(C,)`` known-label positive rate per class.
     n_features_in_ : int
         Number of input features.
     """
-
-    _model_files: list[list[Path]] | None = None
-    """CatBoost files still to be read (set by :meth:`load`)."""
 
     def __init__(
         self,
@@ -95,80 +99,62 @@ class SubspaceBoosting:
         self.n_features_in_ = n_features
         self.subsets_ = np.stack([np.sort(rng.choice(n_features, k, replace=False)) for _ in range(self.n_models)])
         self.priors_ = np.array([Y[known[:, j], j].mean() if known[:, j].any() else 0.0 for j in range(Y.shape[1])])
-        self.models_: list[list[CatBoostClassifier]] = []
+        self.forests_: list[list[ObliviousForest]] = []
         for j in range(Y.shape[1]):
             rows = known[:, j]
             y = (Y[rows, j] > 0.5).astype(np.int64)
             if min(int(y.sum()), int(len(y) - y.sum())) < self.min_per_class:
-                self.models_.append([])
+                self.forests_.append([])
                 continue
-            models = []
+            forests = []
             for m, subset in enumerate(self.subsets_):
                 model = self._new_model(self.random_state * 1000 + m)
-                models.append(model.fit(X[rows][:, subset], y))
-            self.models_.append(models)
+                forests.append(ObliviousForest.from_catboost(model.fit(X[rows][:, subset], y)))
+            self.forests_.append(forests)
             logger.debug("boosting class %d: %d rows, %d positives", j, len(y), int(y.sum()))
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Averaged positive-class probabilities ``(n, C)``."""
-        self._load_models()
         X = np.asarray(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
             raise CardioScreenError(f"{X.shape[1]} features given to a model fitted on {self.n_features_in_}")
-        out = np.empty((len(X), len(self.models_)))
-        for j, models in enumerate(self.models_):
-            if not models:
+        out = np.empty((len(X), len(self.forests_)))
+        for j, forests in enumerate(self.forests_):
+            if not forests:
                 out[:, j] = self.priors_[j]
                 continue
-            out[:, j] = np.mean([mdl.predict_proba(X[:, s])[:, 1] for mdl, s in zip(models, self.subsets_,
+            out[:, j] = np.mean([forest.predict_proba(X[:, s]) for forest, s in zip(forests, self.subsets_,
                                                                                     strict=True)], axis=0)
         return out
 
     def save(self, directory: Path) -> dict[str, Any]:
-        """Write every CatBoost model as ``class_<j>_model_<m>.cbm`` into ``directory``; returns the description."""
-        self._load_models()
+        """Write every model's trees into ``directory/boosting.npz``; returns the description."""
         directory.mkdir(parents=True, exist_ok=True)
-        files = []
-        for j, models in enumerate(self.models_):
-            names = []
-            for m, model in enumerate(models):
-                name = f"class_{j:02d}_model_{m}.cbm"
-                model.save_model(str(directory / name))
-                names.append(name)
-            files.append(names)
+        arrays: dict[str, np.ndarray] = {}
+        for j, forests in enumerate(self.forests_):
+            for m, forest in enumerate(forests):
+                arrays.update(forest.to_arrays(f"class_{j:02d}_model_{m}_"))
+        np.savez_compressed(directory / TREES_FILE, **arrays)  # type: ignore[arg-type]
         return {
             "params": {k: getattr(self, k) for k in ("n_models", "feature_fraction", "iterations", "depth",
                                                      "learning_rate", "min_per_class", "thread_count",
                                                      "random_state")},
-            "subsets": self.subsets_.tolist(), "priors": self.priors_.tolist(), "files": files,
-            "n_features_in": self.n_features_in_,
+            "subsets": self.subsets_.tolist(), "priors": self.priors_.tolist(), "trees": TREES_FILE,
+            "models_per_class": [len(forests) for forests in self.forests_], "n_features_in": self.n_features_in_,
         }
 
     @classmethod
     def load(cls, directory: Path, description: dict[str, Any]) -> SubspaceBoosting:
-        """The model written by :meth:`save`; its CatBoost files are read on first use (loading CatBoost costs
-        a few tenths of a second, wasted when the bundle's default output is the network alone)."""
+        """The model written by :meth:`save` (NumPy only: CatBoost is not needed to predict)."""
+        if "trees" not in description:
+            raise CardioScreenError(f"{directory} holds CatBoost files of an older format; re-fit the ensemble "
+                                    "with `cardioscreen train-ensemble`")
         boosting = cls(**description["params"])
         boosting.subsets_ = np.asarray(description["subsets"], dtype=np.int64)
         boosting.priors_ = np.asarray(description["priors"], dtype=np.float64)
         boosting.n_features_in_ = int(description["n_features_in"])
-        boosting._model_files = [[directory / name for name in names] for names in description["files"]]
+        with np.load(directory / description["trees"]) as arrays:
+            boosting.forests_ = [[ObliviousForest.from_arrays(arrays, f"class_{j:02d}_model_{m}_") for m in range(n)]
+                                 for j, n in enumerate(description["models_per_class"])]
         return boosting
-
-    def _load_models(self) -> None:
-        """Read the CatBoost files named by :meth:`load`, once."""
-        files = self._model_files
-        if files is None:
-            return
-        from catboost import CatBoostClassifier
-
-        self.models_ = []
-        for paths in files:
-            models = []
-            for path in paths:
-                model = CatBoostClassifier()
-                model.load_model(str(path))
-                models.append(model)
-            self.models_.append(models)
-        self._model_files = None

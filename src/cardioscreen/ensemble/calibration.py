@@ -1,4 +1,17 @@
-"""Per-class probability calibration (isotonic or Platt), decision thresholds and expected calibration error.
+"""Per-class probability calibration by strictly increasing maps (Platt or beta), and the reported range.
+
+A calibration map must keep the network's ranking: isotonic regression (the earlier method) is a step function
+whose flat ends put 43-49 % of the shipped model's validation probabilities at exactly 0 or 1 and cost up to 0.08
+AUC. Both maps here are logistic regressions on increasing functions of ``p`` with non-negative coefficients held
+away from zero, so they are strictly increasing and leave every AUC unchanged:
+
+* ``platt``: ``sigmoid(a * logit(p) + b)``, ``a > 0`` (Platt 1999; with ``b = 0`` it is temperature scaling);
+* ``beta``: ``sigmoid(a * ln(p) - b * ln(1 - p) + c)``, ``a, b > 0`` (Kull et al. 2017), which also bends the
+  two tails differently.
+
+They are fitted with Platt's smoothed targets (``(N+ + 1) / (N+ + 2)`` for positives, ``1 / (N- + 2)`` for
+negatives), so that a class with a handful of positives or a perfectly separated one gets a finite slope. Every
+reported probability is finally clipped to :data:`REPORTED_RANGE`, so no finding is ever shown as 0.0 % or 100 %.
 
 Everything here is fitted on the data it is given, which must be validation data; a fitted
 :class:`PerClassCalibrator` is a plain JSON-able description (``to_dict`` / ``from_dict``), so a bundle stores
@@ -11,166 +24,128 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
 
 from cardioscreen.errors import CardioScreenError
 
-EPS = 1e-6
+EPS = 1e-12
+"""Probabilities are clipped to ``[EPS, 1 - EPS]`` before taking logarithms (float32 outputs reach 1.0 exactly)."""
+REPORTED_RANGE = (0.001, 0.999)
+"""Every reported probability lies in this range: 0.1 % and 99.9 % at one decimal, never 0.0 % or 100 %."""
+MIN_SLOPE = 1e-3
+"""Lower bound of every coefficient of a map: it keeps the map strictly increasing."""
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, EPS, 1 - EPS)
-    return np.asarray(np.log(p / (1 - p)))
+    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    return np.asarray(np.log(p) - np.log1p(-p))
 
 
-def _fit_isotonic(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    from sklearn.isotonic import IsotonicRegression  # fitting only: applying a calibrator needs numpy alone
-
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
-    return {"kind": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
+def clip_reported(p: np.ndarray) -> np.ndarray:
+    """``p`` clipped to :data:`REPORTED_RANGE` (the probabilities users are shown)."""
+    return np.clip(np.asarray(p, dtype=np.float64), *REPORTED_RANGE)
 
 
-def _fit_platt(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    from sklearn.linear_model import LogisticRegression
-
-    lr = LogisticRegression(C=1e4).fit(_logit(p)[:, None], y)
-    return {"kind": "platt", "a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+def _platt_inputs(p: np.ndarray) -> np.ndarray:
+    return _logit(p)[:, None]
 
 
-_METHODS: dict[str, Callable[[np.ndarray, np.ndarray], dict[str, Any]]] = {
-    "isotonic": _fit_isotonic,
-    "platt": _fit_platt,
-}
-
-_APPLY: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray]] = {
-    "identity": lambda c, p: p,
-    "isotonic": lambda c, p: np.interp(p, c["x"], c["y"]),
-    "platt": lambda c, p: 1.0 / (1.0 + np.exp(-(c["a"] * _logit(p) + c["b"]))),
-}
+def _beta_inputs(p: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    return np.column_stack([np.log(q), -np.log1p(-q)])
 
 
-def _known(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
-    return np.ones(shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+_INPUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"platt": _platt_inputs, "beta": _beta_inputs}
+"""Per method, the increasing features of ``p`` whose non-negative combination is the map's logit."""
+CALIBRATIONS = tuple(_INPUTS)
+"""Names of the calibration maps."""
+
+
+def _fit_logistic(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Coefficients ``(k + 1,)`` (slopes, then intercept) of a logistic fit of Platt's smoothed targets of ``y`` on
+    the features ``z`` ``(n, k)``, every slope at least :data:`MIN_SLOPE`."""
+    pos = float(y.sum())
+    target = np.where(y > 0.5, (pos + 1) / (pos + 2), 1 / (len(y) - pos + 2))
+    design = np.column_stack([z, np.ones(len(z))])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = design @ w
+        # cross-entropy with soft targets: log(1 + e^s) - t * s, and its gradient
+        value = float(np.sum(np.logaddexp(0.0, s) - target * s))
+        return value, design.T @ (1.0 / (1.0 + np.exp(-s)) - target)
+
+    start = np.r_[np.ones(z.shape[1]), 0.0]
+    bounds = [(MIN_SLOPE, None)] * z.shape[1] + [(None, None)]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    return np.asarray(result.x, dtype=np.float64)
+
+
+def _apply(kind: str, coef: np.ndarray, p: np.ndarray) -> np.ndarray:
+    s = _INPUTS[kind](p) @ coef[:-1] + coef[-1]
+    return np.asarray(1.0 / (1.0 + np.exp(-s)))
 
 
 class PerClassCalibrator:
-    """One calibration map per class, fitted on validation probabilities.
+    """One strictly increasing calibration map per class, fitted on validation probabilities.
 
     Parameters
     ----------
-    method : {"isotonic", "platt"}
-        Isotonic regression (monotone step function) or Platt scaling (logistic on the logit).
+    method : {"platt", "beta"}
+        The map (see the module doc).
     min_per_class : int
-        A class needs at least this many known positives and negatives; otherwise it keeps the identity map.
+        A class needs at least this many known positives and negatives; otherwise it keeps the identity map
+        (which is strictly increasing too).
 
     Attributes
     ----------
     maps_ : list of dict
-        Per class ``{"kind": "isotonic", "x", "y"}``, ``{"kind": "platt", "a", "b"}`` or ``{"kind": "identity"}``.
+        Per class ``{"kind": "platt" | "beta", "coef": [slopes..., intercept]}`` or ``{"kind": "identity"}``.
     """
 
-    def __init__(self, method: str = "isotonic", min_per_class: int = 3) -> None:
+    def __init__(self, method: str = "platt", min_per_class: int = 3) -> None:
         self.method = method
         self.min_per_class = min_per_class
 
     def fit(self, P: np.ndarray, Y: np.ndarray, mask: np.ndarray | None = None) -> PerClassCalibrator:
         """Fit on probabilities ``P`` and 0/1 labels ``Y`` (``(n, C)``); unknown labels (``mask`` 0) are skipped."""
-        if self.method not in _METHODS:
-            raise CardioScreenError(f"unknown calibration method {self.method!r}; choose one of {', '.join(_METHODS)}")
+        if self.method not in _INPUTS:
+            raise CardioScreenError(f"unknown calibration method {self.method!r}; choose one of {', '.join(_INPUTS)}")
         P, Y = np.asarray(P, dtype=np.float64), np.asarray(Y, dtype=np.float64)
-        known = _known(mask, P.shape)
+        known = np.ones(P.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         self.maps_: list[dict[str, Any]] = []
         for j in range(P.shape[1]):
-            p, y = P[known[:, j], j], Y[known[:, j], j]
-            pos = int((y > 0.5).sum())
-            if min(pos, len(y) - pos) < self.min_per_class:
+            p, y = P[known[:, j], j], (Y[known[:, j], j] > 0.5).astype(np.float64)
+            if min(int(y.sum()), int(len(y) - y.sum())) < self.min_per_class:
                 self.maps_.append({"kind": "identity"})
             else:
-                self.maps_.append(_METHODS[self.method](p, (y > 0.5).astype(np.float64)))
+                coef = _fit_logistic(_INPUTS[self.method](p), y)
+                self.maps_.append({"kind": self.method, "coef": coef.tolist()})
         return self
 
     def transform(self, P: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities, same shape as ``P`` (``(n, C)`` or ``(C,)``)."""
+        """Calibrated probabilities clipped to :data:`REPORTED_RANGE` (what is reported), same shape as ``P``
+        (``(n, C)`` or ``(C,)``)."""
         P = np.asarray(P, dtype=np.float64)
         flat = P.reshape(-1, P.shape[-1])
         if flat.shape[1] != len(self.maps_):
             raise CardioScreenError(f"{flat.shape[1]} classes given to a calibrator of {len(self.maps_)}")
-        out = np.column_stack([_APPLY[c["kind"]](c, flat[:, j]) for j, c in enumerate(self.maps_)])
-        return out.reshape(P.shape)
+        out = np.column_stack([
+            flat[:, j] if c["kind"] == "identity" else _apply(c["kind"], np.asarray(c["coef"]), flat[:, j])
+            for j, c in enumerate(self.maps_)
+        ])
+        return clip_reported(out).reshape(P.shape)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "min_per_class": self.min_per_class, "maps": self.maps_}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PerClassCalibrator:
+        """The calibrator :meth:`to_dict` described; a map of an unknown kind (e.g. the isotonic maps of older
+        bundles, which were not order-preserving) is refused by name: re-run ``train-ensemble``."""
         calibrator = cls(data["method"], data["min_per_class"])
+        kinds = {c["kind"] for c in data["maps"]} - {"identity", *_INPUTS}
+        if kinds:
+            raise CardioScreenError(f"calibration maps of kind {sorted(kinds)} are not supported any more; "
+                                    "re-fit the bundle's ensemble with `cardioscreen train-ensemble`")
         calibrator.maps_ = list(data["maps"])
         return calibrator
-
-
-def _best_f1(y: np.ndarray, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    pred = p[None, :] >= candidates[:, None]
-    tp = (pred & (y[None, :] > 0.5)).sum(1)
-    fp = (pred & (y[None, :] <= 0.5)).sum(1)
-    fn = ((~pred) & (y[None, :] > 0.5)).sum(1)
-    return np.asarray(2 * tp / np.maximum(2 * tp + fp + fn, 1))
-
-
-def _youden(y: np.ndarray, p: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    pred = p[None, :] >= candidates[:, None]
-    pos, neg = y > 0.5, y <= 0.5
-    sens = (pred & pos[None, :]).sum(1) / max(int(pos.sum()), 1)
-    spec = ((~pred) & neg[None, :]).sum(1) / max(int(neg.sum()), 1)
-    return np.asarray(sens + spec - 1)
-
-
-_THRESHOLD_OBJECTIVES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "f1": _best_f1,
-    "youden": _youden,
-}
-
-
-def fit_thresholds(
-    Y: np.ndarray, P: np.ndarray, mask: np.ndarray | None = None, objective: str = "f1", default: float = 0.5
-) -> np.ndarray:
-    """Per-class thresholds ``(C,)`` maximising ``objective`` ("f1" or "youden") on the given (validation) data.
-
-    Candidates are the observed probabilities of each class; a class without both a known positive and a known
-    negative gets ``default``. Ties go to the lowest candidate.
-    """
-    if objective not in _THRESHOLD_OBJECTIVES:
-        raise CardioScreenError(f"unknown threshold objective {objective!r}; choose one of "
-                                f"{', '.join(_THRESHOLD_OBJECTIVES)}")
-    Y, P = np.asarray(Y, dtype=np.float64), np.asarray(P, dtype=np.float64)
-    known = _known(mask, P.shape)
-    out = np.full(P.shape[1], default, dtype=np.float64)
-    for j in range(P.shape[1]):
-        y, p = Y[known[:, j], j], P[known[:, j], j]
-        if 0 < (y > 0.5).sum() < len(y):
-            candidates = np.unique(p)
-            out[j] = float(candidates[int(np.argmax(_THRESHOLD_OBJECTIVES[objective](y, p, candidates)))])
-    return out
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
-    """Binary ECE: bin ``p`` into ``n_bins`` equal-width bins, weight ``|mean(y) - mean(p)|`` by bin size."""
-    y, p = np.asarray(y, dtype=np.float64).ravel(), np.asarray(p, dtype=np.float64).ravel()
-    if len(y) == 0:
-        return float("nan")
-    bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
-    total = 0.0
-    for b in np.unique(bins):
-        inside = bins == b
-        total += inside.sum() * abs(y[inside].mean() - p[inside].mean())
-    return float(total / len(y))
-
-
-def macro_ece(Y: np.ndarray, P: np.ndarray, mask: np.ndarray | None = None, n_bins: int = 10) -> float:
-    """Mean over classes with at least one known positive of the per-class ECE (known labels only)."""
-    Y, P = np.asarray(Y), np.asarray(P)
-    known = _known(mask, P.shape)
-    values = [
-        expected_calibration_error(Y[known[:, j], j], P[known[:, j], j], n_bins)
-        for j in range(P.shape[1])
-        if (Y[known[:, j], j] > 0.5).any()
-    ]
-    return float(np.mean(values)) if values else float("nan")

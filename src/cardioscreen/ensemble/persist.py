@@ -3,8 +3,8 @@
 Layout::
 
     BUNDLE/ensemble/
-      ensemble.json        stacker, calibrators, thresholds, feature layout, choice and figures
-      class_XX_model_M.cbm CatBoost models
+      ensemble.json        stacker, calibrators, thresholds, assessment, feature layout, choice and figures
+      boosting.npz         the boosting models' trees (NumPy arrays)
 
 The bundle's ``manifest.json`` gets the key ``"ensemble": "ensemble"`` (the folder name) when it is added.
 """
@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from cardioscreen.ensemble.assessment import ClassAssessment
 from cardioscreen.ensemble.boosting import SubspaceBoosting
 from cardioscreen.ensemble.calibration import PerClassCalibrator
 from cardioscreen.ensemble.stacking import Stacker
@@ -43,6 +44,8 @@ class EnsembleModel:
         ``"network"`` and ``"ensemble"``: :class:`PerClassCalibrator` fitted on validation records.
     thresholds : dict
         ``"network"`` and ``"ensemble"``: ``(C,)`` thresholds on calibrated probabilities (validation records).
+    assessment : dict
+        ``"network"`` and ``"ensemble"``: per class, a :class:`ClassAssessment` (is it assessed, and why not).
     use_ensemble : bool
         True when the ensemble beat the network alone on the validation macro-AUC.
     feature_names : list of str
@@ -57,6 +60,7 @@ class EnsembleModel:
     stacker: Stacker
     calibrators: dict[str, PerClassCalibrator]
     thresholds: dict[str, np.ndarray]
+    assessment: dict[str, tuple[ClassAssessment, ...]]
     use_ensemble: bool
     feature_names: list[str]
     embedding_dim: int
@@ -69,7 +73,8 @@ class EnsembleModel:
 
     def predict(self, net_probs: np.ndarray, embeddings: np.ndarray, features: np.ndarray,
                 which: str | None = None) -> np.ndarray:
-        """Calibrated probabilities ``(n, C)`` of ``which`` output (default: :attr:`default`)."""
+        """Calibrated probabilities ``(n, C)`` of ``which`` output (default: :attr:`default`), in the reported
+        range."""
         which = which or self.default
         if which == "network":
             return self.calibrators["network"].transform(net_probs)
@@ -93,6 +98,10 @@ class EnsembleModel:
         """Per-class thresholds ``(C,)`` on the calibrated probabilities of ``which`` output."""
         return self.thresholds[which or self.default]
 
+    def assessment_for(self, which: str | None = None) -> tuple[ClassAssessment, ...]:
+        """Per-class assessment of ``which`` output."""
+        return self.assessment[which or self.default]
+
 
 def save_ensemble(model: EnsembleModel, bundle: str | Path) -> Path:
     """Write ``model`` into ``bundle/ensemble`` and register it in the bundle manifest; returns the folder."""
@@ -106,6 +115,7 @@ def save_ensemble(model: EnsembleModel, bundle: str | Path) -> Path:
         "stacker": model.stacker.to_dict(),
         "calibrators": {k: c.to_dict() for k, c in model.calibrators.items()},
         "thresholds": {k: [float(t) for t in v] for k, v in model.thresholds.items()},
+        "assessment": {k: [c.to_dict() for c in v] for k, v in model.assessment.items()},
         "use_ensemble": model.use_ensemble,
         "feature_names": model.feature_names,
         "embedding_dim": model.embedding_dim,
@@ -126,11 +136,15 @@ def load_ensemble(bundle: str | Path) -> EnsembleModel | None:
         return None
     folder = bundle / manifest[MANIFEST_KEY]
     data = json.loads((folder / DESCRIPTION).read_text())
+    if "assessment" not in data:
+        raise CardioScreenError(f"{folder / DESCRIPTION} predates per-class assessment and order-preserving "
+                                "calibration; re-fit it with `cardioscreen train-ensemble`")
     return EnsembleModel(
         boosting=SubspaceBoosting.load(folder, data["boosting"]),
         stacker=Stacker.from_dict(data["stacker"]),
         calibrators={k: PerClassCalibrator.from_dict(v) for k, v in data["calibrators"].items()},
         thresholds={k: np.asarray(v, dtype=np.float64) for k, v in data["thresholds"].items()},
+        assessment={k: tuple(ClassAssessment.from_dict(c) for c in v) for k, v in data["assessment"].items()},
         use_ensemble=bool(data["use_ensemble"]),
         feature_names=list(data["feature_names"]),
         embedding_dim=int(data["embedding_dim"]),

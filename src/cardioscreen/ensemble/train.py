@@ -6,9 +6,17 @@ Protocol (patient-wise PTB-XL folds: train 1-8, validation 9):
 2. :class:`~cardioscreen.ensemble.boosting.SubspaceBoosting` is fitted on the training records;
 3. on the validation records, the stacker and the calibrators are cross-fitted (``n_splits`` folds) to measure
    the network alone and the ensemble honestly: macro-AUC with 90 % bootstrap intervals (and a paired interval
-   of the difference), ECE before and after calibration;
+   of the difference), ECE before and after calibration per class;
 4. the final stacker, calibrators and thresholds are fitted on all validation records; the ensemble becomes
-   the default output only if its cross-fitted macro-AUC beats the network's.
+   the default output only if the paired 90 % interval of its cross-fitted macro-AUC gain over the network lies
+   above zero;
+5. each class is assessed (:mod:`cardioscreen.ensemble.assessment`) on the default output's honest validation
+   scores (the network's own, or the cross-fitted stack).
+
+Calibration is fitted on fold 9 only: the network was trained on folds 1-8, so its scores there are in-sample and
+overconfident, while fold 9 (about 480 records with ptbxl-z100's validation split) is the only set it never saw.
+Cross-fitting on fold 9 measures what the map does to records it was not fitted on; the shipped map is then
+fitted on all of fold 9, which needs only two (Platt) or three (beta) numbers per class.
 """
 
 from __future__ import annotations
@@ -21,17 +29,21 @@ from typing import Any
 
 import numpy as np
 
+from cardioscreen.ensemble.assessment import assess_classes, training_positives
 from cardioscreen.ensemble.boosting import SubspaceBoosting
-from cardioscreen.ensemble.calibration import PerClassCalibrator, fit_thresholds, macro_ece
+from cardioscreen.ensemble.calibration import REPORTED_RANGE, PerClassCalibrator
 from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
 from cardioscreen.ensemble.persist import EnsembleModel
 from cardioscreen.ensemble.stacking import Stacker, cross_fit_predict
+from cardioscreen.ensemble.thresholds import DEFAULT_MIN_SENSITIVITY, fit_thresholds
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.models.bundle import Bundle, load_bundle
 from cardioscreen.training.data import TaskData, load_training_data
-from cardioscreen.training.metrics import bootstrap_ci, macro_auc
+from cardioscreen.training.metrics import bootstrap_ci, class_aucs, class_eces, macro_auc, macro_ece
 
 logger = logging.getLogger(__name__)
+
+OUTPUTS = ("network", "ensemble")
 
 
 @dataclass(frozen=True)
@@ -43,8 +55,9 @@ class EnsembleConfig:
     iterations: int = 300
     depth: int = 4
     learning_rate: float = 0.05
-    calibration: str = "isotonic"
+    calibration: str = "platt"
     threshold_objective: str = "f1"
+    min_sensitivity: float = DEFAULT_MIN_SENSITIVITY
     n_splits: int = 5
     n_boot: int = 1000
     thread_count: int = 1
@@ -114,6 +127,34 @@ def _calibrated_oof(P: np.ndarray, val: _Split, cfg: EnsembleConfig) -> np.ndarr
     return cross_fit_predict(fit_on, len(P), cfg.n_splits, cfg.random_state)
 
 
+def exact_01_share(P: np.ndarray, decimals: int = 3) -> float:
+    """Share of probabilities shown as exactly 0 or 1 at ``decimals`` decimals (3: one decimal of a percent)."""
+    shown = np.round(np.asarray(P, dtype=np.float64), decimals)
+    return float(np.mean((shown <= 0) | (shown >= 1)))
+
+
+def _reported_figures(bundle: Bundle, val: _Split, honest: np.ndarray, raw_cal: np.ndarray, final: np.ndarray,
+                      reported: np.ndarray, cols: np.ndarray) -> dict[str, Any]:
+    """Per task, for the default output: macro-AUC of the reported probabilities beside that of the same output
+    before calibration (``final``; equal but for ties at the reported clip) and the network's, their exact-0/1
+    share, and per class the ECE of the honest scores before and after (cross-fitted) calibration."""
+    y, m = val.y[:, cols], val.mask[:, cols]
+    before, after = class_eces(y, honest[:, cols], m), class_eces(y, raw_cal[:, cols], m)
+    return {
+        "network_macro_auc": macro_auc(y, val.probs[:, cols], m),
+        "uncalibrated_macro_auc": macro_auc(y, final[:, cols], m),
+        "reported_macro_auc": macro_auc(y, reported[:, cols], m),
+        "exact_01_share": exact_01_share(reported[:, cols]),
+        "ece_before": float(np.nanmean(before)), "ece_after": float(np.nanmean(after)),
+        "per_class": {bundle.labels[c].code: {
+            "positives": int(((y[:, k] > 0.5) & m[:, k]).sum()),
+            "network_auc": float(class_aucs(y, val.probs[:, cols], m)[k]),
+            "reported_auc": float(class_aucs(y, reported[:, cols], m)[k]),
+            "ece_before": float(before[k]), "ece_after": float(after[k]),
+        } for k, c in enumerate(cols)},
+    }
+
+
 def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | None = None) -> EnsembleModel:
     """Fit the ensemble of ``bundle`` on ``data`` (its ``"train"`` and ``"val"`` records); see the module doc."""
     cfg = config or EnsembleConfig()
@@ -133,25 +174,41 @@ def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | Non
         stacker = Stacker().fit([b[rows] for b in bases], val.y[rows], val.mask[rows])
         return lambda test: stacker.predict_proba([b[test] for b in bases])
 
-    stacked_oof = cross_fit_predict(stack_on, len(val.y), cfg.n_splits, cfg.random_state)
-    report: dict[str, Any] = {"tasks": {}}
-    for task in bundle.tasks:
-        cols = bundle.task_columns(task)
-        report["tasks"][task] = _compare(val, val.probs, stacked_oof, cols, cfg)
-        for which, P in (("network", val.probs), ("ensemble", stacked_oof)):
-            calibrated = _calibrated_oof(P, val, cfg)
-            report["tasks"][task][f"ece_{which}_calibrated"] = macro_ece(val.y[:, cols], calibrated[:, cols],
-                                                                         val.mask[:, cols])
-    overall = _compare(val, val.probs, stacked_oof, np.arange(val.y.shape[1]), cfg)
-    report["all"] = overall
-    use_ensemble = bool(overall["ensemble"]["macro_auc"] > overall["network"]["macro_auc"])
+    honest = {"network": val.probs, "ensemble": cross_fit_predict(stack_on, len(val.y), cfg.n_splits,
+                                                                  cfg.random_state)}
+    calibrated_oof = {k: _calibrated_oof(P, val, cfg) for k, P in honest.items()}
+    overall = _compare(val, honest["network"], honest["ensemble"], np.arange(val.y.shape[1]), cfg)
+    use_ensemble = bool(overall["difference_ci"][0] > 0)
+    default = "ensemble" if use_ensemble else "network"
+
     stacker = Stacker().fit(bases, val.y, val.mask)
     finals = {"network": val.probs, "ensemble": stacker.predict_proba(bases)}
     calibrators = {k: PerClassCalibrator(cfg.calibration).fit(P, val.y, val.mask) for k, P in finals.items()}
-    thresholds = {k: fit_thresholds(val.y, calibrators[k].transform(P), val.mask, cfg.threshold_objective)
-                  for k, P in finals.items()}
-    report["default"] = "ensemble" if use_ensemble else "network"
-    return EnsembleModel(boosting, stacker, calibrators, thresholds, use_ensemble, names, emb_dim, report)
+    reported = {k: calibrators[k].transform(P) for k, P in finals.items()}
+    thresholds = {k: fit_thresholds(val.y, reported[k], val.mask, cfg.threshold_objective, cfg.min_sensitivity)
+                  for k in OUTPUTS}
+    positives = training_positives(bundle.manifest, data.in_split("train").y[:, columns],
+                                   data.in_split("train").mask[:, columns])
+    # the ranking of an output's reported probabilities is that of its honest scores (strictly increasing maps)
+    assessment = {k: assess_classes(bundle.labels, positives, val.y, honest[k], val.mask, n_boot=cfg.n_boot,
+                                    seed=cfg.random_state) for k in OUTPUTS}
+
+    report: dict[str, Any] = {"tasks": {}, "calibration": cfg.calibration, "reported_range": list(REPORTED_RANGE),
+                              "thresholds": {"objective": cfg.threshold_objective,
+                                             "min_sensitivity": cfg.min_sensitivity}}
+    for task in bundle.tasks:
+        cols = bundle.task_columns(task)
+        fig = _compare(val, honest["network"], honest["ensemble"], cols, cfg)
+        for k in OUTPUTS:
+            fig[f"ece_{k}_calibrated"] = macro_ece(val.y[:, cols], calibrated_oof[k][:, cols], val.mask[:, cols])
+        fig["reported"] = _reported_figures(bundle, val, honest[default], calibrated_oof[default], finals[default],
+                                            reported[default], cols)
+        report["tasks"][task] = fig
+    report["all"] = overall
+    report["default"] = default
+    report["not_assessed"] = {f"{c.code} ({c.task})": c.reason for c in assessment[default] if not c.assessed}
+    return EnsembleModel(boosting, stacker, calibrators, thresholds, assessment, use_ensemble, names, emb_dim,
+                         report)
 
 
 def fit_ensemble(
