@@ -158,9 +158,33 @@ def forgive_login_failures(db: Session, username: str, client: str, window_s: in
         LoginAttempt.created_at < since)))
 
 
-def audit_events(db: Session, limit: int = 200) -> Sequence[AuditEvent]:
-    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc()).limit(limit)
-    return db.scalars(query).all()
+def audit_events(db: Session, *, username: str = "", action: str = "", since: datetime | None = None,
+                 until: datetime | None = None, offset: int = 0, limit: int | None = 50,
+                 ) -> tuple[Sequence[AuditEvent], int]:
+    """A page of the audit log, newest first, and the number of events matching.
+
+    ``username``: events by that user or about that user name; ``action``: that action; ``since``/``until``: created
+    at or after / before those times (UTC); ``limit=None``: every matching event from ``offset`` on.
+    """
+    conditions = []
+    if username:
+        name = username.strip().lower()
+        conditions.append(or_(AuditEvent.actor.has(User.username == name), AuditEvent.subject == name))
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if since is not None:
+        conditions.append(AuditEvent.created_at >= since)
+    if until is not None:
+        conditions.append(AuditEvent.created_at < until)
+    total = db.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+    query = (select(AuditEvent).where(*conditions).options(selectinload(AuditEvent.actor))
+             .order_by(AuditEvent.id.desc()).offset(offset).limit(limit))
+    return db.scalars(query).all(), total
+
+
+def audit_actions(db: Session) -> Sequence[str]:
+    """The actions the audit log holds, alphabetically (for the filter)."""
+    return db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
 
 
 def create_api_token(db: Session, user: User, ttl_s: int) -> str:
@@ -223,8 +247,9 @@ def review_queue(db: Session) -> Sequence[Study]:
     return db.scalars(query).all()
 
 
-def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts: Mapping[str, bool]) -> Conclusion:
-    """Conclude ``study``: it leaves the queue and the audit log records who concluded what."""
+def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts: Mapping[str, bool],
+                   client: str = "") -> Conclusion:
+    """Conclude ``study``: it leaves the queue and the audit log records who concluded what, from which address."""
     if study.reviewed or study.conclusion is not None:
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion")
     if not text.strip():
@@ -238,6 +263,6 @@ def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts:
     except IntegrityError as exc:
         db.rollback()
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion") from exc
-    record_event(db, "conclusion", user=doctor, subject=f"study:{study.id}",
+    record_event(db, "conclusion", user=doctor, subject=f"study:{study.id}", client=client,
                  detail={"text": conclusion.text, "verdicts": dict(verdicts)})
     return conclusion

@@ -170,3 +170,10 @@ def visible_study(db: Session, study_id: int, user: User) -> Study:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def record_view(request: Request, db: Session, user: User, action: str, study: Study, **detail: str) -> None:
+    """Write to the audit log (and commit) that ``user`` opened ``study``'s page, plot, report or a file."""
+    crud.record_event(db, action, user=user, subject=f"study:{study.id}", client=client_address(request),
+                      detail=detail or None)
+    db.commit()

@@ -134,6 +134,16 @@ _EN: dict[str, str] = {
     "new_password_required": "New password",
     "wrong_password": "The current password is wrong.",
     "password_changed": "Password changed; every other session and API token has been signed out.",
+    "audit_user": "User",
+    "all_actions": "All actions",
+    "date_from": "From",
+    "date_to": "To",
+    "filter": "Filter",
+    "newer": "Newer",
+    "older": "Older",
+    "audit_page": "Page {page} of {pages} · {total} events",
+    "export_csv": "Export CSV",
+    "detail": "Details",
 }
 
 _RU: dict[str, str] = {
@@ -265,6 +275,16 @@ _RU: dict[str, str] = {
     "new_password_required": "Новый пароль",
     "wrong_password": "Текущий пароль неверен.",
     "password_changed": "Пароль изменён; все остальные сеансы и API-токены завершены.",
+    "audit_user": "Пользователь",
+    "all_actions": "Все действия",
+    "date_from": "С",
+    "date_to": "По",
+    "filter": "Показать",
+    "newer": "Новее",
+    "older": "Старше",
+    "audit_page": "Страница {page} из {pages} · событий: {total}",
+    "export_csv": "Выгрузить CSV",
+    "detail": "Подробности",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}

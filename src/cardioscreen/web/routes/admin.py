@@ -1,20 +1,30 @@
-"""Administrators' pages: users and roles, and the audit log."""
+"""Administrators' pages: users and roles, and the audit log (paged, filtered, exported as CSV)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentAdmin, DbSession, client_address, csrf_protect
+from cardioscreen.web.i18n import translator
 from cardioscreen.web.models import Role
-from cardioscreen.web.templating import flash, render
+from cardioscreen.web.templating import flash, page_language, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+AUDIT_PAGE_SIZE = 50
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def _users_page(request: Request, db: DbSession, **context: object) -> Response:
@@ -66,6 +76,80 @@ def update_user(request: Request, user_id: int, db: DbSession, admin: CurrentAdm
     return RedirectResponse("/admin/users", status_code=status.HTTP_303_SEE_OTHER)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """The audit page's query: events by or about ``user``, of ``action``, on the days ``since`` to ``until``
+    (inclusive, UTC, ``YYYY-MM-DD``); empty fields match everything."""
+
+    user: str = ""
+    action: str = ""
+    since: str = ""
+    until: str = ""
+
+    def query(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`crud.audit_events`; raises HTTP 400 for a date that is not ``YYYY-MM-DD``."""
+        try:
+            since, until = (datetime.combine(date.fromisoformat(day), time(), timezone.utc) if day else None
+                            for day in (self.since, self.until))
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"dates are YYYY-MM-DD: {exc}") from exc
+        return {"username": self.user, "action": self.action, "since": since,
+                "until": until + timedelta(days=1) if until else None}
+
+    def url(self, path: str, **extra: object) -> str:
+        """``path`` with this filter (and ``extra``) as its query string."""
+        params = {k: v for k, v in (asdict(self) | extra).items() if v}
+        return f"{path}?{urlencode(params)}" if params else path
+
+
+def _filter(user: Annotated[str, Query(max_length=200)] = "", action: Annotated[str, Query(max_length=32)] = "",
+            since: Annotated[str, Query(max_length=10)] = "", until: Annotated[str, Query(max_length=10)] = "",
+            ) -> AuditFilter:
+    return AuditFilter(user.strip(), action.strip(), since.strip(), until.strip())
+
+
+def detail_text(detail: dict[str, Any] | None, t: Callable[..., str]) -> str:
+    """An event's detail as words (``text: …; verdicts: AFIB yes, NORM no``), not JSON."""
+    def words(value: object) -> str:
+        if isinstance(value, bool):
+            return t("yes") if value else t("no")
+        if isinstance(value, dict):
+            return ", ".join(f"{key} {words(item)}" for key, item in value.items()) or "—"
+        if isinstance(value, list):
+            return ", ".join(words(item) for item in value) or "—"
+        return str(value)
+
+    return "; ".join(f"{key}: {words(value)}" for key, value in (detail or {}).items())
+
+
 @router.get("/audit")
-def audit(request: Request, db: DbSession, admin: CurrentAdmin) -> Response:
-    return render(request, "audit.html", {"events": crud.audit_events(db)})
+def audit(request: Request, db: DbSession, admin: CurrentAdmin, where: Annotated[AuditFilter, Depends(_filter)],
+          page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+    """The audit log, newest first, :data:`AUDIT_PAGE_SIZE` events a page, filtered by user, action and dates."""
+    events, total = crud.audit_events(db, **where.query(), offset=(page - 1) * AUDIT_PAGE_SIZE,
+                                      limit=AUDIT_PAGE_SIZE)
+    t = translator(page_language(request))
+    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    return render(request, "audit.html", {
+        "rows": [(event, detail_text(event.detail, t)) for event in events], "where": where,
+        "actions": crud.audit_actions(db), "page": page, "pages": pages, "total": total,
+        "newer_url": where.url("/admin/audit", page=page - 1) if page > 1 else None,
+        "older_url": where.url("/admin/audit", page=page + 1) if page < pages else None,
+        "csv_url": where.url("/admin/audit.csv")})
+
+
+@router.get("/audit.csv")
+def audit_csv(db: DbSession, admin: CurrentAdmin, where: Annotated[AuditFilter, Depends(_filter)]) -> Response:
+    """Every event matching the filter, newest first, as CSV (cells that a spreadsheet would run as a formula are
+    prefixed with ``'``)."""
+    events, _ = crud.audit_events(db, **where.query(), limit=None)
+    t = translator("en")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time_utc", "user", "action", "subject", "client", "detail"])
+    for event in events:
+        cells = [event.created_at.isoformat(), event.actor.username if event.actor else "", event.action,
+                 event.subject, event.client, detail_text(event.detail, t)]
+        writer.writerow(["'" + cell if cell[:1] in FORMULA_STARTS else cell for cell in cells])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="cardioscreen-audit.csv"'})

@@ -18,6 +18,7 @@ from cardioscreen.web.deps import (
     Settings,
     Store,
     client_address,
+    record_view,
     visible_study,
 )
 from cardioscreen.web.intake import ingest
@@ -100,9 +101,11 @@ def upload_study(request: Request, db: DbSession, user: ApiUser, store: Store,
 
 
 @router.get("/studies/{study_id}", response_model=StudyOut)
-def get_study(study_id: int, db: DbSession, user: ApiUser) -> StudyOut:
+def get_study(request: Request, study_id: int, db: DbSession, user: ApiUser) -> StudyOut:
     """One study with its result and conclusion (its patient, or a doctor)."""
-    return detail(visible_study(db, study_id, user))
+    study = visible_study(db, study_id, user)
+    record_view(request, db, user, "study_viewed", study)
+    return detail(study)
 
 
 @router.get("/queue", response_model=list[StudySummary])
@@ -120,7 +123,7 @@ def conclude(request: Request, study_id: int, body: ConclusionIn, db: DbSession,
     if unknown:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"no such class of the model: {', '.join(unknown)}")
     try:
-        crud.add_conclusion(db, study, doctor, body.text, body.verdicts)
+        crud.add_conclusion(db, study, doctor, body.text, body.verdicts, client=client_address(request))
     except AlreadyConcludedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except CardioScreenError as exc:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.result import worded
 from cardioscreen.web import crud
-from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, csrf_protect, visible_study
+from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, client_address, csrf_protect, visible_study
 from cardioscreen.web.models import Study
 from cardioscreen.web.routes.studies import study_context
 from cardioscreen.web.templating import flash, page_language, render
@@ -58,7 +58,7 @@ def conclude(request: Request, study_id: int, db: DbSession, doctor: CurrentDoct
     verdicts = {code: form.get(VERDICT_PREFIX + code) == "agree" for code in sorted(flagged)
                 if form.get(VERDICT_PREFIX + code) in ("agree", "disagree")}
     try:
-        crud.add_conclusion(db, study, doctor, text, verdicts)
+        crud.add_conclusion(db, study, doctor, text, verdicts, client=client_address(request))
     except CardioScreenError as exc:
         context = study_context(db, store, study, doctor, page_language(request))
         context |= {"error_text": str(exc), "draft": text}

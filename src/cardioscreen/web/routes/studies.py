@@ -12,7 +12,16 @@ from cardioscreen.errors import ECGFormatError
 from cardioscreen.report.descriptions import describe
 from cardioscreen.result import worded
 from cardioscreen.web import crud
-from cardioscreen.web.deps import CurrentUser, DbSession, Settings, Store, client_address, csrf_protect, visible_study
+from cardioscreen.web.deps import (
+    CurrentUser,
+    DbSession,
+    Settings,
+    Store,
+    client_address,
+    csrf_protect,
+    record_view,
+    visible_study,
+)
 from cardioscreen.web.intake import ingest
 from cardioscreen.web.models import Role, Study, User
 from cardioscreen.web.rendering import plot_png, report_pdf
@@ -89,12 +98,14 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
 @router.get("/studies/{study_id}")
 def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
     study = visible_study(db, study_id, user)
+    record_view(request, db, user, "study_viewed", study)
     return render(request, "study.html", study_context(db, store, study, user, page_language(request)))
 
 
 @router.get("/studies/{study_id}/plot.png")
 def study_plot(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
     study = visible_study(db, study_id, user)
+    record_view(request, db, user, "plot_viewed", study)
     state = request.app.state
     return FileResponse(plot_png(store, study.storage_key, state.sandbox), media_type="image/png")
 
@@ -105,6 +116,7 @@ def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUs
     if study.result is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this study has no analysis result")
     lang = page_language(request)
+    record_view(request, db, user, "report_viewed", study, language=lang)
     state = request.app.state
     path = report_pdf(store, study.storage_key, lang, state.sandbox)
     return FileResponse(path, media_type="application/pdf",
@@ -112,9 +124,11 @@ def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUs
 
 
 @router.get("/studies/{study_id}/files/{name}")
-def study_file(study_id: int, name: str, db: DbSession, user: CurrentUser, store: Store) -> Response:
+def study_file(request: Request, study_id: int, name: str, db: DbSession, user: CurrentUser, store: Store,
+               ) -> Response:
     study = visible_study(db, study_id, user)
     for path in store.upload_files(study.storage_key):
         if path.name == name:
+            record_view(request, db, user, "file_downloaded", study, file=name)
             return FileResponse(path, media_type="application/octet-stream", filename=path.name)
     raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file in this study")
