@@ -34,3 +34,16 @@ class TestObliviousForest:
             again = ObliviousForest.from_arrays(arrays, "a_")
         X = z100_small["X"][:30]
         np.testing.assert_array_equal(again.predict_proba(X), forest.predict_proba(X))
+
+    def test_trees_of_different_depths(self) -> None:
+        """CatBoost stops a tree where no split helps (here: two binary inputs allow at most two levels, and some
+        trees use one); the shallower trees are padded and give CatBoost's probabilities."""
+        rng = np.random.default_rng(0)
+        X = rng.integers(0, 2, (300, 2)).astype(float)
+        X[::7, 1] = np.nan
+        y = (X[:, 0] + np.nan_to_num(X[:, 1]) + rng.random(300) > 1.5).astype(int)
+        model = CatBoostClassifier(iterations=30, depth=4, random_seed=0, verbose=False, allow_writing_files=False,
+                                   thread_count=1).fit(X, y)
+        forest = ObliviousForest.from_catboost(model)
+        assert np.isinf(forest.borders).any() and not np.isinf(forest.borders).all()  # some trees were padded
+        np.testing.assert_allclose(forest.predict_proba(X), model.predict_proba(X)[:, 1], rtol=0, atol=1e-12)

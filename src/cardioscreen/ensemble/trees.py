@@ -14,7 +14,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,14 +57,22 @@ class ObliviousForest:
         trees = description["oblivious_trees"]
         if any(split["split_type"] != "FloatFeature" for tree in trees for split in tree["splits"]):
             raise CardioScreenError("only CatBoost models on numeric features can be converted")
-        if len({len(tree["splits"]) for tree in trees}) != 1:
-            raise CardioScreenError("CatBoost trees of different depths cannot be converted")
+        # CatBoost stops a tree early where no split helps; such a tree is padded to the deepest one with levels
+        # that never go right (border +inf, NaN too), so its leaf index and value stay the same.
+        depth = max(len(tree["splits"]) for tree in trees)
+
+        def padded(tree: dict[str, Any]) -> tuple[list[int], list[float], np.ndarray]:
+            extra = depth - len(tree["splits"])
+            features = [flat[s["float_feature_index"]] for s in tree["splits"]] + [0] * extra
+            borders = [float(s["border"]) for s in tree["splits"]] + [np.inf] * extra
+            return features, borders, np.tile(np.asarray(tree["leaf_values"], dtype=np.float64), 2**extra)
+
+        levels = [padded(tree) for tree in trees]
         scale, bias = description["scale_and_bias"]
         return cls(
-            features=np.array([[flat[s["float_feature_index"]] for s in tree["splits"]] for tree in trees],
-                              dtype=np.int64),
-            borders=np.array([[s["border"] for s in tree["splits"]] for tree in trees], dtype=np.float64),
-            leaves=np.array([tree["leaf_values"] for tree in trees], dtype=np.float64),
+            features=np.array([f for f, _, _ in levels], dtype=np.int64),
+            borders=np.array([b for _, b, _ in levels], dtype=np.float64),
+            leaves=np.stack([leaf for _, _, leaf in levels]),
             scale=float(scale), bias=float(bias[0]),
         )
 
