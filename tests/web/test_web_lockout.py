@@ -112,8 +112,8 @@ def test_concurrent_wrong_passwords_are_all_counted(backend: str, make_app: AppF
     statuses = asyncio.run(_concurrent_logins(app, 40))
     checked = statuses.count(401)
     # The k-th attempt to commit counts at least k: at most 5 passwords are checked whatever the interleaving
-    # (fewer when attempts commit together and each sees the others), and every attempt counts.
-    assert 1 <= checked <= 5 and statuses.count(429) == 40 - checked
+    # (fewer, even none, when attempts commit together and each sees the others), and every attempt counts.
+    assert checked <= 5 and statuses.count(429) == 40 - checked
     with app.state.session_factory() as db:
         assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 40
     assert (_audit_count(app, "login_failed"), _audit_count(app, "login_throttled")) == (checked, 40 - checked)

@@ -100,7 +100,8 @@ class TestAccessControl:
     def test_anonymous_is_sent_to_sign_in(self, world: World) -> None:
         anonymous = TestClient(world.app)
         response = anonymous.get(f"/studies/{world.alice_study}", follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"] == "/login"
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/login?next=%2Fstudies%2F{world.alice_study}"
         assert anonymous.get("/api/studies").status_code == 401
         assert anonymous.get("/api/me", headers={"Authorization": "Bearer forged"}).status_code == 401
 

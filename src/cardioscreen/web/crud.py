@@ -22,7 +22,15 @@ from cardioscreen.web.models import (
     Study,
     User,
 )
-from cardioscreen.web.security import MIN_PASSWORD_LENGTH, hash_password, new_api_token, token_digest, verify_password
+from cardioscreen.web.security import (
+    hash_password,
+    new_api_token,
+    normalize_username,
+    password_problem,
+    token_digest,
+    username_problem,
+    verify_password,
+)
 from cardioscreen.web.triage import triage
 
 MAX_USERNAME_LENGTH = 150
@@ -42,11 +50,12 @@ def _now() -> datetime:
 
 def validate_new_user(username: str, password: str, role: str, language: str) -> str:
     """The normalised user name; raises :class:`CardioScreenError` naming the first invalid field."""
-    name = username.strip().lower()
+    name = normalize_username(username)
     if not name or len(name) > MAX_USERNAME_LENGTH:
         raise CardioScreenError(f"user name must be 1 to {MAX_USERNAME_LENGTH} characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise CardioScreenError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    problem = username_problem(name) or password_problem(password, name)
+    if problem:
+        raise CardioScreenError(problem)
     if role not in {r.value for r in Role}:
         raise CardioScreenError(f"unknown role {role!r}; one of {[r.value for r in Role]}")
     if language not in LANGUAGES:
@@ -90,8 +99,9 @@ def update_user(db: Session, user: User, *, role: str | None = None, is_active: 
     ends_sessions = (password is not None or role not in (None, user.role)
                      or is_active not in (None, user.is_active))
     if password is not None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise CardioScreenError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        problem = password_problem(password, user.username)
+        if problem:
+            raise CardioScreenError(problem)
         user.password_hash = hash_password(password)
     if role is not None:
         if role not in {r.value for r in Role}:
@@ -118,7 +128,7 @@ def end_sessions(db: Session, user: User) -> None:
 
 def authenticate(db: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None (in the same time whether or not the name exists)."""
-    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    user = db.scalar(select(User).where(User.username == normalize_username(username)))
     if not verify_password(password, user.password_hash if user else None) or user is None or not user.is_active:
         return None
     return user
@@ -134,7 +144,7 @@ def record_event(db: Session, action: str, *, user: User | None = None, subject:
 
 def add_login_attempt(db: Session, username: str, client: str) -> LoginAttempt:
     """Count a sign-in attempt for ``username`` from ``client`` (a failure until :func:`forgive_login_failures`)."""
-    attempt = LoginAttempt(username=username.strip().lower()[:255], client=client[:64])
+    attempt = LoginAttempt(username=normalize_username(username)[:255], client=client[:64])
     db.add(attempt)
     db.flush()
     return attempt
@@ -146,7 +156,7 @@ def login_failures(db: Session, username: str, client: str, window_s: int) -> tu
     since = _now() - timedelta(seconds=window_s)
     recent = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.created_at >= since,
                                                                  LoginAttempt.client == client[:64])
-    pair = recent.where(LoginAttempt.username == username.strip().lower()[:255])
+    pair = recent.where(LoginAttempt.username == normalize_username(username)[:255])
     return db.scalar(pair) or 0, db.scalar(recent) or 0
 
 
@@ -154,7 +164,7 @@ def forgive_login_failures(db: Session, username: str, client: str, window_s: in
     """The right password: forget this user name's attempts from this address, and everyone's expired ones."""
     since = _now() - timedelta(seconds=window_s)
     db.execute(delete(LoginAttempt).where(or_(
-        and_(LoginAttempt.username == username.strip().lower()[:255], LoginAttempt.client == client[:64]),
+        and_(LoginAttempt.username == normalize_username(username)[:255], LoginAttempt.client == client[:64]),
         LoginAttempt.created_at < since)))
 
 
@@ -168,7 +178,7 @@ def audit_events(db: Session, *, username: str = "", action: str = "", since: da
     """
     conditions = []
     if username:
-        name = username.strip().lower()
+        name = normalize_username(username)
         conditions.append(or_(AuditEvent.actor.has(User.username == name), AuditEvent.subject == name))
     if action:
         conditions.append(AuditEvent.action == action)
@@ -231,12 +241,13 @@ def get_study(db: Session, study_id: int) -> Study | None:
     return db.scalar(query)
 
 
-def studies_of(db: Session, owner_id: int, *, exclude: int | None = None) -> Sequence[Study]:
-    """A patient's studies, newest first (``exclude``: leave one study out)."""
+def studies_of(db: Session, owner_id: int, *, before: Study | None = None) -> Sequence[Study]:
+    """A patient's studies, newest first (``before``: only those uploaded before that study)."""
     query = (select(Study).where(Study.owner_id == owner_id).options(selectinload(Study.conclusion))
              .order_by(Study.created_at.desc(), Study.id.desc()))
-    if exclude is not None:
-        query = query.where(Study.id != exclude)
+    if before is not None:
+        query = query.where(or_(Study.created_at < before.created_at,
+                                and_(Study.created_at == before.created_at, Study.id < before.id)))
     return db.scalars(query).all()
 
 

@@ -1,4 +1,5 @@
-"""Security headers on every response: no sniffing, no framing, no referrer leaks, a same-origin content policy; and
+"""Security headers on every response: no sniffing, no framing, no referrer leaks, a same-origin content policy, no
+storing in caches (except the static files); and
 an unexpected error answered here (a 500 page, or JSON under ``/api``) so that it carries them too."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ logger = logging.getLogger(__name__)
 # Inline style attributes are used for the probability bars; scripts are never inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                            "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+STATIC_PREFIX = "/static/"
 _FIXED = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -52,6 +54,8 @@ class SecurityHeadersMiddleware:
                 for name, value in _FIXED.items():
                     headers.setdefault(name, value)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                if not scope.get("path", "").startswith(STATIC_PREFIX):  # pages, PDFs, files, JSON: all personal
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         try:

@@ -10,14 +10,16 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, HTTPException, Request, status
+from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -27,6 +29,7 @@ from cardioscreen.web import crud
 from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.deps import CSRFError, LoginRequiredError
+from cardioscreen.web.head import HeadAsGetMiddleware
 from cardioscreen.web.headers import SecurityHeadersMiddleware
 from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
 from cardioscreen.web.models import Role
@@ -79,7 +82,10 @@ def _wants_json(request: Request) -> bool:
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequiredError)
     async def login_required(request: Request, exc: LoginRequiredError) -> Response:
-        return RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+        """To the sign-in form, which returns to the page asked for (a page, not a form's target)."""
+        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = f"/login?{urlencode({'next': asked})}" if request.method == "GET" and asked != "/" else "/login"
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
     @app.exception_handler(CSRFError)
     async def csrf_failed(request: Request, exc: CSRFError) -> Response:
@@ -94,8 +100,8 @@ def _install_error_pages(app: FastAPI) -> None:
         return render(request, "error.html", {"message_key": "upload_too_large", "values": {"limit": limit_mb}},
                       status_code=status.HTTP_413_CONTENT_TOO_LARGE)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's HTTPException and the router's own 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or exc.status_code not in (403, 404):
             return await http_exception_handler(request, exc)
         key = "forbidden" if exc.status_code == 403 else "not_found"
@@ -152,6 +158,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.state.sandbox = Sandbox(analyze or PipelineAnalysis(settings.model_bundle),
                                 explain or PipelineAnalysis(settings.model_bundle, explain=True),
                                 size=settings.analysis_workers, limits=limits)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     # deps.session_user checks the session's epoch, absolute lifetime and idle time, all signed into the cookie.

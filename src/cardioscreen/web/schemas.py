@@ -27,7 +27,7 @@ class UserOut(BaseModel):
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=150)
-    password: str = Field(min_length=8, max_length=1000)
+    password: str = Field(min_length=10, max_length=1000)
     role: Literal["patient", "doctor", "admin"] = "patient"
     full_name: str = Field(default="", max_length=200)
     language: Literal["en", "ru"] = "en"
@@ -35,7 +35,7 @@ class UserCreate(BaseModel):
 
 class UserUpdate(BaseModel):
     role: Literal["patient", "doctor", "admin"] | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1000)
+    password: str | None = Field(default=None, min_length=10, max_length=1000)
     is_active: bool | None = None
     language: Literal["en", "ru"] | None = None
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from cardioscreen.io.wfdb_format import signal_file_names
 from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE_RUN = re.compile(r"[^\w .-]+")  # \w: letters and digits of every script (Cyrillic names kept)
 _CHUNK = 1 << 16
 UPLOAD_DIR = "upload"
 RECORD_FILE = "record.npz"
@@ -33,9 +34,12 @@ SALIENCY_FILE = "saliency.npz"
 
 
 def safe_filename(name: str) -> str:
-    """``name`` without any folder part and with only ``[A-Za-z0-9._-]`` (never empty, never hidden)."""
-    base = _SAFE_NAME.sub("_", Path(name.replace("\\", "/")).name).lstrip(".")
-    return base[:120] or "upload"
+    """``name`` (NFC) without any folder part, each run of characters other than letters, digits, ``_``, ``.``,
+    ``-`` and single spaces made one ``_`` (controls, bidi overrides, ``/`` and ``\\`` among them): never empty,
+    never hidden, at most 120 characters (240 bytes in UTF-8). ``ЭКГ Иванова 2024.dcm`` stays as it is."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
+    cleaned = _UNSAFE_RUN.sub("_", " ".join(base.split())).strip(" ").lstrip(".")
+    return cleaned[:120] or "upload"
 
 
 def main_file(folder: Path) -> Path:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
 from cardioscreen.web.models import User
+from cardioscreen.web.security import normalize_username
 from cardioscreen.web.settings import WebSettings
 
 
@@ -37,7 +38,7 @@ def sign_in(db: Session, settings: WebSettings, username: str, password: str, cl
     WrongCredentialsError
         The password was checked and is wrong (or the user is unknown or inactive).
     """
-    subject = username.strip().lower()
+    subject = normalize_username(username)
     crud.add_login_attempt(db, username, client)
     db.commit()
     pair, address = crud.login_failures(db, username, client, settings.login_window_s)

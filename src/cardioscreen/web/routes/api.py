@@ -161,8 +161,11 @@ def update_user(request: Request, user_id: int, body: UserUpdate, db: DbSession,
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
     if user.id == admin.id and (body.role not in (None, Role.ADMIN.value) or body.is_active is False):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "you cannot remove your own administrator access")
-    crud.update_user(db, user, role=body.role, is_active=body.is_active, language=body.language,
-                     password=body.password)
+    try:
+        crud.update_user(db, user, role=body.role, is_active=body.is_active, language=body.language,
+                         password=body.password)
+    except CardioScreenError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     crud.record_event(db, "user_updated", user=admin, subject=user.username, client=client_address(request),
                       detail=body.model_dump(exclude_none=True, exclude={"password"})
                       | {"password_reset": body.password is not None})

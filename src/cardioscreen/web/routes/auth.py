@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -32,9 +33,13 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _safe_next(url: str) -> str:
-    """Only local paths (no scheme, no host) may be redirect targets."""
-    return url if url.startswith("/") and not url.startswith("//") and "\\" not in url else "/"
+def safe_next(url: str, default: str = "/") -> str:
+    """``url`` when it is a path on this site (no scheme, no host, no backslash, no control or space character a
+    browser would drop to make ``/\t/evil.example`` into ``//evil.example``), else ``default``."""
+    parts = urlsplit(url)
+    local = (url.startswith("/") and not url.startswith("//") and not parts.scheme and not parts.netloc
+             and "\\" not in url and not any(c.isspace() or not c.isprintable() for c in url))
+    return url if local else default
 
 
 @router.get("/")
@@ -44,27 +49,31 @@ def home(request: Request, db: DbSession) -> Response:
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
-    return render(request, "login.html", {"username": ""})
+def login_form(request: Request, next_url: Annotated[str, Query(alias="next", max_length=2000)] = "") -> Response:
+    """The sign-in form; ``next``: the page to return to afterwards."""
+    return render(request, "login.html", {"username": "", "next_url": safe_next(next_url, "")})
 
 
 @router.post("/login")
 def login(request: Request, db: DbSession, settings: Settings, username: Annotated[str, Form(max_length=200)],
-          password: Annotated[str, Form(max_length=1000)]) -> Response:
+          password: Annotated[str, Form(max_length=1000)],
+          next_url: Annotated[str, Form(alias="next", max_length=2000)] = "") -> Response:
+    """Sign in, then go to ``next`` when it is a path on this site, else to the user's home page."""
     client = client_address(request)
+    back = {"username": username, "next_url": safe_next(next_url, "")}
     try:
         user = sign_in(db, settings, username, password, client)
     except TooManyAttemptsError:
-        return render(request, "login.html", {"username": username, "error": "too_many_attempts",
-                                              "minutes": max(1, settings.login_window_s // 60)},
+        return render(request, "login.html", back | {"error": "too_many_attempts",
+                                                     "minutes": max(1, settings.login_window_s // 60)},
                       status_code=status.HTTP_429_TOO_MANY_REQUESTS)
     except WrongCredentialsError:
-        return render(request, "login.html", {"username": username, "error": "bad_credentials"},
+        return render(request, "login.html", back | {"error": "bad_credentials"},
                       status_code=status.HTTP_401_UNAUTHORIZED)
     crud.record_event(db, "login", user=user, subject=user.username, client=client)
     db.commit()
     start_session(request, user)
-    return _redirect(HOME_BY_ROLE[user.role])
+    return _redirect(safe_next(next_url, HOME_BY_ROLE[user.role]))
 
 
 @router.get("/register")
@@ -142,4 +151,4 @@ def set_language(request: Request, db: DbSession, lang: Annotated[str, Form()],
             crud.update_user(db, user, language=lang)
             db.commit()
         request.session["lang"] = lang
-    return _redirect(_safe_next(next_url))
+    return _redirect(safe_next(next_url))

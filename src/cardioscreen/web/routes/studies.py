@@ -91,7 +91,7 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
         "files": [p.name for p in store.upload_files(study.storage_key)],
         "descriptions": [(code, *describe(code, lang)) for code in flagged if describe(code, lang)[1]],
         "is_doctor": is_doctor,
-        "earlier": crud.studies_of(db, study.owner_id, exclude=study.id) if is_doctor else [],
+        "earlier": crud.studies_of(db, study.owner_id, before=study) if is_doctor else [],
     }
 
 

@@ -16,11 +16,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not a batch: a batch rebuilds the users table on SQLite, and dropping the old one, with foreign
+# keys on, would delete every study, token and conclusion through ON DELETE CASCADE (SQLite >= 3.35 drops columns).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("users", sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("session_epoch")
+    op.drop_column("users", "session_epoch")
