@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 from tqdm import tqdm
 
 from cardioscreen.errors import CardioScreenError, ECGFormatError
+from cardioscreen.io import csv_format
 from cardioscreen.io.registry import detect_format
 
 logger = logging.getLogger(__name__)
@@ -39,35 +40,52 @@ class Outcome(Generic[T]):
         return self.error is None
 
 
+def _is_part_of_record(path: Path) -> bool:
+    """Hidden files and WFDB signal files, read through their header: neither a record nor something to report."""
+    return path.name.startswith(".") or (path.suffix.lower() in WFDB_DATA_SUFFIXES
+                                         and path.with_suffix(".hea").exists())
+
+
 def _is_record_file(path: Path) -> bool:
-    if path.name.startswith("."):
-        return False
-    if path.suffix.lower() in WFDB_DATA_SUFFIXES and path.with_suffix(".hea").exists():
-        return False
+    """Whether a file found in a folder is an ECG record: its format is recognised and, for CSV (recognised by its
+    extension or a lead name in its first row), it starts as a table of samples does."""
     try:
-        detect_format(path)
+        fmt = detect_format(path)
     except CardioScreenError:
         return False
-    return True
+    return fmt != "csv" or csv_format.has_lead_table(path)
 
 
-def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus every readable ECG file found (recursively) in the folders named.
+@dataclass(frozen=True)
+class Inputs:
+    """The files to process, and the files found in folders that are not ECG records (skipped, counted)."""
 
-    Files named directly are kept even when unreadable so that their error is reported; files in a folder
-    whose format is not recognised (READMEs, annotation files) are skipped.
+    files: list[Path]
+    skipped: list[Path]
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> Inputs:
+    """Files named directly, plus every ECG record found (recursively) in the folders named.
+
+    Files named directly are kept even when unreadable so that their error is reported; files in a folder that
+    are not ECG records (READMEs, annotation files, LUDB's ``ludb.csv`` table of patients) are skipped.
     """
     found: list[Path] = []
+    skipped: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            in_dir = sorted(p for p in path.rglob("*") if p.is_file() and _is_record_file(p))
+            in_dir: list[Path] = []
+            others: list[Path] = []
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file() and not _is_part_of_record(p)):
+                (in_dir if _is_record_file(candidate) else others).append(candidate)
             if not in_dir:
                 raise ECGFormatError(f"no ECG files found in folder {path}")
             found.extend(in_dir)
+            skipped.extend(others)
         else:
             found.append(path)
-    return found
+    return Inputs(found, skipped)
 
 
 def _guarded(job: Callable[[Path], T], path: Path) -> Outcome[T]:

@@ -67,6 +67,17 @@ class TestAnalyzeCli:
         assert proc.returncode == 0, proc.stderr
         assert out.read_bytes().startswith(b"%PDF")
 
+    def test_folder_skips_and_counts_files_that_are_not_ecgs(self, shared_data, tmp_path):
+        """LUDB as published: records beside ludb.csv (a table of patients), ANNOTATORS, RECORDS and annotations."""
+        ludb = shared_data / "ludb"
+        for name in ("1.hea", "1.dat", "101.hea", "101.dat", "1.i", "1.ii", "ludb.csv", "ANNOTATORS", "RECORDS"):
+            shutil.copy(ludb / name, tmp_path)
+        proc = _analyze(tmp_path, "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert sorted(json.loads(line)["record"] for line in proc.stdout.splitlines()) == ["1", "101"]
+        assert "skipped 5 files that are not ECG records (1.i, 1.ii, ANNOTATORS, ...)" in proc.stderr
+        assert "error" not in proc.stderr
+
     def test_unknown_file_is_one_line_error(self, tmp_path):
         bad = tmp_path / "notes.txt"
         bad.write_text("not an ECG\n")

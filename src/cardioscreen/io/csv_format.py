@@ -60,6 +60,22 @@ def sniff(path: Path, head: bytes) -> bool:
     return any(normalize_lead_name(field.strip().strip('"')) in STANDARD_LEADS for field in fields)
 
 
+def has_lead_table(path: Path) -> bool:
+    """Whether the file starts as a CSV recording does: a header row naming at least one standard lead, then a
+    row of numbers only (not a table of patients such as LUDB's ``ludb.csv``, nor LUDB's ``ANNOTATORS``, whose
+    rows start with lead names followed by words)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            header, first = handle.readline(_MAX_HEADER_CHARS), handle.readline(_MAX_HEADER_CHARS)
+    except OSError:
+        return False
+    delimiter = _delimiter(header)
+    names = [field.strip().strip('"') for field in header.split(delimiter)]
+    values = [field.strip().strip('"') for field in first.split(delimiter)]
+    return (any(normalize_lead_name(name) in STANDARD_LEADS for name in names) and bool(first.strip())
+            and all(_is_number(value) for value in values if value))
+
+
 def read(path: Path, *, fs: float | None = None, **options: Any) -> ECGRecord:
     """Read a CSV file of leads in columns.
 

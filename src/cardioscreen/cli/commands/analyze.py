@@ -91,7 +91,11 @@ def format_table(result: AnalysisResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = expand_inputs(args.inputs)
+    inputs = expand_inputs(args.inputs)
+    paths = inputs.files
+    if inputs.skipped:
+        names = ", ".join(p.name for p in inputs.skipped[:3]) + (", ..." if len(inputs.skipped) > 3 else "")
+        print(f"skipped {len(inputs.skipped)} files that are not ECG records ({names})", file=sys.stderr, flush=True)
     several = len(paths) > 1
     if args.report is not None and several:
         args.report.mkdir(parents=True, exist_ok=True)
