@@ -17,7 +17,7 @@ import numpy as np
 
 from cardioscreen import __version__
 from cardioscreen.datasets.preprocess import window_starts, windows
-from cardioscreen.ensemble.inputs import record_feature_matrix
+from cardioscreen.ensemble.measurements import measurement_vector
 from cardioscreen.ensemble.persist import EnsembleModel
 from cardioscreen.ensemble.reported import (
     ReportedOutput,
@@ -167,7 +167,7 @@ class Analyzer:
                                   refusal=refusal, **self._worded(partial(_not_interpretable, refusal)))
         x = without_leads(record_input(std, spec), spec.leads, left_out)
         inputs = windows(x, spec.samples, spec.stride)
-        probabilities = self._probabilities(x, inputs)
+        probabilities = self._probabilities(x, inputs, measured)
         flags = self.output.flags(probabilities)
         assessed = self.output.assessed
         predictions = tuple(
@@ -191,18 +191,16 @@ class Analyzer:
         others = {other: word(other) for other in self.config.translations if other != lang}
         return {**word(lang), "lang": lang, "translations": others}
 
-    def _probabilities(self, x: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+    def _probabilities(self, x: np.ndarray, inputs: np.ndarray, measured: RecordMeasurements) -> np.ndarray:
         """Reported record probabilities ``(labels,)`` from the network's outputs on the record's windows
         (:class:`~cardioscreen.ensemble.reported.ReportedOutput`: calibrated, stacked with boosting where that won
-        on validation, in the reported range); the stacked output also takes the record's hand-made features.
+        on validation, in the reported range); the stacked output also takes the record's hand-made features and
+        the clinical measurements already made (``measured``, the row training measured for the same record).
         """
         spec = self.bundle.input_spec
         window_probs, embeddings = self._run(inputs)
         network = spec.aggregate_outputs(window_probs)
-        features = None
-        if self.output.needs_features and self.output.ensemble is not None:
-            width = len(self.output.ensemble.feature_names)
-            features, _ = record_feature_matrix(x[None], spec.fs, spec.leads, width=width)
+        features = self.output.features(x[None], spec, measurement_vector(measured)[None])
         return np.asarray(self.output.probabilities(network[None], embeddings.mean(axis=0)[None], features)[0])
 
     def _saliency(self, inputs: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:

@@ -110,7 +110,7 @@ class TestCalibratedOutput:
 
         analyzer = Analyzer.load()
         assert analyzer.ensemble is not None and analyzer.model_info["calibrated"]
-        analyzer.ensemble.use_ensemble = output == "ensemble"
+        analyzer.ensemble.defaults = dict.fromkeys(analyzer.ensemble.defaults, output)
         result = analyzer.analyze(ptbxl_record)
         x = record_input(ptbxl_record, analyzer.bundle.input_spec)
         expected = analyzer.ensemble.predict_records(analyzer.bundle, x[None])[0]

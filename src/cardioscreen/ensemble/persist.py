@@ -28,6 +28,8 @@ from cardioscreen.models.bundle import Bundle
 FOLDER = "ensemble"
 DESCRIPTION = "ensemble.json"
 MANIFEST_KEY = "ensemble"
+OUTPUTS = ("network", "ensemble")
+"""The outputs an ensemble can report."""
 
 
 @dataclass
@@ -46,12 +48,18 @@ class EnsembleModel:
         ``"network"`` and ``"ensemble"``: ``(C,)`` thresholds on calibrated probabilities (validation records).
     assessment : dict
         ``"network"`` and ``"ensemble"``: per class, a :class:`ClassAssessment` (is it assessed, and why not).
-    use_ensemble : bool
-        True when the ensemble beat the network alone on the validation macro-AUC.
+    defaults : dict
+        Task -> ``"ensemble"`` or ``"network"``: the output reported for that task's classes (the stack where its
+        paired 90 % interval of fold-9 macro-AUC gain over the network lay above zero).
+    column_tasks : tuple of str
+        ``(C,)`` the task of each output column (the bundle's label order).
     feature_names : list of str
         Hand-made feature columns that follow the embedding.
     embedding_dim : int
         Width of the network embedding.
+    measurement_names : list of str
+        Clinical measurement columns (:mod:`cardioscreen.ensemble.measurements`) that follow the features; empty
+        for an ensemble fitted without them.
     report : dict
         Figures measured when it was fitted.
     """
@@ -61,21 +69,51 @@ class EnsembleModel:
     calibrators: dict[str, PerClassCalibrator]
     thresholds: dict[str, np.ndarray]
     assessment: dict[str, tuple[ClassAssessment, ...]]
-    use_ensemble: bool
+    defaults: dict[str, str]
+    column_tasks: tuple[str, ...]
     feature_names: list[str]
     embedding_dim: int
+    measurement_names: list[str] = field(default_factory=list)
     report: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = {v for v in self.defaults.values() if v not in OUTPUTS} | (set(self.column_tasks)
+                                                                             - set(self.defaults))
+        if unknown:
+            raise CardioScreenError(f"ensemble defaults name unknown outputs or miss tasks: {sorted(unknown)}")
+
+    @property
+    def column_outputs(self) -> np.ndarray:
+        """``(C,)`` str: the default output of each column (that of its task)."""
+        return np.array([self.defaults[task] for task in self.column_tasks])
+
+    @property
+    def uses_ensemble(self) -> bool:
+        """Whether the stack is the default of some task (its inputs then include the hand-made features)."""
+        return "ensemble" in self.defaults.values()
 
     @property
     def default(self) -> str:
-        """``"ensemble"`` or ``"network"``: the output the analysis should use."""
-        return "ensemble" if self.use_ensemble else "network"
+        """The output the analysis uses: ``"ensemble"`` or ``"network"`` when all tasks agree, else each task's
+        (``"seed17: ensemble, superdiagnostic: network"``)."""
+        chosen = set(self.defaults.values())
+        if len(chosen) == 1:
+            return chosen.pop()
+        return ", ".join(f"{task}: {output}" for task, output in self.defaults.items())
+
+    def _per_column(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        """Column j of ``values[output of column j]``; ``values`` maps outputs to arrays ``(..., C)``."""
+        outputs = self.column_outputs
+        return np.where(outputs == "ensemble", values.get("ensemble", values["network"]), values["network"])
 
     def predict(self, net_probs: np.ndarray, embeddings: np.ndarray, features: np.ndarray,
                 which: str | None = None) -> np.ndarray:
-        """Calibrated probabilities ``(n, C)`` of ``which`` output (default: :attr:`default`), in the reported
-        range."""
-        which = which or self.default
+        """Calibrated probabilities ``(n, C)`` of ``which`` output (default: each task's default), in the reported
+        range. ``features`` ``(n, F + M)``: the hand-made features, then the measurements (see
+        :meth:`hand_made`)."""
+        if which is None:
+            wanted = ["network", "ensemble"] if self.uses_ensemble else ["network"]
+            return self._per_column({k: self.predict(net_probs, embeddings, features, k) for k in wanted})
         if which == "network":
             return self.calibrators["network"].transform(net_probs)
         if which != "ensemble":
@@ -83,24 +121,43 @@ class EnsembleModel:
         boost = self.boosting.predict_proba(np.hstack([embeddings, features]))
         return self.calibrators["ensemble"].transform(self.stacker.predict_proba([net_probs, boost]))
 
-    def predict_records(self, bundle: Bundle, x: np.ndarray, which: str | None = None) -> np.ndarray:
-        """Calibrated probabilities ``(n, C)`` of normalised records ``x`` ``(n, 12, samples)`` of ``bundle``."""
+    def hand_made(self, features: np.ndarray, measurements: np.ndarray | None) -> np.ndarray:
+        """The boosting's inputs after the embedding, ``(n, F + M)``: record features ``(n, F)`` and, for an
+        ensemble fitted with measurements, their rows ``(n, M)`` (None: not measured, all NaN); an ensemble fitted
+        without them takes the features alone."""
+        width = len(self.measurement_names)
+        if not width:
+            return features
+        if measurements is None:
+            measurements = np.full((len(features), width), np.nan)
+        if measurements.shape != (len(features), width):
+            raise CardioScreenError(f"measurements of shape {measurements.shape}; the ensemble takes "
+                                    f"{(len(features), width)}")
+        return np.hstack([features, measurements])
+
+    def predict_records(self, bundle: Bundle, x: np.ndarray, which: str | None = None,
+                        measurements: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities ``(n, C)`` of normalised records ``x`` ``(n, 12, samples)`` of ``bundle``;
+        ``measurements`` ``(n, M)`` (None: not measured, NaN)."""
         from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
 
         probs, embeddings = network_outputs(bundle, x)
-        if (which or self.default) == "network":
+        if which == "network" or (which is None and not self.uses_ensemble):
             return self.predict(probs, embeddings, np.zeros((len(x), 0)), "network")
         spec = bundle.input_spec
         features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.feature_names))
-        return self.predict(probs, embeddings, features, which)
+        return self.predict(probs, embeddings, self.hand_made(features, measurements), which)
 
     def thresholds_for(self, which: str | None = None) -> np.ndarray:
-        """Per-class thresholds ``(C,)`` on the calibrated probabilities of ``which`` output."""
-        return self.thresholds[which or self.default]
+        """Per-class thresholds ``(C,)`` on the calibrated probabilities of ``which`` output (default: each
+        task's)."""
+        return self.thresholds[which] if which else self._per_column(self.thresholds)
 
     def assessment_for(self, which: str | None = None) -> tuple[ClassAssessment, ...]:
-        """Per-class assessment of ``which`` output."""
-        return self.assessment[which or self.default]
+        """Per-class assessment of ``which`` output (default: each task's)."""
+        if which:
+            return self.assessment[which]
+        return tuple(self.assessment[k][j] for j, k in enumerate(self.column_outputs))
 
 
 def save_ensemble(model: EnsembleModel, bundle: str | Path) -> Path:
@@ -116,9 +173,11 @@ def save_ensemble(model: EnsembleModel, bundle: str | Path) -> Path:
         "calibrators": {k: c.to_dict() for k, c in model.calibrators.items()},
         "thresholds": {k: [float(t) for t in v] for k, v in model.thresholds.items()},
         "assessment": {k: [c.to_dict() for c in v] for k, v in model.assessment.items()},
-        "use_ensemble": model.use_ensemble,
+        "defaults": model.defaults,
+        "column_tasks": list(model.column_tasks),
         "feature_names": model.feature_names,
         "embedding_dim": model.embedding_dim,
+        "measurement_names": model.measurement_names,
         "report": model.report,
     }
     (folder / DESCRIPTION).write_text(json.dumps(description, indent=1, allow_nan=True) + "\n")
@@ -139,14 +198,19 @@ def load_ensemble(bundle: str | Path) -> EnsembleModel | None:
     if "assessment" not in data:
         raise CardioScreenError(f"{folder / DESCRIPTION} predates per-class assessment and order-preserving "
                                 "calibration; re-fit it with `cardioscreen train-ensemble`")
+    column_tasks = tuple(data.get("column_tasks") or (label["task"] for label in manifest["labels"]))
+    # before per-task defaults, one choice ("use_ensemble") held for every task
+    defaults = data.get("defaults") or dict.fromkeys(column_tasks, "ensemble" if data["use_ensemble"] else "network")
     return EnsembleModel(
         boosting=SubspaceBoosting.load(folder, data["boosting"]),
         stacker=Stacker.from_dict(data["stacker"]),
         calibrators={k: PerClassCalibrator.from_dict(v) for k, v in data["calibrators"].items()},
         thresholds={k: np.asarray(v, dtype=np.float64) for k, v in data["thresholds"].items()},
         assessment={k: tuple(ClassAssessment.from_dict(c) for c in v) for k, v in data["assessment"].items()},
-        use_ensemble=bool(data["use_ensemble"]),
+        defaults=dict(defaults),
+        column_tasks=column_tasks,
         feature_names=list(data["feature_names"]),
         embedding_dim=int(data["embedding_dim"]),
+        measurement_names=list(data.get("measurement_names", [])),
         report=data.get("report", {}),
     )

@@ -17,8 +17,9 @@ import numpy as np
 
 from cardioscreen.ensemble.assessment import MIN_TRAIN_POSITIVES, ClassAssessment, manifest_train_positives
 from cardioscreen.ensemble.calibration import clip_reported
+from cardioscreen.ensemble.inputs import record_feature_matrix
 from cardioscreen.ensemble.persist import EnsembleModel, load_ensemble
-from cardioscreen.models.bundle import Bundle
+from cardioscreen.models.bundle import Bundle, InputSpec
 
 MAX_LEADS_LEFT_OUT = 2
 """Most unusable leads a record may have and still be classified (without them)."""
@@ -56,7 +57,7 @@ class ReportedOutput:
     ----------
     ensemble : EnsembleModel or None
         The bundle's ensemble (calibration, stacking); None for a bare network. Which of its outputs is reported
-        is its :attr:`~cardioscreen.ensemble.persist.EnsembleModel.default`.
+        for each task is its :attr:`~cardioscreen.ensemble.persist.EnsembleModel.defaults`.
     bare_thresholds : np.ndarray
         ``(C,)`` the bundle's own thresholds, used without an ensemble.
     bare_assessment : tuple of ClassAssessment
@@ -85,23 +86,35 @@ class ReportedOutput:
 
     @property
     def name(self) -> str:
-        """``"ensemble"`` (stacked and calibrated), ``"network"`` (calibrated) or ``"raw network"``."""
+        """``"ensemble"`` (stacked and calibrated), ``"network"`` (calibrated), each task's where they differ
+        (``"seed17: ensemble, superdiagnostic: network"``), or ``"raw network"``."""
         return "raw network" if self.ensemble is None else self.ensemble.default
 
     @property
     def needs_features(self) -> bool:
         """Whether :meth:`probabilities` needs the records' hand-made features (the stacked output does)."""
-        return self.ensemble is not None and self.ensemble.default == "ensemble"
+        return self.ensemble is not None and self.ensemble.uses_ensemble
 
     @property
     def assessed(self) -> np.ndarray:
         """``(C,)`` bool: the class is assessed (and may be flagged)."""
         return np.array([c.assessed for c in self.assessment], dtype=bool)
 
+    def features(self, x: np.ndarray, spec: InputSpec, measurements: np.ndarray | None) -> np.ndarray | None:
+        """The stack's hand-made inputs ``(n, F + M)`` of normalised records ``x`` ``(n, leads, samples)``: their
+        time/frequency features and, for an ensemble fitted with them, their clinical measurement rows
+        ``measurements`` ``(n, M)`` (:func:`~cardioscreen.ensemble.measurements.measurement_vector`; None: not
+        measured, NaN). None where the reported output does not use the stack."""
+        if not self.needs_features or self.ensemble is None:
+            return None
+        features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.ensemble.feature_names))
+        return self.ensemble.hand_made(features, measurements)
+
     def probabilities(self, network: np.ndarray, embeddings: np.ndarray, features: np.ndarray | None = None
                       ) -> np.ndarray:
         """Reported probabilities ``(n, C)`` from the network's record probabilities ``(n, C)``, its record
-        embeddings ``(n, D)`` and, for the stacked output, the hand-made features ``(n, F)``."""
+        embeddings ``(n, D)`` and, for the stacked output, the hand-made inputs ``(n, F + M)``
+        (:meth:`features`)."""
         if self.ensemble is None:
             return clip_reported(network)
         if features is None:

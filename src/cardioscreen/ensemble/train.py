@@ -2,14 +2,16 @@
 
 Protocol (patient-wise PTB-XL folds: train 1-8, validation 9):
 
-1. the bundle's network gives probabilities and embeddings for every record; hand-made features are added;
+1. the bundle's network gives probabilities and embeddings for every record; hand-made features are added, and
+   the clinical measurements of :mod:`cardioscreen.ensemble.measurements` (NaN for ptbxl-z100 records);
 2. :class:`~cardioscreen.ensemble.boosting.SubspaceBoosting` is fitted on the training records;
 3. on the validation records, the stacker and the calibrators are cross-fitted (``n_splits`` folds) to measure
    the network alone and the ensemble honestly: macro-AUC with 90 % bootstrap intervals (and a paired interval
    of the difference), ECE before and after calibration per class;
-4. the final stacker, calibrators and thresholds are fitted on all validation records; the ensemble becomes
-   the default output only if the paired 90 % interval of its cross-fitted macro-AUC gain over the network lies
-   above zero;
+4. the final stacker, calibrators and thresholds are fitted on all validation records; per task, the ensemble
+   becomes that task's default output only if the paired 90 % interval of its cross-fitted macro-AUC gain over the
+   network on the task's classes lies above zero; per class, the two AUCs and the paired interval of their
+   difference are reported;
 5. each class is assessed (:mod:`cardioscreen.ensemble.assessment`) on the default output's honest validation
    scores (the network's own, or the cross-fitted stack).
 
@@ -33,7 +35,8 @@ from cardioscreen.ensemble.assessment import assess_classes, training_positives
 from cardioscreen.ensemble.boosting import SubspaceBoosting
 from cardioscreen.ensemble.calibration import REPORTED_RANGE, PerClassCalibrator
 from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
-from cardioscreen.ensemble.persist import EnsembleModel
+from cardioscreen.ensemble.measurements import measurement_matrix, measurement_names
+from cardioscreen.ensemble.persist import OUTPUTS, EnsembleModel
 from cardioscreen.ensemble.stacking import Stacker, cross_fit_predict
 from cardioscreen.ensemble.thresholds import DEFAULT_MIN_SENSITIVITY, fit_thresholds
 from cardioscreen.errors import CardioScreenError
@@ -42,9 +45,6 @@ from cardioscreen.training.data import TaskData, load_training_data
 from cardioscreen.training.metrics import bootstrap_ci, class_aucs, class_eces, macro_auc, macro_ece
 
 logger = logging.getLogger(__name__)
-
-OUTPUTS = ("network", "ensemble")
-
 
 @dataclass(frozen=True)
 class EnsembleConfig:
@@ -62,6 +62,7 @@ class EnsembleConfig:
     n_boot: int = 1000
     thread_count: int = 1
     max_records: int | None = None
+    measurements: bool = True
     random_state: int = 0
 
     def __post_init__(self) -> None:
@@ -86,11 +87,12 @@ def _columns(bundle: Bundle, data: TaskData) -> np.ndarray:
     return np.array([index[(label.code, label.task)] for label in bundle.labels], dtype=np.int64)
 
 
-def _split(bundle: Bundle, data: TaskData, columns: np.ndarray) -> tuple[_Split, list[str], int]:
+def _split(bundle: Bundle, data: TaskData, columns: np.ndarray, measurements: np.ndarray
+           ) -> tuple[_Split, list[str], int]:
     spec = bundle.input_spec
     probs, emb = network_outputs(bundle, data.x)
     feats, names = record_feature_matrix(data.x, spec.fs, spec.leads)
-    split = _Split(probs, np.hstack([emb, feats]), data.y[:, columns], data.mask[:, columns])
+    split = _Split(probs, np.hstack([emb, feats, measurements]), data.y[:, columns], data.mask[:, columns])
     return split, names, emb.shape[1]
 
 
@@ -100,9 +102,12 @@ def _auc_with_ci(y: np.ndarray, s: np.ndarray, m: np.ndarray, n_boot: int, seed:
                                               seed=seed))}
 
 
-def _compare(val: _Split, network: np.ndarray, ensemble: np.ndarray, cols: np.ndarray, cfg: EnsembleConfig
-             ) -> dict[str, Any]:
-    y, m = val.y[:, cols], val.mask[:, cols]
+def compare_outputs(Y: np.ndarray, mask: np.ndarray, network: np.ndarray, ensemble: np.ndarray, cols: np.ndarray,
+                    cfg: EnsembleConfig) -> dict[str, Any]:
+    """Macro-AUC over classes ``cols`` of the network and the stack (each ``(n, C)`` scores of records with labels
+    ``Y`` ``(n, C)``, known where ``mask``) with 90 % bootstrap intervals, their difference with its paired
+    interval (the same resampled records for both), raw ECE of both, and the record count."""
+    y, m = Y[:, cols], mask[:, cols]
     a, b = network[:, cols], ensemble[:, cols]
 
     def diff(rows: np.ndarray) -> float:
@@ -117,6 +122,35 @@ def _compare(val: _Split, network: np.ndarray, ensemble: np.ndarray, cols: np.nd
         "ece_ensemble_raw": macro_ece(y, b, m),
         "n_records": int(len(y)),
     }
+
+
+def default_of(figure: dict[str, Any]) -> str:
+    """``"ensemble"`` where the paired 90 % interval of the stack's macro-AUC gain in ``figure``
+    (:func:`compare_outputs`) lies above zero, else ``"network"``."""
+    return "ensemble" if figure["difference_ci"][0] > 0 else "network"
+
+
+def _class_compare(bundle: Bundle, val: _Split, network: np.ndarray, ensemble: np.ndarray, cols: np.ndarray,
+                   cfg: EnsembleConfig) -> dict[str, dict[str, Any]]:
+    """Per class of ``cols``: fold-9 positives, network and (cross-fitted) stack AUC, their difference and its
+    paired 90 % bootstrap interval (the same resampled records for both)."""
+    out = {}
+    for c in cols:
+        y, m = val.y[:, c], val.mask[:, c]
+        a, b = network[:, c], ensemble[:, c]
+
+        def diff(rows: np.ndarray, y: np.ndarray = y, m: np.ndarray = m, a: np.ndarray = a, b: np.ndarray = b
+                 ) -> float:
+            r = rows[m[rows]]
+            return float(class_aucs(y[r, None], b[r, None])[0] - class_aucs(y[r, None], a[r, None])[0])
+
+        net, ens = (float(class_aucs(y[m, None], s[m, None])[0]) for s in (a, b))
+        out[bundle.labels[c].code] = {
+            "positives": int((y[m] > 0.5).sum()), "network_auc": net, "ensemble_auc": ens,
+            "difference": ens - net,
+            "difference_ci": list(bootstrap_ci(diff, len(y), n_boot=cfg.n_boot, seed=cfg.random_state)),
+        }
+    return out
 
 
 def _calibrated_oof(P: np.ndarray, val: _Split, cfg: EnsembleConfig) -> np.ndarray:
@@ -155,12 +189,24 @@ def _reported_figures(bundle: Bundle, val: _Split, honest: np.ndarray, raw_cal: 
     }
 
 
-def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | None = None) -> EnsembleModel:
-    """Fit the ensemble of ``bundle`` on ``data`` (its ``"train"`` and ``"val"`` records); see the module doc."""
+def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | None = None,
+                    measurements: np.ndarray | None = None) -> EnsembleModel:
+    """Fit the ensemble of ``bundle`` on ``data`` (its ``"train"`` and ``"val"`` records); see the module doc.
+
+    ``measurements`` ``(len(data), M)``: the records' rows of
+    :func:`~cardioscreen.ensemble.measurements.measurement_matrix` (NaN where not measured), given to the
+    boosting after the features; None fits without measurements.
+    """
     cfg = config or EnsembleConfig()
     columns = _columns(bundle, data)
-    train, names, emb_dim = _split(bundle, data.in_split("train"), columns)
-    val, _, _ = _split(bundle, data.in_split("val"), columns)
+    meas_names = [] if measurements is None else measurement_names()
+    if measurements is None:
+        measurements = np.zeros((len(data), 0))
+    if measurements.shape != (len(data), len(meas_names)):
+        raise CardioScreenError(f"measurements of shape {measurements.shape} for {len(data)} records and "
+                                f"{len(meas_names)} measurement columns")
+    train, names, emb_dim = _split(bundle, data.in_split("train"), columns, measurements[data.split == "train"])
+    val, _, _ = _split(bundle, data.in_split("val"), columns, measurements[data.split == "val"])
     if len(val.y) < cfg.n_splits:
         raise CardioScreenError(f"{len(val.y)} validation records; at least n_splits={cfg.n_splits} are needed")
     logger.info("ensemble: %d training, %d validation records, %d inputs", len(train.y), len(val.y),
@@ -177,9 +223,12 @@ def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | Non
     honest = {"network": val.probs, "ensemble": cross_fit_predict(stack_on, len(val.y), cfg.n_splits,
                                                                   cfg.random_state)}
     calibrated_oof = {k: _calibrated_oof(P, val, cfg) for k, P in honest.items()}
-    overall = _compare(val, honest["network"], honest["ensemble"], np.arange(val.y.shape[1]), cfg)
-    use_ensemble = bool(overall["difference_ci"][0] > 0)
-    default = "ensemble" if use_ensemble else "network"
+    overall = compare_outputs(val.y, val.mask, honest["network"], honest["ensemble"], np.arange(val.y.shape[1]),
+                              cfg)
+    figures = {task: compare_outputs(val.y, val.mask, honest["network"], honest["ensemble"],
+                                     bundle.task_columns(task), cfg) for task in bundle.tasks}
+    # per task: the stack only where the paired 90 % interval of its gain lies above zero
+    defaults = {task: default_of(fig) for task, fig in figures.items()}
 
     stacker = Stacker().fit(bases, val.y, val.mask)
     finals = {"network": val.probs, "ensemble": stacker.predict_proba(bases)}
@@ -195,30 +244,37 @@ def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | Non
 
     report: dict[str, Any] = {"tasks": {}, "calibration": cfg.calibration, "reported_range": list(REPORTED_RANGE),
                               "thresholds": {"objective": cfg.threshold_objective,
-                                             "min_sensitivity": cfg.min_sensitivity}}
-    for task in bundle.tasks:
-        cols = bundle.task_columns(task)
-        fig = _compare(val, honest["network"], honest["ensemble"], cols, cfg)
+                                             "min_sensitivity": cfg.min_sensitivity},
+                              "measurements": len(meas_names)}
+    for task, fig in figures.items():
+        cols, default = bundle.task_columns(task), defaults[task]
         for k in OUTPUTS:
             fig[f"ece_{k}_calibrated"] = macro_ece(val.y[:, cols], calibrated_oof[k][:, cols], val.mask[:, cols])
+        fig["default"] = default
+        fig["per_class"] = _class_compare(bundle, val, honest["network"], honest["ensemble"], cols, cfg)
         fig["reported"] = _reported_figures(bundle, val, honest[default], calibrated_oof[default], finals[default],
                                             reported[default], cols)
         report["tasks"][task] = fig
+    model = EnsembleModel(boosting, stacker, calibrators, thresholds, assessment, defaults,
+                          tuple(label.task for label in bundle.labels), names, emb_dim, meas_names, report)
     report["all"] = overall
-    report["default"] = default
-    report["not_assessed"] = {f"{c.code} ({c.task})": c.reason for c in assessment[default] if not c.assessed}
-    return EnsembleModel(boosting, stacker, calibrators, thresholds, assessment, use_ensemble, names, emb_dim,
-                         report)
+    report["default"] = model.default
+    report["not_assessed"] = {f"{c.code} ({c.task})": c.reason for c in model.assessment_for() if not c.assessed}
+    return model
 
 
 def fit_ensemble(
     bundle_path: Path, data_dir: Path, extra_dirs: Sequence[Path] = (), config: EnsembleConfig | None = None,
     cache_dir: Path | None = None,
 ) -> EnsembleModel:
-    """Load the bundle and the records of ``data_dir`` (+ ``extra_dirs``) and fit its ensemble."""
+    """Load the bundle and the records of ``data_dir`` (+ ``extra_dirs``), measure them (once per folder, see
+    :func:`~cardioscreen.ensemble.measurements.ptbxl_measurements`; unless ``config.measurements`` is False) and
+    fit its ensemble."""
     cfg = config or EnsembleConfig()
     bundle = load_bundle(bundle_path)
-    data = load_training_data(Path(data_dir), bundle.tasks, extra_dirs=tuple(extra_dirs),
+    folders = (Path(data_dir), *map(Path, extra_dirs))
+    data = load_training_data(folders[0], bundle.tasks, extra_dirs=folders[1:],
                               recipe=bundle.input_spec.recipe, cache_dir=cache_dir, max_records=cfg.max_records,
                               seed=cfg.random_state)
-    return fit_ensemble_on(bundle, data, cfg)
+    measurements = measurement_matrix(data, folders, cache_dir) if cfg.measurements else None
+    return fit_ensemble_on(bundle, data, cfg, measurements)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
+from cardioscreen.ensemble.inputs import network_outputs
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.evaluation.sets import LabelledSet, load_labelled
 from cardioscreen.models.bundle import Bundle
@@ -41,11 +41,8 @@ def reported_scores(analyzer: Analyzer, labelled: LabelledSet) -> tuple[np.ndarr
         assert labelled.inputs is not None
         bundle, x = analyzer.bundle, labelled.inputs()
         probs, embeddings = network_outputs(bundle, x)
-        features = None
-        if analyzer.output.needs_features and analyzer.output.ensemble is not None:
-            spec = bundle.input_spec
-            features, _ = record_feature_matrix(x, spec.fs, spec.leads,
-                                                width=len(analyzer.output.ensemble.feature_names))
+        # z-scored network inputs: no millivolts, so no measurements (NaN)
+        features = analyzer.output.features(x, bundle.input_spec, None)
         return analyzer.output.probabilities(probs, embeddings, features), []
     out = np.full((len(labelled), n_labels), np.nan)
     refused = []

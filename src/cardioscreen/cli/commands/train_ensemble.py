@@ -19,11 +19,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "train-ensemble",
         help="add the CatBoost/stacking/calibration ensemble to a bundle",
         description="Fit CatBoost models on random subsets of [network embedding, time/frequency and rhythm "
-        "features] on strat_fold 1-8, stack them with the network's probabilities, calibrate per class with a "
+        "features, clinical measurements (intervals, axes, per-lead amplitudes, ST, voltage indices; measured once "
+        "per PTB-XL folder on its raw mV and cached, NaN for ptbxl-z100)] "
+        "on strat_fold 1-8, stack them with the network's probabilities, calibrate per class with a "
         "strictly increasing map and tune thresholds on fold 9 (validation; cross-fitted there to report macro-AUC "
         "with 90%% intervals and ECE before/after calibration), and mark the classes the model cannot assess. "
-        "Writes BUNDLE/ensemble; the ensemble is the default output only if its paired 90%% interval of "
-        "macro-AUC gain over the network lies above zero.",
+        "Writes BUNDLE/ensemble; per task, the ensemble is the default output only if its paired 90%% interval of "
+        "macro-AUC gain over the network on that task's classes lies above zero.",
     )
     parser.add_argument("--data", type=Path, required=True, help="PTB-XL folder (official layout)")
     parser.add_argument("--model", type=Path, required=True, help="bundle directory to extend")
@@ -40,7 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-records", type=int, default=None, help="at most this many records per split/folder")
     parser.add_argument("--threads", type=int, default=1, help="CatBoost threads")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache", type=Path, default=None, help="signal cache folder")
+    parser.add_argument("--cache", type=Path, default=None, help="signal and measurement cache folder")
+    parser.add_argument("--no-measurements", dest="measurements", action="store_false",
+                        help="leave the clinical measurements out of the boosting inputs")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=run)
 
@@ -63,7 +67,9 @@ def print_report(report: dict[str, Any]) -> None:
         ece_ens = f"{fig['ece_ensemble_raw']:.3f}/{fig['ece_ensemble_calibrated']:.3f}"
         print(f"{task:16s} {_fmt(fig['network']):>24s} {_fmt(fig['ensemble']):>24s} {diff:>24s} "
               f"{ece_net:>16s} {ece_ens:>16s}")
-    print(f"default output: {report['default']} (fold-9 records: {report['all']['n_records']})")
+    print(f"default output: {report['default']} (fold-9 records: {report['all']['n_records']}; "
+          f"{report.get('measurements', 0)} measurement columns)")
+    print_class_comparison(report)
     for task, fig in report["tasks"].items():
         rep = fig["reported"]
         print(f"{task}: reported macro-AUC {rep['reported_macro_auc']:.4f} (before calibration "
@@ -71,6 +77,18 @@ def print_report(report: dict[str, Any]) -> None:
               f"share {rep['exact_01_share']:.2%}, ECE {rep['ece_before']:.4f} -> {rep['ece_after']:.4f}")
     for name, reason in report["not_assessed"].items():
         print(f"not assessed: {name}: {reason}")
+
+
+def print_class_comparison(report: dict[str, Any]) -> None:
+    """Per task and class: fold-9 positives, network and (cross-fitted) stack AUC, and the paired 90 % interval
+    of the difference; the task's default output."""
+    for task, fig in report["tasks"].items():
+        print(f"{task} (default: {fig['default']})")
+        print(f"  {'class':8s} {'pos':>4s} {'network':>8s} {'stack':>8s} {'diff (90% CI)':>26s}")
+        for code, c in fig["per_class"].items():
+            low, high = c["difference_ci"]
+            print(f"  {code:8s} {c['positives']:4d} {c['network_auc']:8.3f} {c['ensemble_auc']:8.3f} "
+                  f"{c['difference']:+8.3f} [{low:+.3f}, {high:+.3f}]")
 
 
 def _finite(value: Any) -> Any:
@@ -87,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         n_models=args.n_models, feature_fraction=args.feature_fraction, iterations=args.iterations,
         calibration=args.calibration, threshold_objective=args.thresholds, min_sensitivity=args.min_sensitivity,
         n_boot=args.n_boot,
-        thread_count=args.threads, max_records=args.max_records, random_state=args.seed,
+        thread_count=args.threads, max_records=args.max_records, measurements=args.measurements,
+        random_state=args.seed,
     )
     model = fit_ensemble(args.model, args.data, args.extra_data, config, cache_dir=args.cache)
     folder = save_ensemble(model, args.model)
