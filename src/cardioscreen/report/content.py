@@ -19,12 +19,14 @@ from matplotlib.figure import Figure
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.record import ECGRecord
+from cardioscreen.report.caveats import caveat, not_assessed_codes
 from cardioscreen.report.descriptions import describe, ui_strings
 from cardioscreen.report.plot import plot_ecg
 from cardioscreen.result import AnalysisResult, Prediction
 from cardioscreen.signal.clean import ecg_clean
 
-__all__ = ["EcgPanel", "Finding", "PredictionRow", "ReportContent", "StatementRow", "build_content"]
+__all__ = ["EcgPanel", "Finding", "PredictionRow", "ReportContent", "StatementRow", "build_content",
+           "validation_tasks", "with_ci"]
 
 _MEASURES: tuple[str, ...] = (
     "hr_bpm", "pr_ms", "p_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "qtc_framingham_ms",
@@ -40,11 +42,17 @@ _NO_SHADING = frozenset({"NORM"})
 
 @dataclass(frozen=True)
 class PredictionRow:
+    """One class's output, formatted. A class the model does not assess shows its caveat ("not assessed by this
+    model") in place of a probability and a threshold; ``note`` is the caveat in the report's language (empty when
+    there is none)."""
+
     code: str
     name: str
     probability: str
     threshold: str
     flagged: bool
+    assessed: bool
+    note: str
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,8 @@ class StatementRow:
 
 @dataclass(frozen=True)
 class Finding:
-    """A flagged class: its description and, when saliency exists, the leads that drove it."""
+    """A flagged class: its description, its caveat (``note``: the leads left out of the analysis, or empty) and,
+    when saliency exists, the leads that drove it."""
 
     code: str
     name: str
@@ -73,6 +82,7 @@ class Finding:
     probability: str
     driving_leads: str
     class_auc: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ def _shaded(result: AnalysisResult, shape: tuple[int, ...]) -> dict[str, np.ndar
     }
 
 
-def _validation_tasks(model: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def validation_tasks(model: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Task -> figures from the model's validation dict (``{"validation": {task: ...}}`` or ``{task: ...}``)."""
     figures: Any = model.get("validation") or {}
     if isinstance(figures, Mapping) and isinstance(figures.get("validation"), Mapping):
@@ -162,7 +172,9 @@ def _validation_tasks(model: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {task: dict(v) for task, v in figures.items() if isinstance(v, Mapping) and "macro_auc" in v}
 
 
-def _with_ci(figures: Mapping[str, Any], key: str) -> str:
+def with_ci(figures: Mapping[str, Any], key: str) -> str:
+    """``figures[key]`` to two decimals with its 90 % interval ``figures[key + "_ci"]`` when it has one, e.g.
+    ``"0.87 [0.84, 0.90]"``; a dash when the figure is missing."""
     value = figures.get(key)
     ci = figures.get(f"{key}_ci")
     text = _number(value)
@@ -179,9 +191,9 @@ def _validation(text: dict[str, str], tasks: dict[str, dict[str, Any]]) -> tuple
         baseline = figures.get("baseline", {})
         rows.append([
             text.get(f"task_{task}", task),
-            *(_with_ci(figures, k) for k in _VALIDATION_COLUMNS),
+            *(with_ci(figures, k) for k in _VALIDATION_COLUMNS),
             _number(figures.get("n_records")),
-            _with_ci(baseline, "macro_f1") if isinstance(baseline, Mapping) else "\u2014",
+            with_ci(baseline, "macro_f1") if isinstance(baseline, Mapping) else "\u2014",
         ])
     return header, rows
 
@@ -273,13 +285,15 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
     if shaded:
         caption += " " + text["ecg_caption_saliency"].format(codes=", ".join(shaded))
 
+    caveats = {p: caveat(p.assessed, p.note, result.quality, lang, result.lang) for p in result.predictions}
     groups: dict[str, list[PredictionRow]] = {}
-    for p in sorted(result.predictions, key=lambda p: -p.probability):
+    for p in sorted(result.predictions, key=lambda p: (not p.assessed, -p.probability)):
         name = describe(p.code, lang)[0]
+        figures = (_percent(p.probability), _percent(p.threshold)) if p.assessed else (caveats[p], "\u2014")
         groups.setdefault(text.get(f"task_{p.task}", p.task), []).append(
-            PredictionRow(p.code, name, _percent(p.probability), _percent(p.threshold), p.flagged))
+            PredictionRow(p.code, name, *figures, p.flagged, p.assessed, caveats[p]))
 
-    tasks = _validation_tasks(result.model)
+    tasks = validation_tasks(result.model)
     first_by_code: dict[str, Prediction] = {}
     for p in result.flagged:  # most probable first; NORM may be flagged in two tasks
         first_by_code.setdefault(p.code, p)
@@ -291,11 +305,13 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
             weight = shaded[p.code].mean(axis=1)
             leads = ", ".join(shown.leads[i] for i in np.argsort(-weight)[:_N_DRIVING_LEADS])
         auc = tasks.get(p.task, {}).get("per_class_auc", {}).get(p.code)
-        findings.append(Finding(p.code, name, description, _percent(p.probability), leads, _number(auc)))
+        findings.append(Finding(p.code, name, description, _percent(p.probability), leads, _number(auc),
+                                caveats[p]))
 
     verdict, notes = _quality(text, result.quality)
     header, rows = _validation(text, tasks)
     model = result.model
+    not_assessed = not_assessed_codes(result.predictions)
     rhythm, interpretation = result.worded(lang)
     return ReportContent(
         lang=lang,
@@ -314,7 +330,8 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
         device_statements=[str(s) for s in record.meta.get("statements") or ()],
         model_info=[(text["model_name"], str(model.get("name", "\u2014"))),
                     (text["model_version"], str(model.get("version", "\u2014"))),
-                    (text["backend"], str(model.get("backend", "\u2014")))],
+                    (text["backend"], str(model.get("backend", "\u2014"))),
+                    *([(text["not_assessed_classes"], ", ".join(not_assessed))] if not_assessed else [])],
         validation_header=header,
         validation_rows=rows,
     )

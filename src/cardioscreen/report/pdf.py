@@ -33,6 +33,8 @@ _LINE_SPACING = 1.4
 _NOTICE_COLOR = "#b00020"
 _NOTICE_FILL = "#fdecee"
 _FLAG_FILL = "#fff1e0"
+_CAVEAT_COLOR = "#8a6d00"
+"""Caveats of an output (leads left out of the analysis): amber, not the notice's red."""
 _FIRST_PAGE_INFO = 3
 """Record, generation time and file format head page 1; the rest of the record's details are on page 2."""
 _FIRST_PAGE_ROWS = 3
@@ -218,8 +220,8 @@ def _fill_text_pages(content: ReportContent) -> list[Figure]:
         for group, predictions in content.prediction_groups:
             doc.heading(group, size=10)
             rows = [[text["code"], text["class_name"], text["probability"], text["threshold"], text["flag"]]]
-            rows += [[p.code, p.name, p.probability, p.threshold, text["flagged"] if p.flagged else text["not_flagged"]]
-                     for p in predictions]
+            rows += [[p.code, f"{p.name} \u2014 {p.note}" if p.note and p.assessed else p.name, p.probability,
+                      p.threshold, text["flagged"] if p.flagged else text["not_flagged"]] for p in predictions]
             flagged = frozenset(i + 1 for i, p in enumerate(predictions) if p.flagged)
             doc.table(rows, [20.0, doc.width - 94.0, 26.0, 22.0, 26.0], highlight=flagged)
         doc.heading(text["descriptions"])
@@ -227,6 +229,8 @@ def _fill_text_pages(content: ReportContent) -> list[Figure]:
             doc.paragraph(text["no_findings"])
         for finding in content.findings:
             doc.heading(f"{finding.name} ({finding.code}) \u2014 {finding.probability}", size=10)
+            if finding.note:
+                doc.paragraph(finding.note, size=8, color=_CAVEAT_COLOR)
             doc.paragraph(finding.text)
             if finding.driving_leads:
                 doc.paragraph(f"{text['driving_leads']}: {finding.driving_leads}", size=8, color="#55555a")
