@@ -5,9 +5,9 @@ Fold 9 (validation) macro-AUC of both with 90 % bootstrap intervals and a paired
 (stacking and calibration cross-fitted on fold 9, boosting fitted on folds 1-8), per class the two AUCs and the
 paired interval of their difference, each task's default output (the stack only where its interval lies above 0),
 and the expected calibration error before and after per-class (Platt) calibration. Fitted twice on the same
-records: with the measurements of :mod:`cardioscreen.ensemble.measurements` (NaN for ptbxl-z100) and without. The bundle is the shipped default when there is one
-(copied, never modified), else ``CARDIOSCREEN_BENCH_BUNDLE``, else a small ``se_ecgnet`` trained here
-(8 epochs on ptbxl + ptbxl-z100).
+records: with the measurements of :mod:`cardioscreen.ensemble.measurements` (NaN for ptbxl-z100) and without.
+The bundle is the shipped default when there is one (copied, never modified), else ``CARDIOSCREEN_BENCH_BUNDLE``,
+else a small ``se_ecgnet`` trained here (8 epochs on ptbxl + ptbxl-z100).
 """
 
 from __future__ import annotations
