@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from cardioscreen.ensemble.reported import prediction_note
+from cardioscreen.pipeline import Analyzer
 from cardioscreen.report.descriptions import describe, ui_strings
 
 REQUIRED_KEYS = {"record", "quality", "intervals", "predictions", "model", "rhythm", "interpretation"}
@@ -117,3 +120,51 @@ class TestInterpretationOutput:
         assert re.search(r"^  rhythm: AFIB \(Фибрилляция предсердий\), 10\d/min$", proc.stdout, re.M), proc.stdout
         assert re.search(r"^  summary: Фибрилляция предсердий 10\d/мин\. ", proc.stdout, re.M)
         assert re.search(r"^    1\. Фибрилляция предсердий 10\d/мин \[both\]: ЧСС 10\d/мин; ", proc.stdout, re.M)
+
+
+@pytest.fixture(scope="module")
+def honest_dir(tmp_path_factory, ptbxl_dir) -> Path:
+    """PTB-XL 50 as published, and PTB-XL 8 with V5 and V6 at their baseline (flat at 0 mV) in its .dat."""
+    folder = tmp_path_factory.mktemp("honest")
+    source = ptbxl_dir / "records500" / "00000"
+    for name in ("00050_hr", "00008_hr"):
+        shutil.copy(source / f"{name}.hea", folder)
+        shutil.copy(source / f"{name}.dat", folder)
+    header = (folder / "00008_hr.hea").read_text().splitlines()
+    samples = np.fromfile(folder / "00008_hr.dat", dtype="<i2").reshape(-1, 12)
+    for lead in ("V5", "V6"):
+        column = [line.split()[-1] for line in header[1:13]].index(lead)
+        samples[:, column] = int(header[1 + column].split()[4])
+    samples.astype("<i2").tofile(folder / "00008_hr.dat")
+    return folder
+
+
+ROW = re.compile(r"^  (\S+) +(seed17|superdiagnostic) +.{48} +(\S+)(?:  (.*))?$", re.M)
+"""A row of the predictions table: code, task, probability (or a dash), flag and caveat."""
+
+
+class TestHonestClasses:
+    @pytest.mark.parametrize("lang", ["en", "ru"])
+    def test_table_shows_caveats(self, honest_dir, lang):
+        """Classes the shipped model does not assess: a dash and 'not assessed by this model', never YES; every flag
+        of the record analysed without V5 and V6 names them."""
+        not_assessed = [c["code"] for c in Analyzer.load().model_info["not_assessed"]]
+        assert not_assessed
+        proc = _analyze(honest_dir, "--lang", lang, "--jobs", "1")
+        assert proc.returncode == 0, proc.stderr
+        tables = dict(zip(re.findall(r"^(\S+): quality", proc.stdout, re.M),
+                          re.split(r"^\S+: quality.*$", proc.stdout, flags=re.M)[1:], strict=True))
+        words, left_out = prediction_note(False, False, (), lang), prediction_note(True, True, ("V5", "V6"), lang)
+        for record, table in tables.items():
+            rows = ROW.findall(table)
+            assert len(rows) == 22, table
+            for code, _, probability, flag in rows:
+                if code in not_assessed:
+                    assert (probability, flag) == ("-", words)
+                elif record == "00008_hr" and flag.startswith("YES"):
+                    assert flag == f"YES {left_out}"
+                else:
+                    assert float(probability) > 0 and flag in ("", "YES")
+            assert [r[0] for r in rows[-len(not_assessed):]] == not_assessed  # last
+        assert any(flag.startswith("YES ") for *_, flag in
+                   ROW.findall(tables["00008_hr"]))

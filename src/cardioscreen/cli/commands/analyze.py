@@ -69,7 +69,8 @@ def _interpretation_lines(result: AnalysisResult) -> list[str]:
 
 def format_table(result: AnalysisResult) -> str:
     """A plain-text summary: quality, the interpretation (rhythm, summary line, statements), intervals and the
-    predictions sorted by probability. A refused record shows why (its interpretation says the same)."""
+    predictions sorted by probability, each with its caveat; a class the model does not assess comes last, with
+    a dash for its probability. A refused record shows why (its interpretation says the same)."""
     lines = [f"{result.record}: quality {result.quality.get('verdict', '?')}"]
     if result.refused:
         lines.append(f"  REFUSED: {result.refusal}")
@@ -84,9 +85,10 @@ def format_table(result: AnalysisResult) -> str:
     if shown:
         lines.append("  " + "  ".join(shown))
     lines.append(f"  {'code':<8} {'task':<16} {'name':<48} {'prob':>6}  flag")
-    for p in sorted(result.predictions, key=lambda p: -p.probability):
-        flag = "YES" if p.flagged else ""
-        lines.append(f"  {p.code:<8} {p.task:<16} {p.name[:48]:<48} {p.probability:6.3f}  {flag}")
+    for p in sorted(result.predictions, key=lambda p: (not p.assessed, -p.probability)):
+        shown = f"{p.probability:6.3f}" if p.assessed else f"{'-':>6}"
+        flag = " ".join(part for part in ("YES" if p.flagged else "", p.note) if part)
+        lines.append(f"  {p.code:<8} {p.task:<16} {p.name[:48]:<48} {shown}  {flag}".rstrip())
     return "\n".join(lines)
 
 
