@@ -86,9 +86,9 @@ def format_table(result: AnalysisResult) -> str:
         lines.append("  " + "  ".join(shown))
     lines.append(f"  {'code':<8} {'task':<16} {'name':<48} {'prob':>6}  flag")
     for p in sorted(result.predictions, key=lambda p: (not p.assessed, -p.probability)):
-        shown = f"{p.probability:6.3f}" if p.assessed else f"{'-':>6}"
+        probability = f"{p.probability:6.3f}" if p.assessed else f"{'-':>6}"
         flag = " ".join(part for part in ("YES" if p.flagged else "", p.note) if part)
-        lines.append(f"  {p.code:<8} {p.task:<16} {p.name[:48]:<48} {shown}  {flag}".rstrip())
+        lines.append(f"  {p.code:<8} {p.task:<16} {p.name[:48]:<48} {probability}  {flag}".rstrip())
     return "\n".join(lines)
 
 
