@@ -144,6 +144,13 @@ _EN: dict[str, str] = {
     "audit_page": "Page {page} of {pages} · {total} events",
     "export_csv": "Export CSV",
     "detail": "Details",
+    "validation": "Validation (PTB-XL fold 9, used to choose the model; 90% bootstrap interval)",
+    "macro_auc": "macro-AUC",
+    "validation_records": "{n} records",
+    "task_seed17": "Statements",
+    "task_superdiagnostic": "Superclasses",
+    "not_assessed_classes": "Not assessed by this model (too few training examples, or a validation AUC interval "
+                            "reaching below 0.6)",
 }
 
 _RU: dict[str, str] = {
@@ -285,6 +292,13 @@ _RU: dict[str, str] = {
     "audit_page": "Страница {page} из {pages} · событий: {total}",
     "export_csv": "Выгрузить CSV",
     "detail": "Подробности",
+    "validation": "Валидация (PTB-XL, fold 9; по ней выбиралась модель; 90% бутстреп-интервал)",
+    "macro_auc": "макро-AUC",
+    "validation_records": "записей: {n}",
+    "task_seed17": "Заключения",
+    "task_superdiagnostic": "Надклассы",
+    "not_assessed_classes": "Не оцениваются этой моделью (мало обучающих примеров или интервал AUC на валидации "
+                            "опускается ниже 0,6)",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}

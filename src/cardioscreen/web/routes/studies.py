@@ -9,6 +9,8 @@ from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
 from cardioscreen.errors import ECGFormatError
+from cardioscreen.report.caveats import caveat, not_assessed_codes
+from cardioscreen.report.content import validation_tasks, with_ci
 from cardioscreen.report.descriptions import describe
 from cardioscreen.result import worded
 from cardioscreen.web import crud
@@ -66,11 +68,15 @@ def upload(request: Request, db: DbSession, user: CurrentUser, settings: Setting
 
 def study_context(db: DbSession, store: Store, study: Study, user: User, lang: str) -> dict[str, object]:
     """What the study page shows: the interpretation, the device's own statements (those that make the study urgent
-    marked), the result with class names and descriptions in ``lang``, the conclusion, and for doctors the
-    patient's earlier studies."""
+    marked), the result with class names, caveats ("not assessed by this model", leads left out) and descriptions
+    in ``lang``, the model's validation macro-AUC per task, the conclusion, and for doctors the patient's earlier
+    studies."""
     result = study.result or {}
-    predictions = sorted(({**p, "name": describe(p["code"], lang)[0]} for p in result.get("predictions") or []),
-                         key=lambda p: (not p["flagged"], -p["probability"]))
+    quality, result_lang = result.get("quality") or {}, result.get("lang", "en")
+    predictions = sorted(({**p, "name": describe(p["code"], lang)[0], "assessed": p.get("assessed", True),
+                           "caveat": caveat(p.get("assessed", True), p.get("note", ""), quality, lang, result_lang)}
+                          for p in result.get("predictions") or []),
+                         key=lambda p: (not p["flagged"], not p["assessed"], -p["probability"]))
     flagged = list(dict.fromkeys(p["code"] for p in predictions if p["flagged"]))
     intervals = result.get("intervals") or {}
     is_doctor = user.role == Role.DOCTOR.value
@@ -90,6 +96,9 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
         "flagged": flagged,
         "files": [p.name for p in store.upload_files(study.storage_key)],
         "descriptions": [(code, *describe(code, lang)) for code in flagged if describe(code, lang)[1]],
+        "not_assessed": [(code, describe(code, lang)[0]) for code in not_assessed_codes(predictions)],
+        "validation": [(task, with_ci(figures, "macro_auc"), figures.get("n_records"))
+                       for task, figures in validation_tasks(result.get("model") or {}).items()],
         "is_doctor": is_doctor,
         "earlier": crud.studies_of(db, study.owner_id, before=study) if is_doctor else [],
     }
