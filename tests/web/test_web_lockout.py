@@ -1,10 +1,13 @@
 """Issue 14, item 3, on a fresh app: failed sign-ins are counted per (user name, client address) and per address, so
 an attacker's wrong passwords lock out neither the user elsewhere nor the other users behind the attacker's address;
-the forwarded address counts only from a trusted proxy; concurrent attempts are all counted."""
+guesses at one account spread over many addresses back off exponentially, yet the right password from a new
+address is never held; the forwarded address counts only from a trusted proxy; concurrent attempts are all
+counted."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -118,3 +121,44 @@ def test_concurrent_wrong_passwords_are_all_counted(backend: str, make_app: AppF
         assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 40
     assert (_audit_count(app, "login_failed"), _audit_count(app, "login_throttled")) == (checked, 40 - checked)
     assert _browser(app, DOCTORS_PC).login("dr-c").status_code == 200
+
+
+def _shift_attempts_back(app: FastAPI, seconds: float) -> None:
+    """Make every counted attempt ``seconds`` older, as if that much time had passed."""
+    with app.state.session_factory() as db:
+        for attempt in db.scalars(select(LoginAttempt)):
+            attempt.created_at -= timedelta(seconds=seconds)
+        db.commit()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_guesses_spread_over_addresses_back_off_exponentially(backend: str, make_app: AppFactory) -> None:
+    app = make_app(backend, login_backoff_after=3, login_backoff_base_s=60)
+    add_user(app, "dr-b", "doctor")
+    bots = [_browser(app, (f"203.0.113.{i}", 40000)) for i in range(4)]
+    assert [bot.login("dr-b", password="guess").status_code for bot in bots[:3]] == [401] * 3
+    assert bots[0].login("dr-b", password="guess 2").status_code == 429  # 3 failures: 60 s before the next
+    assert bots[3].login("dr-b", password="guess").status_code == 401  # a new address is checked anyway...
+    doctor = _browser(app, DOCTORS_PC)
+    assert doctor.login("dr-b").status_code == 200  # ...so the right password from a new address never waits
+    assert _token_status(_browser(app, ("192.0.2.11", 50000)), "dr-b") == 200
+    # 5 failures now (the refused one counts): 60 * 2 ** (5 - 3) = 240 s after the last one.
+    _shift_attempts_back(app, 100)
+    assert bots[1].login("dr-b", password="guess 3").status_code == 429
+    assert bots[1].login("dr-b").status_code == 429  # the right password too, from an address that failed
+    _shift_attempts_back(app, 100 + 1000)  # past the window: 6 failures, but all forgotten
+    assert bots[1].login("dr-b", password="guess 4").status_code == 401
+    with app.state.session_factory() as db:
+        throttled = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == "login_throttled")).all()
+    # The delays left: 60 s; 240 s less the 100 s waited; 480 s (each less the seconds the requests took).
+    assert [d["backoff_s"] for d in throttled] == pytest.approx([60, 140, 480], abs=10)
+
+
+def test_the_longest_backoff_holds_no_new_address(make_app: AppFactory) -> None:
+    app = make_app(login_backoff_after=2, login_backoff_base_s=1)
+    add_user(app, "dr-m", "doctor")
+    for i in range(30):
+        assert _browser(app, (f"203.0.113.{i}", 40000)).login("dr-m", password="guess").status_code == 401
+    assert _browser(app, ("203.0.113.0", 40000)).login("dr-m").status_code == 429  # waits the window (900 s)
+    assert _browser(app, DOCTORS_PC).login("dr-m").status_code == 200
+    assert _token_status(_browser(app, ("192.0.2.11", 50000)), "dr-m") == 200

@@ -49,8 +49,14 @@ class WebSettings(BaseSettings):
     login_max_failures_per_address : int
         Failed sign-ins from one client address, for any user names, within the window before that address is
         refused (guessing across many names; high, since a clinic's computers may share one address).
+    login_backoff_after : int
+        Failures of one user name, from any addresses within the window, before its attempts back off
+        exponentially; an address that has not failed for that name is never held back (see
+        :mod:`cardioscreen.web.throttle`).
+    login_backoff_base_s : float
+        The first backoff delay, in seconds; it doubles with each further failure, up to the window.
     login_window_s : int
-        The window of both limits, in seconds.
+        The window of the limits, in seconds.
     proxy_headers : bool
         Take the client address from ``X-Forwarded-For`` when the request comes from a trusted proxy (set this
         behind a reverse proxy, or every user shares the proxy's address); off, the header is ignored.
@@ -84,6 +90,8 @@ class WebSettings(BaseSettings):
     max_upload_mb: float = Field(default=20.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_backoff_after: int = Field(default=5, ge=1)
+    login_backoff_base_s: float = Field(default=1.0, ge=0)
     login_window_s: int = Field(default=900, ge=1)
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
