@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 from fastapi.testclient import TestClient
 from httpx import Response
 
@@ -15,6 +16,20 @@ PASSWORD = "correct horse 1"
 def wfdb_files(header: Path) -> list[tuple[str, tuple[str, bytes]]]:
     """Multipart ``files`` entries for a WFDB record: its ``.hea`` and ``.dat``."""
     return [("files", (p.name, p.read_bytes())) for p in (header, header.with_suffix(".dat"))]
+
+
+def zeroed_files(header: Path, leads: tuple[str, ...]) -> list[tuple[str, tuple[str, bytes]]]:
+    """Multipart ``files`` entries for a 12-lead format-16 WFDB record (PTB-XL) with ``leads`` set to their
+    baseline (0 mV) in its ``.dat``: the quality check calls them unusable, the verdict ``warn``."""
+    lines = header.read_text().splitlines()
+    names = [line.split()[-1].upper() for line in lines[1:13]]
+    baselines = [int(line.split()[4]) for line in lines[1:13]]
+    samples = np.frombuffer(header.with_suffix(".dat").read_bytes(), dtype="<i2").reshape(-1, 12).copy()
+    for lead in leads:
+        column = names.index(lead.upper())
+        samples[:, column] = baselines[column]
+    return [("files", (header.name, header.read_bytes())),
+            ("files", (header.with_suffix(".dat").name, samples.astype("<i2").tobytes()))]
 
 
 class Browser:

@@ -50,19 +50,30 @@ class TestStudyPages:
             assert study is not None and study.result is not None and study.status == "done"
             predictions = study.result["predictions"]
             intervals = study.result["intervals"]
-        # a clean PTB-XL recording: all 22 scores shown, and the flagged ones described
+        # a clean PTB-XL recording: the doctor sees all 22 scores and the flagged ones described; the patient the
+        # findings in plain words, without scores or thresholds
         assert len(predictions) == 22 and any(p["flagged"] for p in predictions)
+        doctor = Browser(TestClient(app))
+        doctor.login("dr-who")
+        for_doctor = doctor.client.get(f"/studies/{ids[0]}").text
+        for p in predictions:
+            assert f"<strong>{p['code']}</strong>" in for_doctor and f"{p['probability'] * 100:.1f}%" in for_doctor
+        flagged = {p["code"] for p in predictions if p["flagged"]}
+        for code in flagged:
+            name, description = describe(code, "en")
+            assert escape(name) in for_doctor and escape(description[:40]) in for_doctor
         page = patient.client.get(f"/studies/{ids[0]}").text
         assert f'src="/studies/{ids[0]}/plot.png"' in page
-        for p in predictions:
-            assert f"<strong>{p['code']}</strong>" in page and f"{p['probability'] * 100:.1f}%" in page
+        assert '<table class="table predictions">' not in page and escape(STRINGS["en"]["threshold"]) not in page
+        for code in flagged - {"NORM"}:
+            name, description = describe(code, "en")
+            assert f"<strong>{escape(name)}</strong>" in page and escape(description[:40]) in page
+        if flagged == {"NORM"}:
+            assert escape(STRINGS["en"]["finding_normal"]) in page
         plot = patient.client.get(f"/studies/{ids[0]}/plot.png")
         assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
         report = patient.client.get(f"/studies/{ids[0]}/report.pdf")
         assert report.status_code == 200 and report.content.startswith(b"%PDF")
-        for code in {p["code"] for p in predictions if p["flagged"]}:
-            name, description = describe(code, "en")
-            assert escape(name) in page and escape(description[:40]) in page
         # the measured intervals, with their units
         for key, unit in (("hr_bpm", "unit_bpm"), ("qrs_ms", "unit_ms"), ("qt_ms", "unit_ms")):
             label, shown = escape(STRINGS["en"][key]), f'{intervals[key]:.0f} {STRINGS["en"][unit]}'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -103,6 +103,29 @@ class EcgPanel:
 
 
 @dataclass(frozen=True)
+class Review:
+    """A doctor's conclusion of the study, which the report shows before everything the model says.
+
+    Attributes
+    ----------
+    text : str
+        The conclusion as the doctor wrote it.
+    doctor : str
+        The doctor's name.
+    concluded_at : str
+        When it was written (``YYYY-MM-DD HH:MM UTC``).
+    verdicts : tuple of (str, str)
+        Class code and the doctor's verdict on it: ``"agree"`` or ``"disagree"`` with the model's flag, or
+        ``"added"`` for a finding the model did not flag.
+    """
+
+    text: str
+    doctor: str
+    concluded_at: str
+    verdicts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportContent:
     """Everything a report shows, as language-resolved text (``text`` holds the interface strings)."""
 
@@ -123,6 +146,8 @@ class ReportContent:
     model_info: list[tuple[str, str]]
     validation_header: list[str]
     validation_rows: list[list[str]]
+    review: Review | None = None
+    review_verdicts: list[str] = field(default_factory=list)
 
 
 _BOUNDARIES = ("p_on", "p_off", "qrs_on", "qrs_off", "t_off")
@@ -244,10 +269,12 @@ def _quality(text: dict[str, str], quality: Mapping[str, Any]) -> tuple[str, lis
     return text.get(f"quality_{verdict}", verdict), notes
 
 
-def _info(text: dict[str, str], record: ECGRecord, result: AnalysisResult) -> list[tuple[str, str]]:
+def _info(text: dict[str, str], record: ECGRecord, result: AnalysisResult, review: Review | None,
+          ) -> list[tuple[str, str]]:
     meta = record.meta
     rows = [
         (text["record"], result.record),
+        *([(text["doctor"], review.doctor)] if review is not None else []),
         (text["generated"], datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
         (text["file_format"], str(meta.get("format", "\u2014"))),
         (text["sampling_rate"], f"{record.fs:g} {text['unit_hz']}"),
@@ -262,7 +289,8 @@ def _info(text: dict[str, str], record: ECGRecord, result: AnalysisResult) -> li
     return rows
 
 
-def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> ReportContent:
+def build_content(record: ECGRecord, result: AnalysisResult, lang: str, review: Review | None = None,
+                  ) -> ReportContent:
     """Resolve and format everything a report shows.
 
     Parameters
@@ -274,6 +302,8 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
         leads) are shaded on the plot for the flagged classes.
     lang : str
         ``"en"`` or ``"ru"``.
+    review : Review or None
+        The doctor's conclusion, when there is one: shown first, and the doctor named among the record's details.
     """
     text = ui_strings(lang)
     shown = _plot_record(record, result.fs)
@@ -316,7 +346,7 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
     return ReportContent(
         lang=lang,
         text=text,
-        info=_info(text, record, result),
+        info=_info(text, record, result, review),
         summary=None if interpretation is None else str(interpretation["summary"]),
         statements=_statements(text, interpretation),
         ecg=ecg,
@@ -334,4 +364,7 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str) -> Repor
                     *([(text["not_assessed_classes"], ", ".join(not_assessed))] if not_assessed else [])],
         validation_header=header,
         validation_rows=rows,
+        review=review,
+        review_verdicts=[f"{code} \u2014 {describe(code, lang)[0]}: {text['verdict_' + verdict]}"
+                         for code, verdict in (review.verdicts if review is not None else ())],
     )

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from cardioscreen.record import ECGRecord
-from cardioscreen.report.content import ReportContent, build_content
+from cardioscreen.report.content import ReportContent, Review, build_content
 from cardioscreen.report.paper import MM_PER_INCH
 from cardioscreen.result import AnalysisResult
 
@@ -197,6 +197,14 @@ def _first_page(content: ReportContent) -> Figure:
 def _fill_text_pages(content: ReportContent) -> list[Figure]:
     text = content.text
     doc = _TextPages(content)
+    if content.review is not None:
+        doc.heading(text["doctor_conclusion"], size=14)
+        for line in content.review.text.splitlines() or [""]:
+            doc.paragraph(line, size=11)
+        doc.paragraph(f"{text['doctor']}: {content.review.doctor}   {text['concluded_at']}: "
+                      f"{content.review.concluded_at}", size=8, color="#55555a")
+        for line in content.review_verdicts:
+            doc.paragraph(f"\u2022 {line}", indent=3.0)
     doc.heading(text["interpretation"], size=14)
     if content.summary is None:
         doc.paragraph(text["no_interpretation"])
@@ -261,10 +269,12 @@ def _fill_text_pages(content: ReportContent) -> list[Figure]:
     return [fig for fig, _ in doc.pages]
 
 
-def render_pdf(record: ECGRecord, result: AnalysisResult, path: str | Path, lang: str = "en") -> Path:
-    """Write the report of ``result`` as a PDF at ``path``; returns the path."""
+def render_pdf(record: ECGRecord, result: AnalysisResult, path: str | Path, lang: str = "en",
+               review: Review | None = None) -> Path:
+    """Write the report of ``result`` as a PDF at ``path`` (with the doctor's ``review`` first when given);
+    returns the path."""
     path = Path(path)
-    content = build_content(record, result, lang)
+    content = build_content(record, result, lang, review)
     figures = [_first_page(content), *_fill_text_pages(content)]
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"Title": f"{content.text['title']} \u2014 {result.record}", "Creator": "CardioScreen"}

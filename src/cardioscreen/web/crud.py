@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -213,11 +214,13 @@ def user_for_token(db: Session, token: str) -> User | None:
 
 
 def add_study(db: Session, owner: User, *, storage_key: str, original_filename: str, status: str,
-              result: Mapping[str, Any] | None, error: str | None, device_statements: Sequence[str] = ()) -> Study:
+              result: Mapping[str, Any] | None, error: str | None, device_statements: Sequence[str] = (),
+              age: float | None = None, sex: str | None = None) -> Study:
     """Record a stored study.
 
     Urgency and flagged codes are taken from ``result["predictions"]``; the urgent flag and its reasons from the
-    result's interpretation and the device's statements (``record.meta["statements"]``), see :func:`triage`.
+    result's interpretation and the device's statements (``record.meta["statements"]``), see :func:`triage`;
+    the quality verdict from ``result["quality"]``. ``age`` (years) and ``sex`` are the file's (``record.meta``).
     """
     predictions = (result or {}).get("predictions") or []
     flagged = sorted((p for p in predictions if p.get("flagged")), key=lambda p: -float(p["probability"]))
@@ -228,7 +231,9 @@ def add_study(db: Session, owner: User, *, storage_key: str, original_filename: 
     study = Study(owner_id=owner.id, storage_key=storage_key, original_filename=original_filename[:255],
                   status=status, result=dict(result) if result is not None else None, error=error,
                   urgency=urgency, flagged_codes=",".join(codes)[:255], urgent=verdict.urgent,
-                  urgent_reasons=verdict.reasons, device_statements=statements)
+                  urgent_reasons=verdict.reasons, device_statements=statements, patient_age=age,
+                  patient_sex=str(sex)[:8] if sex else None,
+                  quality=str(((result or {}).get("quality") or {}).get("verdict", ""))[:16])
     db.add(study)
     db.flush()
     return study
@@ -241,32 +246,140 @@ def get_study(db: Session, study_id: int) -> Study | None:
     return db.scalar(query)
 
 
-def studies_of(db: Session, owner_id: int, *, before: Study | None = None) -> Sequence[Study]:
-    """A patient's studies, newest first (``before``: only those uploaded before that study)."""
+def studies_of(db: Session, owner_id: int, *, before: Study | None = None, offset: int = 0,
+               limit: int | None = None) -> Sequence[Study]:
+    """A patient's studies, newest first (``before``: only those uploaded before that study; ``offset``/``limit``:
+    one page of them)."""
     query = (select(Study).where(Study.owner_id == owner_id).options(selectinload(Study.conclusion))
-             .order_by(Study.created_at.desc(), Study.id.desc()))
+             .order_by(Study.created_at.desc(), Study.id.desc()).offset(offset).limit(limit))
     if before is not None:
         query = query.where(or_(Study.created_at < before.created_at,
                                 and_(Study.created_at == before.created_at, Study.id < before.id)))
     return db.scalars(query).all()
 
 
+def count_studies_of(db: Session, owner_id: int, *, before: Study | None = None) -> int:
+    """How many studies :func:`studies_of` lists (all pages)."""
+    query = select(func.count()).select_from(Study).where(Study.owner_id == owner_id)
+    if before is not None:
+        query = query.where(or_(Study.created_at < before.created_at,
+                                and_(Study.created_at == before.created_at, Study.id < before.id)))
+    return db.scalar(query) or 0
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the doctor's queue shows.
+
+    Attributes
+    ----------
+    concluded : bool
+        The concluded list (newest conclusion first) instead of the studies awaiting one (urgent first).
+    status : str
+        Only studies of this status (``done``, ``refused``, ``failed``); "" for all.
+    code : str
+        Only studies that flag this class code.
+    quality : str
+        Only studies of this quality verdict.
+    patient : str
+        Only studies of patients whose user name or full name contains this text (case-insensitive).
+    search : str
+        Studies whose file name or patient contains this text, or whose id it is (``17`` or ``#17``).
+    since, until : datetime or None
+        Uploaded at or after / before these times (UTC).
+    """
+
+    concluded: bool = False
+    status: str = ""
+    code: str = ""
+    quality: str = ""
+    patient: str = ""
+    search: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere (``%``, ``_`` and ``\\`` taken literally, escape ``\\``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _patient_is(text: str) -> Any:
+    """The study's patient has ``text`` in their user name or full name (case-insensitive)."""
+    pattern = _like(text.lower())
+    return Study.owner.has(or_(func.lower(User.username).like(pattern, escape="\\"),
+                               func.lower(User.full_name).like(pattern, escape="\\")))
+
+
+def _queue_conditions(f: QueueFilter) -> list[Any]:
+    conditions: list[Any] = [Study.reviewed.is_(f.concluded)]
+    if f.status:
+        conditions.append(Study.status == f.status)
+    if f.code:
+        conditions.append(("," + Study.flagged_codes + ",").like(_like("," + f.code + ","), escape="\\"))
+    if f.quality:
+        conditions.append(Study.quality == f.quality)
+    if f.patient:
+        conditions.append(_patient_is(f.patient))
+    if f.search:
+        number = f.search.lstrip("#")
+        matches = [func.lower(Study.original_filename).like(_like(f.search.lower()), escape="\\"),
+                   _patient_is(f.search)]
+        if number.isdigit() and len(number) < 19:
+            matches.append(Study.id == int(number))
+        conditions.append(or_(*matches))
+    if f.since is not None:
+        conditions.append(Study.created_at >= f.since)
+    if f.until is not None:
+        conditions.append(Study.created_at < f.until)
+    return conditions
+
+
+def queue_page(db: Session, f: QueueFilter, *, offset: int = 0, limit: int | None = 50,
+               ) -> tuple[Sequence[Study], int]:
+    """One page of the doctor's queue and how many studies match ``f`` in all.
+
+    Awaiting a conclusion: urgent first, then by the highest flagged probability, then oldest first. Concluded:
+    the newest conclusion first. ``limit=None``: every matching study from ``offset`` on.
+    """
+    conditions = _queue_conditions(f)
+    total = db.scalar(select(func.count()).select_from(Study).where(*conditions)) or 0
+    query = select(Study).where(*conditions).options(selectinload(Study.owner))
+    if f.concluded:
+        query = (query.join(Conclusion, Conclusion.study_id == Study.id)
+                 .options(selectinload(Study.conclusion).selectinload(Conclusion.doctor))
+                 .order_by(Conclusion.created_at.desc(), Study.id.desc()))
+    else:
+        query = query.order_by(Study.urgent.desc(), Study.urgency.desc(), Study.created_at, Study.id)
+    return db.scalars(query.offset(offset).limit(limit)).all(), total
+
+
+def flagged_code_choices(db: Session) -> list[str]:
+    """Every class code some study flags, alphabetically (for the queue's filter)."""
+    codes = db.scalars(select(Study.flagged_codes).distinct()).all()
+    return sorted({code for codes_of in codes for code in codes_of.split(",") if code})
+
+
 def review_queue(db: Session) -> Sequence[Study]:
     """Studies without a conclusion: urgent ones first, then by the highest flagged probability, then oldest first."""
-    query = (select(Study).where(Study.reviewed.is_(False)).options(selectinload(Study.owner))
-             .order_by(Study.urgent.desc(), Study.urgency.desc(), Study.created_at, Study.id))
-    return db.scalars(query).all()
+    return queue_page(db, QueueFilter(), limit=None)[0]
 
 
 def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts: Mapping[str, bool],
-                   client: str = "") -> Conclusion:
-    """Conclude ``study``: it leaves the queue and the audit log records who concluded what, from which address."""
+                   client: str = "", added: Sequence[str] = ()) -> Conclusion:
+    """Conclude ``study``: it leaves the queue and the audit log records who concluded what, from which address.
+
+    ``verdicts``: class code -> the doctor agrees with the model's flag; ``added``: codes of findings the doctor
+    adds that the model did not flag (stored as verdicts with ``added`` set).
+    """
     if study.reviewed or study.conclusion is not None:
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion")
     if not text.strip():
         raise CardioScreenError("the conclusion is empty")
     conclusion = Conclusion(study_id=study.id, doctor_id=doctor.id, text=text.strip(),
-                            verdicts=[ClassVerdict(code=code, agree=agree) for code, agree in verdicts.items()])
+                            verdicts=[ClassVerdict(code=code, agree=agree) for code, agree in verdicts.items()]
+                            + [ClassVerdict(code=code, agree=True, added=True) for code in added
+                               if code not in verdicts])
     db.add(conclusion)
     study.reviewed = True
     try:
@@ -275,5 +388,6 @@ def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts:
         db.rollback()
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion") from exc
     record_event(db, "conclusion", user=doctor, subject=f"study:{study.id}", client=client,
-                 detail={"text": conclusion.text, "verdicts": dict(verdicts)})
+                 detail={"text": conclusion.text, "verdicts": dict(verdicts),
+                         **({"added": [v.code for v in conclusion.verdicts if v.added]} if added else {})})
     return conclusion

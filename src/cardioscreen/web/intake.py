@@ -60,6 +60,7 @@ def ingest(
         except JobFailedError as exc:  # the reader crashed or passed a limit on this file
             logger.warning("reading %s failed in the sandbox: %s", source.name, exc)
             raise ECGFormatError(f"{source.name} could not be read as an ECG: {exc}") from exc
+        record.meta.setdefault("record_id", source.stem)  # the name reports show (DICOM files carry none)
         save_record(record, folder / RECORD_FILE)
     except BaseException:
         store.discard(folder)
@@ -76,7 +77,8 @@ def ingest(
     key = store.commit(folder)
     try:
         study = crud.add_study(db, owner, storage_key=key, original_filename=source.name, status=status,
-                               result=result, error=error, device_statements=record.meta.get("statements") or ())
+                               result=result, error=error, device_statements=record.meta.get("statements") or (),
+                               age=record.meta.get("age"), sex=record.meta.get("sex"))
         crud.record_event(db, "upload", user=owner, subject=f"study:{study.id}", client=client,
                           detail={"status": status, "file": source.name})
         db.commit()

@@ -70,7 +70,8 @@ class Study(Base):
 
     ``urgent`` (with ``urgent_reasons``, see :mod:`cardioscreen.web.triage`) puts it at the top of the queue;
     ``device_statements`` are the recording cart's own interpretation read from the file (None for studies stored
-    before they were kept).
+    before they were kept); ``patient_age`` (years) and ``patient_sex`` are the file's, ``quality`` the quality
+    verdict of the analysis ("" without one), kept as columns for the queue's rows and filters.
     """
 
     __tablename__ = "studies"
@@ -89,6 +90,9 @@ class Study(Base):
     device_statements: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    patient_age: Mapped[float | None] = mapped_column(Float, nullable=True)
+    patient_sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    quality: Mapped[str] = mapped_column(String(16), default="", index=True)
 
     owner: Mapped[User] = relationship(back_populates="studies", foreign_keys=[owner_id])
     conclusion: Mapped[Conclusion | None] = relationship(back_populates="study", uselist=False)
@@ -111,7 +115,8 @@ class Conclusion(Base):
 
 
 class ClassVerdict(Base):
-    """The doctor agrees (or not) with one flagged class of a study."""
+    """The doctor agrees (or not) with one flagged class of a study, or (``added``) finds a class the model did not
+    flag (then ``agree`` is True: the finding is present)."""
 
     __tablename__ = "class_verdicts"
     __table_args__ = (UniqueConstraint("conclusion_id", "code"),)
@@ -120,6 +125,7 @@ class ClassVerdict(Base):
     conclusion_id: Mapped[int] = mapped_column(ForeignKey("conclusions.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(32))
     agree: Mapped[bool] = mapped_column(Boolean)
+    added: Mapped[bool] = mapped_column(Boolean, default=False)
 
     conclusion: Mapped[Conclusion] = relationship(back_populates="verdicts")
 

@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from cardioscreen.record import ECGRecord
+from cardioscreen.report.content import Review
 from cardioscreen.report.pdf import render_pdf
 from cardioscreen.report.plot import plot_ecg
 from cardioscreen.result import AnalysisResult
+from cardioscreen.web.models import Study
 from cardioscreen.web.sandbox import Sandbox
 from cardioscreen.web.storage import StudyStore
 
@@ -48,9 +50,23 @@ def plot_png(store: StudyStore, key: str, sandbox: Sandbox) -> Path:
     return target
 
 
-def report_pdf(store: StudyStore, key: str, lang: str, sandbox: Sandbox) -> Path:
-    """The study's PDF report in ``lang``; requires a completed analysis."""
-    target = store.folder(key) / f"report-{lang}.pdf"
+def review_of(study: Study) -> Review | None:
+    """The study's conclusion as the report shows it (doctor, time, verdicts), or None before one is written."""
+    conclusion = study.conclusion
+    if conclusion is None:
+        return None
+    verdicts = tuple((v.code, "added" if v.added else ("agree" if v.agree else "disagree"))
+                     for v in conclusion.verdicts)
+    return Review(conclusion.text, conclusion.doctor.full_name or conclusion.doctor.username,
+                  conclusion.created_at.strftime("%Y-%m-%d %H:%M UTC"), verdicts)
+
+
+def report_pdf(store: StudyStore, study: Study, lang: str, sandbox: Sandbox) -> Path:
+    """The study's PDF report in ``lang``, with its conclusion once written (cached apart from the report before
+    it); requires a completed analysis."""
+    key, review = study.storage_key, review_of(study)
+    concluded = "" if study.conclusion is None else f"-conclusion{study.conclusion.id}"
+    target = store.folder(key) / f"report-{lang}{concluded}.pdf"
     if target.exists():
         return target
     record, result = explained(store, key, sandbox)
@@ -58,6 +74,6 @@ def report_pdf(store: StudyStore, key: str, lang: str, sandbox: Sandbox) -> Path
         raise FileNotFoundError("the study has no analysis result to report")
     staged = Path(f"{target}.{threading.get_ident()}.tmp.pdf")
     with _RENDER_LOCK:
-        render_pdf(record, result, staged, lang=lang)
+        render_pdf(record, result, staged, lang=lang, review=review)
     os.replace(staged, target)
     return target

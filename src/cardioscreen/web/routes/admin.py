@@ -6,9 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import RedirectResponse
@@ -19,6 +17,7 @@ from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentAdmin, DbSession, client_address, csrf_protect
 from cardioscreen.web.i18n import translator
 from cardioscreen.web.models import Role
+from cardioscreen.web.paging import day_bounds, page_count, with_query
 from cardioscreen.web.templating import flash, page_language, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -88,18 +87,12 @@ class AuditFilter:
 
     def query(self) -> dict[str, Any]:
         """Keyword arguments of :func:`crud.audit_events`; raises HTTP 400 for a date that is not ``YYYY-MM-DD``."""
-        try:
-            since, until = (datetime.combine(date.fromisoformat(day), time(), timezone.utc) if day else None
-                            for day in (self.since, self.until))
-        except ValueError as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"dates are YYYY-MM-DD: {exc}") from exc
-        return {"username": self.user, "action": self.action, "since": since,
-                "until": until + timedelta(days=1) if until else None}
+        since, until = day_bounds(self.since, self.until)
+        return {"username": self.user, "action": self.action, "since": since, "until": until}
 
     def url(self, path: str, **extra: object) -> str:
         """``path`` with this filter (and ``extra``) as its query string."""
-        params = {k: v for k, v in (asdict(self) | extra).items() if v}
-        return f"{path}?{urlencode(params)}" if params else path
+        return with_query(path, asdict(self) | extra)
 
 
 def _filter(user: Annotated[str, Query(max_length=200)] = "", action: Annotated[str, Query(max_length=32)] = "",
@@ -129,7 +122,7 @@ def audit(request: Request, db: DbSession, admin: CurrentAdmin, where: Annotated
     events, total = crud.audit_events(db, **where.query(), offset=(page - 1) * AUDIT_PAGE_SIZE,
                                       limit=AUDIT_PAGE_SIZE)
     t = translator(page_language(request))
-    pages = max(1, -(-total // AUDIT_PAGE_SIZE))
+    pages = page_count(total, AUDIT_PAGE_SIZE)
     return render(request, "audit.html", {
         "rows": [(event, detail_text(event.detail, t)) for event in events], "where": where,
         "actions": crud.audit_actions(db), "page": page, "pages": pages, "total": total,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -13,27 +14,75 @@ from cardioscreen.errors import CardioScreenError
 from cardioscreen.result import worded
 from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, client_address, csrf_protect, visible_study
-from cardioscreen.web.models import Study
+from cardioscreen.web.i18n import translator
+from cardioscreen.web.models import Study, StudyStatus
+from cardioscreen.web.paging import day_bounds, page_count, with_query
 from cardioscreen.web.routes.studies import study_context
 from cardioscreen.web.templating import flash, page_language, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 VERDICT_PREFIX = "verdict_"
+ADDED_FIELD = "added"
 MAX_CONCLUSION_CHARS = 20_000
 
 
+QUEUE_PAGE_SIZE = 50
+QUALITY_VERDICTS = ("usable", "warn", "unusable")  # signal.quality verdicts
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue page's query string: which list (``view``: "" awaiting, ``concluded``), the filters (see
+    :class:`crud.QueueFilter`; ``since``/``until`` are ``YYYY-MM-DD`` days, inclusive) and the search text."""
+
+    view: str = ""
+    status: str = ""
+    code: str = ""
+    quality: str = ""
+    patient: str = ""
+    q: str = ""
+    since: str = ""
+    until: str = ""
+
+    def filter(self) -> crud.QueueFilter:
+        since, until = day_bounds(self.since, self.until)
+        return crud.QueueFilter(concluded=self.view == "concluded", status=self.status, code=self.code,
+                                quality=self.quality, patient=self.patient, search=self.q, since=since, until=until)
+
+    def url(self, **extra: object) -> str:
+        return with_query("/queue", asdict(self) | extra)
+
+
+def _query(view: Annotated[Literal["", "concluded"], Query()] = "",
+           status: Annotated[str, Query(max_length=16)] = "", code: Annotated[str, Query(max_length=32)] = "",
+           quality: Annotated[str, Query(max_length=16)] = "", patient: Annotated[str, Query(max_length=200)] = "",
+           q: Annotated[str, Query(max_length=200)] = "", since: Annotated[str, Query(max_length=10)] = "",
+           until: Annotated[str, Query(max_length=10)] = "") -> QueueQuery:
+    return QueueQuery(view, status.strip(), code.strip(), quality.strip(), patient.strip(), q.strip(),
+                      since.strip(), until.strip())
+
+
 @router.get("/queue")
-def queue(request: Request, db: DbSession, doctor: CurrentDoctor) -> Response:
-    """Studies awaiting a conclusion, urgent ones first, each with its summary line and urgent reasons in the
-    reader's language."""
-    studies = crud.review_queue(db)
+def queue(request: Request, db: DbSession, doctor: CurrentDoctor, where: Annotated[QueueQuery, Depends(_query)],
+          page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
+    """Studies awaiting a conclusion (urgent first) or the concluded ones (newest first), :data:`QUEUE_PAGE_SIZE`
+    a page, filtered and searched; each row with the patient's age and sex, the quality, the summary line and
+    urgent reasons in the reader's language."""
+    studies, total = crud.queue_page(db, where.filter(), offset=(page - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE)
     lang = page_language(request)
     interpretations = {s.id: worded(s.result or {}, lang)[1] or {} for s in studies}
+    pages = page_count(total, QUEUE_PAGE_SIZE)
     return render(request, "queue.html", {
         "studies": studies,
         "summaries": {i: interpretation.get("summary") for i, interpretation in interpretations.items()},
         "reasons": {s.id: _reasons(s, interpretations[s.id]) for s in studies},
+        "where": where, "total": total, "page": page, "pages": pages,
+        "codes": crud.flagged_code_choices(db), "qualities": QUALITY_VERDICTS,
+        "statuses": [s.value for s in StudyStatus],
+        "tab_urls": {"": QueueQuery().url(), "concluded": QueueQuery(view="concluded").url()},
+        "newer_url": where.url(page=page - 1) if page > 1 else None,
+        "older_url": where.url(page=page + 1) if page < pages else None,
     })
 
 
@@ -51,17 +100,24 @@ async def form_data(request: Request) -> FormData:
 @router.post("/studies/{study_id}/conclusion")
 def conclude(request: Request, study_id: int, db: DbSession, doctor: CurrentDoctor, store: Store,
              form: Annotated[FormData, Depends(form_data)]) -> Response:
-    """Save the conclusion; ``verdict_<CODE>`` fields (``agree``/``disagree``) are read for the flagged classes."""
+    """Save the conclusion: a ``verdict_<CODE>`` field (``agree``/``disagree``) is required for every flagged class;
+    ``added`` fields name classes the model did not flag that the doctor finds (any other code is ignored)."""
     text = str(form.get("text", ""))[:MAX_CONCLUSION_CHARS]
     study = visible_study(db, study_id, doctor)
-    flagged = {p["code"] for p in (study.result or {}).get("predictions") or [] if p["flagged"]}
-    verdicts = {code: form.get(VERDICT_PREFIX + code) == "agree" for code in sorted(flagged)
-                if form.get(VERDICT_PREFIX + code) in ("agree", "disagree")}
+    predictions = (study.result or {}).get("predictions") or []
+    flagged = sorted({str(p["code"]) for p in predictions if p["flagged"]})
+    answers = {code: form.get(VERDICT_PREFIX + code) for code in flagged}
+    verdicts = {code: answer == "agree" for code, answer in answers.items() if answer in ("agree", "disagree")}
+    unflagged = {str(p["code"]) for p in predictions} - set(flagged)
+    added = sorted({str(code) for code in form.getlist(ADDED_FIELD)} & unflagged)
     try:
-        crud.add_conclusion(db, study, doctor, text, verdicts, client=client_address(request))
+        missing = [code for code in flagged if code not in verdicts]
+        if missing:
+            raise CardioScreenError(translator(page_language(request))("verdicts_missing", codes=", ".join(missing)))
+        crud.add_conclusion(db, study, doctor, text, verdicts, client=client_address(request), added=added)
     except CardioScreenError as exc:
         context = study_context(db, store, study, doctor, page_language(request))
-        context |= {"error_text": str(exc), "draft": text}
+        context |= {"error_text": str(exc), "draft": text, "answers": answers, "added_draft": added}
         return render(request, "study.html", context, status_code=status.HTTP_400_BAD_REQUEST)
     db.commit()
     flash(request, "conclusion_saved")

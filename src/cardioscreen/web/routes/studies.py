@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -15,6 +15,7 @@ from cardioscreen.report.descriptions import describe
 from cardioscreen.result import worded
 from cardioscreen.web import crud
 from cardioscreen.web.deps import (
+    CurrentDoctor,
     CurrentUser,
     DbSession,
     Settings,
@@ -26,12 +27,14 @@ from cardioscreen.web.deps import (
 )
 from cardioscreen.web.intake import ingest
 from cardioscreen.web.models import Role, Study, User
+from cardioscreen.web.paging import page_count, with_query
 from cardioscreen.web.rendering import plot_png, report_pdf
 from cardioscreen.web.templating import page_language, render
 from cardioscreen.web.triage import device_alerts
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
+EARLIER_PAGE_SIZE = 10
 INTERVAL_FIELDS = ("hr_bpm", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "p_ms", "rr_sdnn_ms",
                    "qrs_axis_deg", "p_axis_deg", "t_axis_deg")
 
@@ -66,7 +69,8 @@ def upload(request: Request, db: DbSession, user: CurrentUser, settings: Setting
     return RedirectResponse(f"/studies/{study.id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def study_context(db: DbSession, store: Store, study: Study, user: User, lang: str) -> dict[str, object]:
+def study_context(db: DbSession, store: Store, study: Study, user: User, lang: str, earlier_page: int = 1,
+                  ) -> dict[str, object]:
     """What the study page shows: the interpretation, the device's own statements (those that make the study urgent
     marked), the result with class names, caveats ("not assessed by this model", leads left out) and descriptions
     in ``lang``, the model's validation macro-AUC per task, the conclusion, and for doctors the patient's earlier
@@ -78,6 +82,7 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
                           for p in result.get("predictions") or []),
                          key=lambda p: (not p["flagged"], not p["assessed"], -p["probability"]))
     flagged = list(dict.fromkeys(p["code"] for p in predictions if p["flagged"]))
+    names = {str(p["code"]): str(p["name"]) for p in predictions}
     intervals = result.get("intervals") or {}
     is_doctor = user.role == Role.DOCTOR.value
     device_statements = list(study.device_statements or [])
@@ -100,15 +105,52 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
         "validation": [(task, with_ci(figures, "macro_auc"), figures.get("n_records"))
                        for task, figures in validation_tasks(result.get("model") or {}).items()],
         "is_doctor": is_doctor,
-        "earlier": crud.studies_of(db, study.owner_id, before=study) if is_doctor else [],
+        "class_names": names,
+        "flagged_named": [(code, names[code]) for code in flagged],
+        "addable": sorted((code, name) for code, name in names.items() if code not in flagged),
+        **_patient_findings(flagged, lang),
+        **(_earlier(db, study, earlier_page) if is_doctor else {"earlier": []}),
     }
 
 
+def _patient_findings(flagged: list[str], lang: str) -> dict[str, object]:
+    """The patient's findings in plain words: each flagged class but NORM once, with its name and description;
+    ``normal_flagged`` when NORM is the model's only finding."""
+    findings = [(code, *describe(code, lang)) for code in flagged if code != "NORM"]
+    return {"findings": findings, "normal_flagged": not findings and "NORM" in flagged}
+
+
+def _earlier(db: DbSession, study: Study, page: int) -> dict[str, object]:
+    """One page of the patient's studies uploaded before ``study``, newest first, with links to the pages beside."""
+    total = crud.count_studies_of(db, study.owner_id, before=study)
+    pages = page_count(total, EARLIER_PAGE_SIZE)
+    path = f"/studies/{study.id}"
+    return {"earlier": crud.studies_of(db, study.owner_id, before=study, offset=(page - 1) * EARLIER_PAGE_SIZE,
+                                       limit=EARLIER_PAGE_SIZE),
+            "earlier_total": total,
+            "earlier_newer_url": with_query(path, {"earlier_page": page - 1}) if page > 1 else None,
+            "earlier_older_url": with_query(path, {"earlier_page": page + 1}) if page < pages else None}
+
+
 @router.get("/studies/{study_id}")
-def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
+def show_study(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store,
+               earlier_page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     study = visible_study(db, study_id, user)
     record_view(request, db, user, "study_viewed", study)
-    return render(request, "study.html", study_context(db, store, study, user, page_language(request)))
+    return render(request, "study.html", study_context(db, store, study, user, page_language(request), earlier_page))
+
+
+@router.get("/studies/{study_id}/compare")
+def compare_study(request: Request, study_id: int, db: DbSession, doctor: CurrentDoctor, store: Store) -> Response:
+    """This study beside the patient's previous one (doctors): both printouts, summaries, measurements, flags."""
+    study = visible_study(db, study_id, doctor)
+    previous = next(iter(crud.studies_of(db, study.owner_id, before=study, limit=1)), None)
+    if previous is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this patient has no earlier study")
+    record_view(request, db, doctor, "study_viewed", previous, compared_with=str(study.id))
+    lang = page_language(request)
+    return render(request, "compare.html", {"pair": [study_context(db, store, s, doctor, lang)
+                                                     for s in (study, previous)]})
 
 
 @router.get("/studies/{study_id}/plot.png")
@@ -127,7 +169,7 @@ def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUs
     lang = page_language(request)
     record_view(request, db, user, "report_viewed", study, language=lang)
     state = request.app.state
-    path = report_pdf(store, study.storage_key, lang, state.sandbox)
+    path = report_pdf(store, study, lang, state.sandbox)
     return FileResponse(path, media_type="application/pdf",
                         filename=f"cardioscreen-study-{study.id}-{lang}.pdf")
 
