@@ -151,6 +151,7 @@ _EN: dict[str, str] = {
     "task_superdiagnostic": "Superclasses",
     "not_assessed_classes": "Not assessed by this model (too few training examples, or a validation AUC interval "
                             "reaching below 0.6)",
+    "not_assessed_plain": "Not assessed by this model (it cannot judge them reliably): {names}.",
     # the doctor's workflow (issue 14, item 7)
     "queue_awaiting": "Awaiting conclusion",
     "queue_concluded": "Concluded",
@@ -325,6 +326,7 @@ _RU: dict[str, str] = {
     "task_superdiagnostic": "Надклассы",
     "not_assessed_classes": "Не оцениваются этой моделью (мало обучающих примеров или интервал AUC на валидации "
                             "опускается ниже 0,6)",
+    "not_assessed_plain": "Не оцениваются этой моделью (она не может надёжно судить о них): {names}.",
     # the doctor's workflow (issue 14, item 7)
     "queue_awaiting": "Ждут заключения",
     "queue_concluded": "С заключением",
