@@ -216,7 +216,7 @@ def test_the_patients_page_in_plain_words(clinic: Clinic) -> None:
     after = clinic.anna.client.get(f"/studies/{sid}").text
     first = after.index("Normal tracing, no follow-up needed.")
     assert first < after.index('class="card interpretation"') and first < after.index('<img class="ecg"')
-    assert "Dr John Smith" in after
+    assert "Dr John Smith" in after and "NORM" not in after  # the verdict named in words, without its code
 
 
 def test_earlier_studies_newest_first_paged_and_compared(clinic: Clinic) -> None:
