@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from cardioscreen.report.content import quality_notes
 from cardioscreen.report.descriptions import describe
 from cardioscreen.web import crud
 from cardioscreen.web.i18n import STRINGS
@@ -307,3 +308,19 @@ def test_every_page_renders_in_both_languages(clinic: Clinic) -> None:
     finally:
         for browser in pages:
             _in_language(browser, "en")
+
+
+def test_quality_notes_and_measurement_words_in_the_readers_language(clinic: Clinic) -> None:
+    """The study with V5 and V6 flat: its quality notes come in the reader's language, not the analysis' English."""
+    sid = clinic.ids["zeroed"]
+    with clinic.app.state.session_factory() as db:
+        quality = db.get(Study, sid).result["quality"]
+    assert quality["verdict"] == "warn" and quality["reasons"]
+    russian = html.unescape(_in_language(clinic.doctor, "ru").client.get(f"/studies/{sid}").text)
+    _in_language(clinic.doctor, "en")
+    notes = quality_notes(quality, "ru")
+    assert any("V5" in note and "V6" in note for note in notes)
+    for note in notes:
+        assert f"<li>{note}</li>" in russian
+    for reason in quality["reasons"]:
+        assert f"<li>{reason}</li>" not in russian

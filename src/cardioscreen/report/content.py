@@ -269,6 +269,12 @@ def _quality(text: dict[str, str], quality: Mapping[str, Any]) -> tuple[str, lis
     return text.get(f"quality_{verdict}", verdict), notes
 
 
+def quality_notes(quality: Mapping[str, Any], lang: str) -> list[str]:
+    """The quality check's notes in ``lang``: each issue with the leads that have it (``"flat line: V5, V6"``),
+    or the check's own reasons when no lead has an issue; ``quality`` is ``QualityReport.to_dict()``."""
+    return _quality(ui_strings(lang), quality)[1]
+
+
 def _info(text: dict[str, str], record: ECGRecord, result: AnalysisResult, review: Review | None,
           ) -> list[tuple[str, str]]:
     meta = record.meta

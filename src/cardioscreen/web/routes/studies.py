@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.report.caveats import caveat, not_assessed_codes
-from cardioscreen.report.content import validation_tasks, with_ci
-from cardioscreen.report.descriptions import describe
+from cardioscreen.report.content import quality_notes, validation_tasks, with_ci
+from cardioscreen.report.descriptions import describe, ui_strings
 from cardioscreen.result import worded
 from cardioscreen.web import crud
 from cardioscreen.web.deps import (
@@ -87,6 +87,7 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
     is_doctor = user.role == Role.DOCTOR.value
     device_statements = list(study.device_statements or [])
     rhythm, interpretation = worded(result, lang)
+    report_text = ui_strings(lang)  # the report's words for measurement flags, rhythm labels, quality issues
     return {
         "study": study,
         "result": result,
@@ -96,8 +97,10 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
         "predictions": predictions,
         "measures": [(key, float(intervals[key])) for key in INTERVAL_FIELDS
                      if isinstance(intervals.get(key), int | float) and not isinstance(intervals.get(key), bool)],
-        "interval_flags": list(intervals.get("flags") or []),
-        "rhythm": rhythm["name"] if rhythm else intervals.get("rhythm"),
+        "interval_flags": [report_text.get(str(f), str(f)) for f in intervals.get("flags") or []],
+        "rhythm": rhythm["name"] if rhythm else report_text.get(f"rhythm_{intervals.get('rhythm')}",
+                                                               intervals.get("rhythm")),
+        "quality_notes": quality_notes(result.get("quality") or {}, lang),
         "flagged": flagged,
         "files": [p.name for p in store.upload_files(study.storage_key)],
         "descriptions": [(code, *describe(code, lang)) for code in flagged if describe(code, lang)[1]],
