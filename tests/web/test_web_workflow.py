@@ -324,3 +324,14 @@ def test_quality_notes_and_measurement_words_in_the_readers_language(clinic: Cli
         assert f"<li>{note}</li>" in russian
     for reason in quality["reasons"]:
         assert f"<li>{reason}</li>" not in russian
+
+
+def test_the_printout_is_labelled_in_the_readers_language(clinic: Clinic) -> None:
+    """The plot's legend and scale are drawn in the reader's language (one cached image per language)."""
+    sid = clinic.ids["lafb"]
+    plots = {}
+    for lang in ("en", "ru", "en"):
+        response = _in_language(clinic.doctor, lang).client.get(f"/studies/{sid}/plot.png")
+        assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+        assert plots.setdefault(lang, response.content) == response.content
+    assert plots["en"] != plots["ru"]

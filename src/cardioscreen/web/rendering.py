@@ -34,16 +34,17 @@ def explained(store: StudyStore, key: str, sandbox: Sandbox) -> tuple[ECGRecord,
     return record, result
 
 
-def plot_png(store: StudyStore, key: str, sandbox: Sandbox) -> Path:
-    """The study's 12-lead plot (PNG) with beat markers and saliency shading of the flagged classes."""
-    target = store.folder(key) / "plot.png"
+def plot_png(store: StudyStore, key: str, sandbox: Sandbox, lang: str) -> Path:
+    """The study's 12-lead plot (PNG) with beat markers and saliency shading of the flagged classes, its legend and
+    scale in ``lang``."""
+    target = store.folder(key) / f"plot-{lang}.png"
     if target.exists():
         return target
     record, result = explained(store, key, sandbox)
     record = record.to_standard12()  # the lead order and rate of the saliency maps
     shading = np.max(np.stack(list(result.saliency.values())), axis=0) if result and result.saliency else None
     with _RENDER_LOCK:
-        figure = plot_ecg(record, r_peaks=None if result is None else result.r_peaks, shading=shading)
+        figure = plot_ecg(record, r_peaks=None if result is None else result.r_peaks, shading=shading, lang=lang)
         staged = f"{target}.{threading.get_ident()}.tmp"
         figure.savefig(staged, format="png", dpi=110)
     os.replace(staged, target)

@@ -161,7 +161,8 @@ def study_plot(request: Request, study_id: int, db: DbSession, user: CurrentUser
     study = visible_study(db, study_id, user)
     record_view(request, db, user, "plot_viewed", study)
     state = request.app.state
-    return FileResponse(plot_png(store, study.storage_key, state.sandbox), media_type="image/png")
+    return FileResponse(plot_png(store, study.storage_key, state.sandbox, page_language(request)),
+                        media_type="image/png")
 
 
 @router.get("/studies/{study_id}/report.pdf")
