@@ -23,6 +23,7 @@ import shutil
 import signal
 import struct
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ HEAD_BYTES = 2048  # where header fields are edited, and where half of the other
 EXTREME_NUMBERS = (b"0", b"-1", b"65536", b"4294967296", b"99999999999999999999", b"1e308", b"nan", b"7999999")
 EXTREME_WORDS = (b"\x00", b"\xff", b"\x00\x00", b"\xff\xff", b"\xff\x7f", b"\x00\x80", b"\xff\xff\xff\xff",
                  b"\xff\xff\xff\x7f", b"\x00\x00\x00\x80")
+MAT_COMPRESSED = 15  # miCOMPRESSED, the MAT-file v5 data type of a zlib-compressed element
 NUMBER_RE = re.compile(rb"-?\d+(?:\.\d+)?")
 ACCEPTED = ("record", "ECGFormatError")
 FORKED_SECONDS = 10.0  # wall-time bound of one mutated file read twice (detected and forced), on a loaded machine
@@ -137,8 +139,22 @@ def _scp_checksums_redone(data: bytes) -> bytes:
     return bytes(out)
 
 
+def _mat_inflated(data: bytes) -> bytes:
+    """A MAT-file v5 with its compressed top-level variables stored inflated (the same file as MATLAB's
+    ``-nocompression`` would write), so that mutations reach scipy's element parser instead of stopping in zlib."""
+    out, offset = [data[:128]], 128
+    while offset + 8 <= len(data):
+        kind, size = struct.unpack_from("<II", data, offset)
+        body = data[offset + 8 : offset + 8 + size]
+        out.append(zlib.decompress(body) if kind == MAT_COMPRESSED else data[offset : offset + 8 + size])
+        offset += 8 + size + (0 if kind == MAT_COMPRESSED else -size % 8)
+    return b"".join(out)
+
+
 CHECKSUMS_REDONE: dict[str, Callable[[bytes], bytes]] = {"scp-ecg": _scp_checksums_redone}
 """Formats whose checksums half of the mutated files get redone (of the main file)."""
+INFLATED: dict[str, Callable[[bytes], bytes]] = {"matlab": _mat_inflated}
+"""Formats whose main file half of the inputs inflate before the mutation."""
 
 MUTATIONS: dict[str, Callable[[bytes, random.Random], bytes]] = {
     "truncation": _truncate,
@@ -154,13 +170,16 @@ def mutated_inputs(files: list[tuple[str, bytes]], fmt: str, count: int, seed: i
     """``count`` mutated versions of a sample, seeded by ``fmt`` and ``seed``: (mutation, index of the file, bytes).
 
     The mutations take turns; each mutates one of the sample's files (for WFDB the header or the signal file);
-    see :data:`CHECKSUMS_REDONE`.
+    see :data:`CHECKSUMS_REDONE` and :data:`INFLATED`.
     """
     rng = random.Random(f"{fmt}:{seed}")
     names = list(MUTATIONS)
     for i in range(count):
         index = rng.randrange(len(files))
-        data = MUTATIONS[names[i % len(names)]](files[index][1], rng)
+        original = files[index][1]
+        if index == 0 and fmt in INFLATED and rng.random() < 0.5:
+            original = INFLATED[fmt](original)
+        data = MUTATIONS[names[i % len(names)]](original, rng)
         if index == 0 and fmt in CHECKSUMS_REDONE and rng.random() < 0.5:
             data = CHECKSUMS_REDONE[fmt](data)
         yield names[i % len(names)], index, data
@@ -364,6 +383,14 @@ class TestForked:
             read_ecg(path)
         path.write_bytes(_scp_checksums_redone(bytes(cut)))
         assert read_ecg(path).n_samples > 0
+
+    def test_the_inflated_mat_file_holds_the_same_record(self, samples, workdir):
+        original = samples["matlab"][0][1]
+        inflated = _mat_inflated(original)
+        assert len(inflated) > len(original) and MAT_COMPRESSED not in {struct.unpack_from("<I", inflated, 128)[0]}
+        records = [read_ecg(lay_out(samples["matlab"], workdir / f"mat{i}", 0, data)) for i, data in
+                   enumerate((original, inflated))]
+        assert records[0].leads == records[1].leads and np.array_equal(records[0].signal, records[1].signal)
 
     def test_each_mutation_changes_the_file(self, samples):
         files = samples["wfdb"][:1]
