@@ -113,8 +113,9 @@ class TestShippedBundle:
         assert size <= 20 * 1024 * 1024
         out = _evaluate(capsys, "--data", str(ptbxl_dir), "--folds", "9", "--output", "network")
         assert out["n_records"] == 307
-        # the bundle predates the grown fold 9 (its manifest figure is on 81 of these records): 0.821 measured
-        assert out["macro_auc"] == pytest.approx(0.821, abs=5e-3)
+        assert out["macro_auc"] == pytest.approx(
+            bundle.manifest["metrics"]["validation_ptbxl"]["seed17"]["macro_auc"], abs=1e-3
+        )  # 0.884: far above the class-prior baseline's 0.5
         assert np.all((bundle.thresholds > 0) & (bundle.thresholds < 1))
 
     def test_evaluates_on_z100_fold9_as_recorded(self, shared_data: Path, capsys) -> None:
@@ -125,12 +126,12 @@ class TestShippedBundle:
         recorded = bundle.manifest["metrics"]["validation_z100"]["superdiagnostic"]
         assert out["n_records"] == recorded["n_records"] == 178
         assert out["macro_auc"] == pytest.approx(recorded["macro_auc"], abs=1e-3)  # 0.94: far above chance
-        # the default: what the Analyzer reports (the stack won on fold 9, calibrated by strictly increasing maps):
-        # 13 % of the raw network's probabilities show as 0.0 % or 100 %, none of the reported ones
+        # the default: what the Analyzer reports (the network, calibrated by strictly increasing maps: the stack did
+        # not beat it on fold 9), with the network's ranking and no probability shown as 0.0 % or 100 %
         reported = _evaluate(capsys, *args)
-        assert reported["output"] == f"reported ({Analyzer.load().output.name})" == "reported (ensemble)"
-        assert out["exact_01_share"] > 0.1 and reported["exact_01_share"] == 0
-        assert reported["macro_ece"] < out["macro_ece"] and reported["macro_auc"] > 0.9  # 0.055 vs 0.065; 0.945
+        assert reported["output"] == f"reported ({Analyzer.load().output.name})"
+        assert reported["exact_01_share"] == 0
+        assert reported["macro_auc"] == pytest.approx(out["macro_auc"], abs=5e-3)
 
     def test_default_scores_what_the_analyzer_reports(self, shared_data: Path, capsys) -> None:
         """On a challenge folder the default output is the Analyzer's, file by file (same figures)."""

@@ -68,9 +68,27 @@ class TestRankingKept:
             assert np.mean((shown <= 0) | (shown >= 1)) < 0.01
 
 
+def _bare_bundle(tmp_path: Path, without_positives: str) -> Path:
+    """A copy of the shipped bundle without its ensemble whose manifest gives class ``without_positives`` no
+    training positives (as a class whose labels a training set lacks)."""
+    import json
+    import shutil
+
+    copy = tmp_path / "bare"
+    shutil.copytree(default_bundle_path(), copy, ignore=shutil.ignore_patterns("ensemble"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest.pop("ensemble")
+    codes = [label["code"] for label in manifest["labels"]]
+    manifest["training"]["train_prevalence"][codes.index(without_positives)] = 0.0
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
 class TestHonestClasses:
-    def test_class_without_training_positives_is_never_flagged(self, analyzer: Analyzer, ptbxl_dir: Path) -> None:
-        """ILMI: its training prevalence in the shipped network's manifest is 0 (its labels were masked)."""
+    def test_class_without_training_positives_is_never_flagged(self, ptbxl_dir: Path, tmp_path: Path) -> None:
+        """ILMI, given no training positives: never flagged on the fold-9 ILMI records, though the threshold alone
+        would flag some of them."""
+        analyzer = Analyzer(load_bundle(_bare_bundle(tmp_path, "ILMI")))
         bundle = analyzer.bundle
         ilmi = [i for i, label in enumerate(bundle.labels) if label.code == "ILMI"][0]
         assessment = analyzer.output.assessment[ilmi]
@@ -88,16 +106,20 @@ class TestHonestClasses:
             above += prediction.probability >= prediction.threshold
         assert above > 0  # the threshold alone would have flagged it: the assessment is what stops the flag
 
-    def test_manifest_assessment_without_ensemble(self, tmp_path: Path) -> None:
-        import json
-        import shutil
+    def test_shipped_ensemble_names_what_it_cannot_assess(self, analyzer: Analyzer) -> None:
+        """The shipped ensemble's own assessment: each class it does not assess has a stated reason (a validation
+        AUC interval reaching below 0.6 or too few training positives) and is never flagged."""
+        not_assessed = analyzer.model_info["not_assessed"]
+        assert not_assessed and all(item["reason"] for item in not_assessed)
+        for item in not_assessed:
+            index = [i for i, lab in enumerate(analyzer.bundle.labels) if (lab.code, lab.task) == (item["code"],
+                                                                                                 item["task"])][0]
+            assessment = analyzer.output.assessment[index]
+            assert not assessment.assessed
+            assert assessment.train_positives < 20 or assessment.val_auc_ci[0] < 0.6
 
-        copy = tmp_path / "bare"
-        shutil.copytree(default_bundle_path(), copy, ignore=shutil.ignore_patterns("ensemble"))
-        manifest = json.loads((copy / "manifest.json").read_text())
-        manifest.pop("ensemble")
-        (copy / "manifest.json").write_text(json.dumps(manifest))
-        output = ReportedOutput.of(load_bundle(copy, lazy_model=True))
+    def test_manifest_assessment_without_ensemble(self, tmp_path: Path) -> None:
+        output = ReportedOutput.of(load_bundle(_bare_bundle(tmp_path, "ILMI"), lazy_model=True))
         assert output.ensemble is None and output.name == "raw network"
         not_assessed = {c.code for c in output.assessment if not c.assessed}
         assert "ILMI" in not_assessed and "NORM" not in not_assessed
