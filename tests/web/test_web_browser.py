@@ -80,7 +80,7 @@ def test_patient_doctor_and_admin_in_the_browser(chromium: Browser, live_url: st
     patient.set_input_files("input[name=files]", [str(header), str(header.with_suffix(".dat"))])
     patient.click("button[type=submit] >> text=Upload and analyse")
     expect(patient).to_have_url(re.compile(r"/studies/\d+$"), timeout=60_000)
-    expect(patient.locator("table.predictions")).to_be_visible()
+    expect(patient.locator("section.patient-findings")).to_be_visible()  # findings in plain words, no scores
     expect(patient.locator("img.ecg")).to_be_visible()
     # PTB-XL record 1: the interpretation's summary line heads the page, the rhythm its first statement
     expect(patient.locator("section.interpretation p.summary")).to_have_text("Sinus rhythm 64/min. Normal ECG.")

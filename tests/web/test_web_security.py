@@ -176,15 +176,21 @@ class TestInjectionAndEscaping:
         study_id = int(str(uploaded.url).rsplit("/", 1)[1])
         text_in = f"{INJECTION} conclusion"
         page = f"/studies/{study_id}"
-        concluded = world.doctor.post_form(f"{page}/conclusion", {"text": text_in, "verdict_NORM": INJECTION},
-                                           page=page)
+        refused = world.doctor.post_form(f"{page}/conclusion", {"text": text_in, "verdict_NORM": INJECTION}, page=page)
+        assert refused.status_code == 400 and "<script>alert" not in refused.text  # a verdict per flagged class
+        with world.app.state.session_factory() as db:
+            result = db.get(Study, study_id).result
+        flagged = {p["code"] for p in result["predictions"] if p["flagged"]}
+        concluded = world.doctor.post_form(f"{page}/conclusion", {
+            "text": text_in, **{f"verdict_{code}": "agree" for code in flagged}, "added": INJECTION}, page=page)
         assert concluded.status_code == 200
         shown = world.alice.client.get(page).text
         assert "<script>alert" not in shown and "&lt;script&gt;alert(&#39;pwn&#39;)&lt;/script&gt; conclusion" in shown
         with world.app.state.session_factory() as db:
             study = db.get(Study, study_id)
             assert study is not None and study.conclusion is not None and study.conclusion.text == text_in
-            assert study.conclusion.verdicts == []
+            stored = {(v.code, v.agree, v.added) for v in study.conclusion.verdicts}
+            assert stored == {(code, True, False) for code in flagged}
             assert db.scalar(select(User.language).where(User.username == "pw-probe")) == "en"
             assert db.scalar(select(User).where(User.username.in_(["lang-probe", "role-probe"]))) is None
             assert db.execute(text("SELECT count(*) FROM studies")).scalar_one() >= 2
