@@ -78,7 +78,7 @@ class _Fitted(Protocol):
 
 def cross_fit_predict(fit_on: _Fitted, n: int, n_splits: int = 5, random_state: int = 0) -> np.ndarray:
     """Out-of-fold predictions: for each of ``n_splits`` folds of ``range(n)``, ``fit_on(train_rows)`` returns a
-    predictor that is applied to the held-out rows. Returns the stacked ``(n, ...)`` predictions."""
+    predictor that is applied to the rows left out of its fit. Returns the stacked ``(n, ...)`` predictions."""
     from sklearn.model_selection import KFold
 
     parts = [(test, fit_on(train)(test))

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
-from cardioscreen.errors import ECGFormatError
-from cardioscreen.io import read_ecg
+from cardioscreen.cli.arguments import read_record
 from cardioscreen.record import ECGRecord
 from cardioscreen.signal.intervals import Intervals
 from cardioscreen.signal.measure import measure_record
@@ -35,14 +33,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _read(path: Path, fs: float | None) -> ECGRecord:
-    options: dict[str, Any] = {} if fs is None else {"fs": fs}
-    try:
-        return read_ecg(path, standard12=True, **options)
-    except ECGFormatError:
-        return read_ecg(path, **options)
-
-
 def _measure(record: ECGRecord, powerline_hz: float) -> Intervals:
     """The record's intervals, measured as ``analyze`` measures them (one function for every output)."""
     return measure_record(record, powerline_hz=powerline_hz).intervals
@@ -55,7 +45,7 @@ def _cell(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    results = [(path, _measure(_read(path, args.fs), args.powerline)) for path in args.files]
+    results = [(path, _measure(read_record(path, args.fs), args.powerline)) for path in args.files]
     if args.json:
         for path, iv in results:
             print(json.dumps({"file": str(path), **iv.to_dict()}))

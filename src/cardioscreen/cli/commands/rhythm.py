@@ -6,11 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from cardioscreen.errors import CardioScreenError, ECGFormatError
-from cardioscreen.io import read_ecg
-from cardioscreen.record import ECGRecord
+from cardioscreen.cli.arguments import read_record
+from cardioscreen.errors import CardioScreenError
 from cardioscreen.rhythm import RhythmResult, ecg_rhythm
 from cardioscreen.signal.clean import ecg_clean
 
@@ -34,17 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _read(path: Path, fs: float | None) -> ECGRecord:
-    options: dict[str, Any] = {} if fs is None else {"fs": fs}
-    try:
-        return read_ecg(path, standard12=True, **options)
-    except ECGFormatError:
-        return read_ecg(path, **options)
-
-
 def analyse(path: Path, args: argparse.Namespace) -> RhythmResult:
     """The rhythm of one file (read, cleaned, analysed with the raw signal for pacing spikes)."""
-    record = _read(path, args.fs)
+    record = read_record(path, args.fs)
     raw = record.signal.astype("float64")
     clean = ecg_clean(raw, record.fs, powerline_hz=args.powerline)
     return ecg_rhythm(clean, record.fs, record.leads, raw=raw, lang=args.lang)
