@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cardioscreen.ensemble.reported import prediction_note
+from cardioscreen.report.descriptions import describe
 from cardioscreen.web.i18n import STRINGS
 from cardioscreen.web.models import Study
 
@@ -142,9 +143,9 @@ class TestDoctorsPage:
         assert flagged
         note = prediction_note(True, True, ZEROED[1], lang)
         rows = _rows(_browser(app, "dr", lang).client.get(f"/studies/{ids['zeroed']}").text)
-        for p in result["predictions"]:
-            if p["assessed"]:
-                assert all((note in text) == p["flagged"] for _, _, text in rows[p["code"]]), p["code"]
+        for code in {p["code"] for p in result["predictions"] if p["assessed"]}:  # NORM: a row in both tasks
+            noted = sum(note in text for _, _, text in rows[code])
+            assert noted == sum(p["flagged"] for p in result["predictions"] if p["code"] == code), code
 
     def test_validation_figures_are_named_validation(self, clinic: tuple[FastAPI, dict[str, int]],
                                                      lang: str) -> None:
@@ -164,6 +165,35 @@ class TestDoctorsPage:
                     f"{values['macro_auc']:.2f} [{low:.2f}, {high:.2f}]</span>"
             assert shown in card, task
         assert "held-out" not in page.lower()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+class TestPatientsPage:
+    def test_not_assessed_said_in_plain_words_never_a_finding(self, clinic: tuple[FastAPI, dict[str, int]],
+                                                              lang: str) -> None:
+        app, ids = clinic
+        results, browser = _results(app), _browser(app, "pat", lang)
+        for name in RECORDS:
+            result = results[ids[name]]
+            page = browser.client.get(f"/studies/{ids[name]}").text
+            assert '<table class="table predictions">' not in page
+            section = html.unescape(_section(page, "patient-findings"))
+            codes = _not_assessed(result)
+            names = [describe(code, lang)[0] for code in codes]
+            said = STRINGS[lang]["not_assessed_plain"].format(names=", ".join(names))
+            assert prediction_note(False, False, (), lang)[:10].lower() in said.lower()
+            assert f'<p class="muted not-assessed-plain">{said}</p>' in section
+            findings = section[:section.index(said)]
+            assert all(n not in findings for n in names) and "%" not in section
+
+    def test_normal_ecg_is_not_red(self, clinic: tuple[FastAPI, dict[str, int]], lang: str) -> None:
+        app, ids = clinic
+        result = _results(app)[ids[RECORDS[0]]]
+        assert {p["code"] for p in result["predictions"] if p["flagged"]} == {"NORM"}
+        page = _browser(app, "pat", lang).client.get(f"/studies/{ids[RECORDS[0]]}").text
+        section = html.unescape(_section(page, "patient-findings"))
+        assert f'<p class="finding-normal">{STRINGS[lang]["finding_normal"]}</p>' in section
+        assert describe("NORM", lang)[0] not in section and "chip" not in section and "flagged" not in section
 
 
 def test_queue_lists_no_unassessed_class(clinic: tuple[FastAPI, dict[str, int]]) -> None:

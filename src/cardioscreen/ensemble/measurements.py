@@ -14,18 +14,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cardioscreen.datasets.cache import build_store, default_cache_dir, open_store, rows_for
-from cardioscreen.datasets.ptbxl import PTBXL
-from cardioscreen.datasets.z100 import Z100
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.record import ECGRecord
 from cardioscreen.signal.measure import RecordMeasurements, measure_record
 from cardioscreen.signal.morphology import Morphology
-from cardioscreen.training.data import TaskData
+
+if TYPE_CHECKING:  # training-only: the Analyzer's path imports neither pandas nor wfdb
+    from cardioscreen.datasets.ptbxl import PTBXL
+    from cardioscreen.training.data import TaskData
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ def ptbxl_measurements(ptbxl: PTBXL, cache_dir: Path | None = None,
     stored = open_store(path)
     rows = rows_for(stored[1], ptbxl.ecg_ids) if stored is not None else None
     if stored is None or rows is None:
+        from cardioscreen.datasets.ptbxl import PTBXL
+
         whole = PTBXL.load(ptbxl.root)
         stored = build_store(path, list(whole.ecg_ids), (len(measurement_names()),),
                              lambda ecg_id: measure_ptbxl_record(whole, ecg_id, powerline_hz), dtype="float64",
@@ -96,6 +100,9 @@ def ptbxl_measurements(ptbxl: PTBXL, cache_dir: Path | None = None,
 def measurement_matrix(data: TaskData, folders: Sequence[Path], cache_dir: Path | None = None) -> np.ndarray:
     """Measurement rows ``(len(data), M)`` of ``data``'s records: those of its PTB-XL records from their folder
     among ``folders``; NaN for ptbxl-z100 records (z-scored: no millivolts to measure)."""
+    from cardioscreen.datasets.ptbxl import PTBXL
+    from cardioscreen.datasets.z100 import Z100
+
     out = np.full((len(data), len(measurement_names())), np.nan)
     raw = data.source == "ptbxl"
     for folder in folders:
