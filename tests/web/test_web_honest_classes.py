@@ -10,7 +10,6 @@ import html
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,26 +21,13 @@ from cardioscreen.web.i18n import STRINGS
 from cardioscreen.web.models import Study
 
 from .conftest import AppFactory, add_user
-from .support import Browser, wfdb_files
+from .support import Browser, wfdb_files, zeroed_files
 
 RECORDS = ("00001_hr", "00050_hr")
 """PTB-XL 1 (normal ECG, NORM flagged) and 50 (whose probability of a class the shipped model does not assess
 passes that class's threshold)."""
 ZEROED = ("00008_hr", ("V5", "V6"))
 """PTB-XL 8 (inferior MI) with two leads flat at 0 V: analysed without them."""
-
-
-def _zeroed_files(header: Path, leads: tuple[str, ...]) -> list[tuple[str, tuple[str, bytes]]]:
-    """The WFDB record with ``leads`` set to their baseline (0 mV) in its format-16 ``.dat``."""
-    lines = header.read_text().splitlines()
-    names = [line.split()[-1].upper() for line in lines[1:13]]
-    baselines = [int(line.split()[4]) for line in lines[1:13]]
-    samples = np.frombuffer(header.with_suffix(".dat").read_bytes(), dtype="<i2").reshape(-1, 12).copy()
-    for lead in leads:
-        column = names.index(lead.upper())
-        samples[:, column] = baselines[column]
-    return [("files", (header.name, header.read_bytes())), ("files", (header.with_suffix(".dat").name,
-                                                                      samples.astype("<i2").tobytes()))]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +37,7 @@ def clinic(make_app: AppFactory, ptbxl_dir: Path) -> tuple[FastAPI, dict[str, in
     patient.register("pat", full_name="Pat P.")
     folder = ptbxl_dir / "records500" / "00000"
     uploads = {name: wfdb_files(folder / f"{name}.hea") for name in RECORDS}
-    uploads["zeroed"] = _zeroed_files(folder / f"{ZEROED[0]}.hea", ZEROED[1])
+    uploads["zeroed"] = zeroed_files(folder / f"{ZEROED[0]}.hea", ZEROED[1])
     ids = {key: int(str(patient.upload(files).url).rsplit("/", 1)[1]) for key, files in uploads.items()}
     add_user(app, "dr", "doctor")
     return app, ids
