@@ -99,12 +99,18 @@ def _limit_cpu(seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
+def _out_of_memory(exc: Exception) -> bool:
+    """Python's MemoryError, or torch's allocator failing (a RuntimeError saying it "can't allocate memory")."""
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc))
+
+
 def serve(conn: Connection, analyze: AnalyzeFn, explain: AnalyzeFn, limits: Limits) -> None:
     """The worker's loop: run each ``(job, argument)`` received on ``conn`` and send back ``(status, value)``.
 
     ``status`` is ``"ok"`` with the job's value, ``"format"`` or ``"error"`` with the message of an
-    :class:`ECGFormatError` or other :class:`CardioScreenError`, or ``"failed"`` with ``"Type: message"`` of any
-    other exception (an analysis that fails is reported, not fatal).
+    :class:`ECGFormatError` or other :class:`CardioScreenError`, ``"memory"`` when the job ran out of memory (the
+    worker then exits), or ``"failed"`` with ``"Type: message"`` of any other exception (an analysis that fails is
+    reported, not fatal).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
@@ -120,9 +126,10 @@ def serve(conn: Connection, analyze: AnalyzeFn, explain: AnalyzeFn, limits: Limi
             reply = ("format", str(exc))
         except CardioScreenError as exc:
             reply = ("error", str(exc))
-        except MemoryError:
-            reply = ("error", f"ran out of memory (limit {limits.memory_bytes // 2**20} MiB)")
-        except Exception as exc:  # the job's failure is the answer; the worker stays usable
+        except Exception as exc:  # the job's failure is the answer; the worker stays usable unless out of memory
+            if _out_of_memory(exc):  # reported, then the worker exits: what it holds may leave it short
+                conn.send(("memory", f"ran out of memory (limit {limits.memory_bytes // 2**20} MiB)"))
+                return
             logger.exception("%s job failed in a worker", job)
             reply = ("failed", f"{type(exc).__name__}: {exc}")
         conn.send(reply)
@@ -224,10 +231,14 @@ class Sandbox:
             except BaseException:
                 self._forget(worker)
                 raise
-            self._idle.put(worker)
+            if status == "memory":
+                self._forget(worker)
+            else:
+                self._idle.put(worker)
         if status == "ok":
             return value
-        raise {"format": ECGFormatError, "error": CardioScreenError}.get(status, JobFailedError)(value)
+        errors = {"format": ECGFormatError, "error": CardioScreenError, "memory": CardioScreenError}
+        raise errors.get(status, JobFailedError)(value)
 
     def _take(self) -> _Worker:
         try:
