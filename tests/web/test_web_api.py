@@ -43,14 +43,14 @@ def test_api_workflow(backend: str, make_app: AppFactory, ptbxl_headers: list[Pa
     assert flagged and study["flagged_codes"] == flagged
     assert client.post("/api/studies", files=files, headers=doctor).status_code == 403
 
-    queue = client.get("/api/queue", headers=doctor).json()
+    queue = client.get("/api/queue", headers=doctor).json()["items"]
     assert [s["id"] for s in queue] == [study["id"]]
     verdicts = {code: i % 2 == 0 for i, code in enumerate(flagged)}
     concluded = client.post(f"/api/studies/{study['id']}/conclusion", json={"text": "Sinus rhythm.",
                                                                               "verdicts": verdicts}, headers=doctor)
     assert concluded.status_code == 201, concluded.text
     assert concluded.json()["reviewed"] is True
-    assert client.get("/api/queue", headers=doctor).json() == []
+    assert client.get("/api/queue", headers=doctor).json()["items"] == []
     again = client.post(f"/api/studies/{study['id']}/conclusion", json={"text": "twice"}, headers=doctor)
     assert again.status_code == 409
 

@@ -106,7 +106,8 @@ class TestDeviceStatementsInTheClinic:
         assert row.startswith('<tr class="urgent">') and STRINGS["en"]["urgent"] in row
         assert f"{STRINGS['en']['urgent_device']}: {escape('>>> Acute MI <<<')}" in row
         api = doctor.client.post("/api/token", data={"username": "dr-house", "password": "correct horse 1"}).json()
-        listed = doctor.client.get("/api/queue", headers={"Authorization": f"Bearer {api['access_token']}"}).json()
+        listed = doctor.client.get("/api/queue", headers={"Authorization": f"Bearer {api['access_token']}"}).json()[
+            "items"]
         first = next(s for s in listed if s["id"] == ids[SIERRA_ACUTE])
         assert first["urgent"] and {"source": "device", "code": "acute_mi", "text": ">>> Acute MI <<<"} in first[
             "urgent_reasons"]

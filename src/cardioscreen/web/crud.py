@@ -360,11 +360,6 @@ def flagged_code_choices(db: Session) -> list[str]:
     return sorted({code for codes_of in codes for code in codes_of.split(",") if code})
 
 
-def review_queue(db: Session) -> Sequence[Study]:
-    """Studies without a conclusion: urgent ones first, then by the highest flagged probability, then oldest first."""
-    return queue_page(db, QueueFilter(), limit=None)[0]
-
-
 def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts: Mapping[str, bool],
                    client: str = "", added: Sequence[str] = ()) -> Conclusion:
     """Conclude ``study``: it leaves the queue and the audit log records who concluded what, from which address.

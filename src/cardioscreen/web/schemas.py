@@ -76,3 +76,15 @@ class StudyOut(StudySummary):
     device_statements: list[str] | None = Field(
         description="the recording device's own interpretation read from the file (null: not kept for this study)")
     conclusion: ConclusionOut | None
+
+
+class QueuePage(BaseModel):
+    """One page of the review queue (``GET /api/queue``)."""
+
+    items: list[StudySummary]
+    total: int = Field(description="studies matching the filters, on all pages")
+    page: int = Field(description="this page's number, from 1")
+    per_page: int
+    pages: int = Field(description="how many pages the matching studies fill (at least 1)")
+    next: str | None = Field(description="URL of the next page with the same filters (null on the last)")
+    previous: str | None = Field(description="URL of the previous page with the same filters (null on the first)")

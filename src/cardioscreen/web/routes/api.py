@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cardioscreen.errors import CardioScreenError, ECGFormatError
@@ -23,9 +24,13 @@ from cardioscreen.web.deps import (
 )
 from cardioscreen.web.intake import ingest
 from cardioscreen.web.models import Role, Study
+from cardioscreen.web.paging import page_count, with_query
+from cardioscreen.web.routes.queue import QUEUE_PAGE_SIZE, QueueQuery
+from cardioscreen.web.routes.queue import _query as queue_query
 from cardioscreen.web.schemas import (
     ConclusionIn,
     ConclusionOut,
+    QueuePage,
     StudyOut,
     StudySummary,
     Token,
@@ -36,6 +41,9 @@ from cardioscreen.web.schemas import (
 from cardioscreen.web.throttle import TooManyAttemptsError, WrongCredentialsError, sign_in
 
 router = APIRouter(prefix="/api", tags=["api"])
+
+MAX_PER_PAGE = 200
+"""Most studies one page of ``/api/queue`` holds."""
 
 
 def summary(study: Study) -> StudySummary:
@@ -108,10 +116,29 @@ def get_study(request: Request, study_id: int, db: DbSession, user: ApiUser) -> 
     return detail(study)
 
 
-@router.get("/queue", response_model=list[StudySummary])
-def review_queue(db: DbSession, doctor: ApiDoctor) -> list[StudySummary]:
-    """Studies awaiting a conclusion, most urgent first (doctors)."""
-    return [summary(s) for s in crud.review_queue(db)]
+@router.get("/queue", response_model=QueuePage)
+def review_queue(db: DbSession, doctor: ApiDoctor, where: Annotated[QueueQuery, Depends(queue_query)],
+                 page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+                 per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = QUEUE_PAGE_SIZE) -> QueuePage:
+    """One page of the review queue (doctors), with the filters and search of the queue page ``/queue``.
+
+    ``view``: "" (default) lists the studies awaiting a conclusion, urgent first, then by the highest flagged
+    probability, then oldest first; ``concluded`` the concluded ones, newest conclusion first. Filters: ``status``
+    (``done``, ``refused``, ``failed``), ``code`` (a flagged class code), ``quality`` (``usable``, ``warn``,
+    ``unusable``), ``patient`` (part of the patient's user or full name), ``q`` (part of the file or patient name,
+    or the study id, ``17`` or ``#17``), ``since``/``until`` (upload days ``YYYY-MM-DD``, inclusive; 400 for another
+    form). ``page`` counts from 1, ``per_page`` studies a page (at most :data:`MAX_PER_PAGE`). The answer carries
+    the page's ``items``, the ``total`` matching studies, ``pages``, and the ``next``/``previous`` page URLs with the
+    same filters (null past either end).
+    """
+    studies, total = crud.queue_page(db, where.filter(), offset=(page - 1) * per_page, limit=per_page)
+    pages = page_count(total, per_page)
+
+    def link(number: int) -> str:
+        return with_query("/api/queue", asdict(where) | {"page": number, "per_page": per_page})
+
+    return QueuePage(items=[summary(s) for s in studies], total=total, page=page, per_page=per_page, pages=pages,
+                     next=link(page + 1) if page < pages else None, previous=link(page - 1) if page > 1 else None)
 
 
 @router.post("/studies/{study_id}/conclusion", response_model=StudyOut, status_code=status.HTTP_201_CREATED)
