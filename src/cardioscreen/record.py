@@ -28,6 +28,8 @@ file that declares many long leads, and of every stage after reading."""
 class ECGRecord:
     """A multi-lead ECG in physical units.
 
+    The constructor validates everything and raises :class:`ECGFormatError` naming the problem.
+
     Parameters
     ----------
     signal : np.ndarray
@@ -40,8 +42,6 @@ class ECGRecord:
         What the file said beyond the samples: ``record_id``, ``age``, ``sex``, ``format``, ``dx``
         (diagnosis codes), ``device``, ``statements`` (the device's own interpretation) and the like.
         Personal identifiers (names, birth dates) are never put here.
-
-    The constructor validates everything and raises :class:`ECGFormatError` naming the problem.
     """
 
     signal: np.ndarray
