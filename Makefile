@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 EXAMPLE := src/cardioscreen/data/example/00001_hr.hea
 
-.PHONY: run test bench lint system-deps clean
+.PHONY: run test bench lint docs system-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,11 +31,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 
-test: $(STAMP) system-deps lint
+test: $(STAMP) system-deps lint docs
 	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The documentation site into site/, offline and strict (a warning, a broken link or a missing page fails).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
