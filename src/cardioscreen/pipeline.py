@@ -30,7 +30,7 @@ from cardioscreen.errors import CardioScreenError
 from cardioscreen.explain import attribution_magnitude, integrated_gradients
 from cardioscreen.interpret import Interpretation, Statement, interpret
 from cardioscreen.io import read_ecg
-from cardioscreen.models.bundle import Bundle, default_bundle_path, load_bundle, read_manifest
+from cardioscreen.models.bundle import Bundle, content_hash, default_bundle_path, load_bundle, read_manifest
 from cardioscreen.record import ECGRecord
 from cardioscreen.report.descriptions import LANGUAGES, describe, ui_strings
 from cardioscreen.result import AnalysisResult, Prediction
@@ -99,6 +99,7 @@ class Analyzer:
         self._run = make_runner(bundle, self.config.backend, self.config.threads)
         self.output = ReportedOutput.of(bundle)
         self._names = [describe(label.code, self.config.lang)[0] for label in bundle.labels]
+        self.model_version = content_hash(bundle.path)
 
     @classmethod
     def load(cls, bundle_path: str | Path | None = None, config: AnalyzerConfig | None = None) -> Analyzer:
@@ -130,6 +131,7 @@ class Analyzer:
             "version": manifest.get("package_version", __version__),
             "backend": self.config.backend,
             "bundle": self.bundle.path.name,
+            "model_version": self.model_version,
             "n_parameters": manifest.get("n_parameters"),
             "output": self.output.name,
             "calibrated": self.output.ensemble is not None,

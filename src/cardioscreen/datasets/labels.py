@@ -142,6 +142,23 @@ def multi_hot(per_record: Sequence[set[str]], classes: Sequence[str], task: str)
     return LabelSet(y=y, classes=tuple(classes), task=task, mask=np.ones_like(y, dtype=bool))
 
 
+def with_verdicts(labels: LabelSet, verdicts: Sequence[Mapping[str, int] | None]) -> LabelSet:
+    """``labels`` of records that carry class verdicts (a reviewed study, see :mod:`cardioscreen.reviews`) instead
+    of a full statement list: for such a record a class is known only where the doctor gave a verdict on it
+    (``{class: 1 present, 0 absent}``, any task's class names) or where its SCP statements make it positive;
+    every other class is unknown (masked), not negative. Records with ``None`` keep every class known.
+    """
+    y, mask = labels.y.copy(), labels.mask.copy()
+    for row, given in enumerate(verdicts):
+        if given is None:
+            continue
+        for j, name in enumerate(labels.classes):
+            if name in given:
+                y[row, j] = max(y[row, j], float(bool(given[name])))
+            mask[row, j] = name in given or y[row, j] > 0
+    return LabelSet(y=y, classes=labels.classes, task=labels.task, mask=mask)
+
+
 def label_task(
     scp_codes: Sequence[Mapping[str, float]],
     statements: pd.DataFrame,

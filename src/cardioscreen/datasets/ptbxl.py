@@ -17,7 +17,7 @@ import pandas as pd
 import wfdb
 
 from cardioscreen.datasets.cache import build_store, default_cache_dir, open_store, rows_for
-from cardioscreen.datasets.labels import LabelSet, label_task
+from cardioscreen.datasets.labels import LabelSet, label_task, with_verdicts
 from cardioscreen.datasets.preprocess import normalise, recipe_fs, resample
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS, normalize_lead_name
@@ -28,6 +28,9 @@ DATABASE_CSV = "ptbxl_database.csv"
 STATEMENTS_CSV = "scp_statements.csv"
 RECORD_SECONDS = 10
 _FILENAME_COLUMN = {100: "filename_lr", 500: "filename_hr"}
+VERDICTS_COLUMN = "review_verdicts"
+"""Optional column (not in the official table) of exported reviews: ``{class: 1 or 0}`` per record, the doctor's
+verdicts; classes without one are unknown for that record (:func:`~cardioscreen.datasets.labels.with_verdicts`)."""
 
 
 def _check_fs(fs: int) -> int:
@@ -63,6 +66,9 @@ class PTBXL:
                 raise CardioScreenError(f"{root} is not a PTB-XL folder: {name} is missing")
         meta = pd.read_csv(root / DATABASE_CSV, index_col="ecg_id").sort_index()
         meta["scp_codes"] = meta["scp_codes"].apply(ast.literal_eval)
+        if VERDICTS_COLUMN in meta:
+            meta[VERDICTS_COLUMN] = meta[VERDICTS_COLUMN].apply(
+                lambda text: ast.literal_eval(text) if isinstance(text, str) and text else None)
         statements = pd.read_csv(root / STATEMENTS_CSV, index_col=0)
         return cls(root=root, meta=meta, statements=statements)
 
@@ -93,8 +99,12 @@ class PTBXL:
         return self.subset(np.isin(self.folds, list(folds)))
 
     def labels(self, task: str, classes: Sequence[str] | None = None) -> LabelSet:
-        """Multi-hot labels of ``task`` (see :mod:`cardioscreen.datasets.labels`)."""
-        return label_task(list(self.meta["scp_codes"]), self.statements, task, classes)
+        """Multi-hot labels of ``task`` (see :mod:`cardioscreen.datasets.labels`); rows with review verdicts
+        (:data:`VERDICTS_COLUMN`) know only the classes reviewed."""
+        labels = label_task(list(self.meta["scp_codes"]), self.statements, task, classes)
+        if VERDICTS_COLUMN not in self.meta:
+            return labels
+        return with_verdicts(labels, list(self.meta[VERDICTS_COLUMN]))
 
     def record_path(self, ecg_id: int, fs: int) -> Path:
         """Path (without extension) of record ``ecg_id`` at ``fs`` Hz (100 or 500)."""

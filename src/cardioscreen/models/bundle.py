@@ -15,6 +15,7 @@ Every network outputs logits; ``sigmoid`` of a column is the probability of that
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -272,6 +273,27 @@ def load_bundle(path: str | Path, *, lazy_model: bool = False) -> Bundle:
     if not lazy_model:
         _ = bundle.model
     return bundle
+
+
+DERIVED_SUFFIXES = (".onnx", ".onnx.json")
+"""Files a bundle caches from its weights (the ONNX graph and its stamp): left out of :func:`content_hash`."""
+HASH_LENGTH = 12
+
+
+def content_hash(path: str | Path) -> str:
+    """The bundle's version: the first :data:`HASH_LENGTH` hex digits of the SHA-256 over every file of the bundle
+    folder ``path`` (relative name and bytes, sorted by name) except the derived ONNX cache, so that two copies of
+    one bundle share a version and any change to weights, manifest or ensemble gives a new one."""
+    root = Path(path)
+    read_manifest(root)
+    digest = hashlib.sha256()
+    for file in sorted(f for f in root.rglob("*") if f.is_file() and not f.name.endswith(DERIVED_SUFFIXES)):
+        digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()[:HASH_LENGTH]
 
 
 def default_bundle_path() -> Path:

@@ -220,23 +220,31 @@ def add_study(db: Session, owner: User, *, storage_key: str, original_filename: 
 
     Urgency and flagged codes are taken from ``result["predictions"]``; the urgent flag and its reasons from the
     result's interpretation and the device's statements (``record.meta["statements"]``), see :func:`triage`;
-    the quality verdict from ``result["quality"]``. ``age`` (years) and ``sex`` are the file's (``record.meta``).
+    the quality verdict from ``result["quality"]`` and the model version from ``result["model"]``. ``age`` (years)
+    and ``sex`` are the file's (``record.meta``).
     """
-    predictions = (result or {}).get("predictions") or []
-    flagged = sorted((p for p in predictions if p.get("flagged")), key=lambda p: -float(p["probability"]))
-    codes = list(dict.fromkeys(str(p["code"]) for p in flagged))
-    urgency = max((float(p["probability"]) for p in flagged if p["code"] != "NORM"), default=0.0)
     statements = [str(s) for s in device_statements]
-    verdict = triage(result, statements)
     study = Study(owner_id=owner.id, storage_key=storage_key, original_filename=original_filename[:255],
-                  status=status, result=dict(result) if result is not None else None, error=error,
-                  urgency=urgency, flagged_codes=",".join(codes)[:255], urgent=verdict.urgent,
-                  urgent_reasons=verdict.reasons, device_statements=statements, patient_age=age,
-                  patient_sex=str(sex)[:8] if sex else None,
-                  quality=str(((result or {}).get("quality") or {}).get("verdict", ""))[:16])
+                  status=status, error=error, device_statements=statements, patient_age=age,
+                  patient_sex=str(sex)[:8] if sex else None)
+    set_result(study, result)
     db.add(study)
     db.flush()
     return study
+
+
+def set_result(study: Study, result: Mapping[str, Any] | None) -> None:
+    """Store ``result`` on ``study`` with the columns taken from it (see :func:`add_study`)."""
+    predictions = (result or {}).get("predictions") or []
+    flagged = sorted((p for p in predictions if p.get("flagged")), key=lambda p: -float(p["probability"]))
+    codes = list(dict.fromkeys(str(p["code"]) for p in flagged))
+    verdict = triage(result, list(study.device_statements or ()))
+    study.result = dict(result) if result is not None else None
+    study.urgency = max((float(p["probability"]) for p in flagged if p["code"] != "NORM"), default=0.0)
+    study.flagged_codes = ",".join(codes)[:255]
+    study.urgent, study.urgent_reasons = verdict.urgent, verdict.reasons
+    study.quality = str(((result or {}).get("quality") or {}).get("verdict", ""))[:16]
+    study.model_version = ((result or {}).get("model") or {}).get("model_version")
 
 
 def get_study(db: Session, study_id: int) -> Study | None:
@@ -372,6 +380,7 @@ def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts:
     if not text.strip():
         raise CardioScreenError("the conclusion is empty")
     conclusion = Conclusion(study_id=study.id, doctor_id=doctor.id, text=text.strip(),
+                            model_version=study.model_version,
                             verdicts=[ClassVerdict(code=code, agree=agree) for code, agree in verdicts.items()]
                             + [ClassVerdict(code=code, agree=True, added=True) for code in added
                                if code not in verdicts])

@@ -3,21 +3,22 @@
 Reading and analysis run in the :class:`~cardioscreen.web.sandbox.Sandbox`'s worker processes, under its memory,
 CPU and time limits. A file that cannot be read as an ECG (or whose reading passes a limit or crashes the reader) is
 refused (:class:`ECGFormatError`) and leaves nothing behind. A record that reads but whose analysis fails (or passes
-a limit) still becomes a study, with status ``failed`` and the error shown on its page.
+a limit) still becomes a study, with status ``failed`` and the error shown on its page. Where the model registry has
+a shadow candidate, it analyses the record too and its findings are kept apart, never shown.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
 from cardioscreen.errors import CardioScreenError, ECGFormatError
 from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
-from cardioscreen.web import crud
+from cardioscreen.web import crud, review_data
 from cardioscreen.web.models import Study, StudyStatus, User
 from cardioscreen.web.sandbox import JobFailedError, Sandbox
 from cardioscreen.web.storage import RECORD_FILE, UPLOAD_DIR, StudyStore, main_file, save_record, save_result
@@ -74,11 +75,14 @@ def ingest(
     except CardioScreenError as exc:  # the upload is kept and the failure shown on the study page
         logger.warning("analysis of %s failed: %s", source.name, exc)
         error = str(exc) if isinstance(exc, JobFailedError) else f"{type(exc).__name__}: {exc}"
+    shadow = _shadow(sandbox, record) if result is not None else None
     key = store.commit(folder)
     try:
         study = crud.add_study(db, owner, storage_key=key, original_filename=source.name, status=status,
                                result=result, error=error, device_statements=record.meta.get("statements") or (),
                                age=record.meta.get("age"), sex=record.meta.get("sex"))
+        if shadow is not None:
+            review_data.add_shadow_result(db, study, shadow)
         crud.record_event(db, "upload", user=owner, subject=f"study:{study.id}", client=client,
                           detail={"status": status, "file": source.name})
         db.commit()
@@ -86,4 +90,33 @@ def ingest(
         db.rollback()
         store.discard(store.folder(key))
         raise
+    return study
+
+
+def _shadow(sandbox: Sandbox, record: ECGRecord) -> dict[str, Any] | None:
+    """The shadow candidate's findings on ``record`` (None without a candidate); its failure is logged, never the
+    upload's."""
+    try:
+        shadow: dict[str, Any] | None = sandbox.run("shadow", record)
+    except CardioScreenError as exc:
+        logger.warning("the shadow model failed: %s", exc)
+        return None
+    return shadow
+
+
+def reanalyse(db: Session, store: StudyStore, sandbox: Sandbox, study: Study, actor: User, client: str = "") -> Study:
+    """Analyse ``study``'s stored record again with the model now active (on request; studies otherwise keep the
+    result they were reviewed on). Its conclusion, and the model version that conclusion reviewed, stay; what was
+    made from the old result (saliency, printouts, reports) is removed; the audit log records both versions."""
+    record = store.load_record(study.storage_key)
+    analysis: AnalysisResult = sandbox.run("analyze", record)
+    save_result(analysis, store.folder(study.storage_key))
+    store.forget_derived(study.storage_key)
+    previous = study.model_version
+    crud.set_result(study, analysis.to_dict())
+    study.status = StudyStatus.REFUSED.value if analysis.refused else StudyStatus.DONE.value
+    study.error = None
+    crud.record_event(db, "study_reanalysed", user=actor, subject=f"study:{study.id}", client=client,
+                      detail={"previous": previous, "model_version": study.model_version})
+    db.commit()
     return study

@@ -1,4 +1,5 @@
-"""Database tables (SQLAlchemy 2 declarative): users, API tokens, studies, conclusions, audit log, login attempts."""
+"""Database tables (SQLAlchemy 2 declarative): users, API tokens, studies, conclusions, audit log, login attempts,
+shadow results."""
 
 from __future__ import annotations
 
@@ -93,9 +94,12 @@ class Study(Base):
     patient_age: Mapped[float | None] = mapped_column(Float, nullable=True)
     patient_sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
     quality: Mapped[str] = mapped_column(String(16), default="", index=True)
+    # The content hash of the model bundle that produced ``result`` (None: no result, or stored before it was kept).
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     owner: Mapped[User] = relationship(back_populates="studies", foreign_keys=[owner_id])
     conclusion: Mapped[Conclusion | None] = relationship(back_populates="study", uselist=False)
+    shadow_results: Mapped[list[ShadowResult]] = relationship(back_populates="study", cascade="all, delete-orphan")
 
 
 class Conclusion(Base):
@@ -108,6 +112,8 @@ class Conclusion(Base):
     doctor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The model version of the result the doctor reviewed (the study's at the time; a later re-analysis keeps it).
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     study: Mapped[Study] = relationship(back_populates="conclusion")
     doctor: Mapped[User] = relationship()
@@ -157,3 +163,19 @@ class LoginAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     username: Mapped[str] = mapped_column(String(255), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class ShadowResult(Base):
+    """What a candidate model (shadow mode, see :mod:`cardioscreen.registry`) found on a study, never shown:
+    ``predictions`` is ``[{"code", "probability", "flagged"}, ...]``."""
+
+    __tablename__ = "shadow_results"
+    __table_args__ = (UniqueConstraint("study_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    model_version: Mapped[str] = mapped_column(String(64), index=True)
+    predictions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="shadow_results")

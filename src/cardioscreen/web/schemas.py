@@ -43,6 +43,8 @@ class UserUpdate(BaseModel):
 class ConclusionIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
     verdicts: dict[str, bool] = Field(default_factory=dict, description="flagged class code -> the doctor agrees")
+    added: list[str] = Field(default_factory=list, max_length=64,
+                             description="codes of classes the model did not flag that the doctor finds present")
 
 
 class ConclusionOut(BaseModel):
@@ -52,6 +54,8 @@ class ConclusionOut(BaseModel):
     doctor: str
     created_at: datetime
     verdicts: dict[str, bool]
+    added: list[str] = Field(default_factory=list, description="the classes among verdicts the doctor added")
+    model_version: str | None = Field(default=None, description="the model version of the result reviewed")
 
 
 class StudySummary(BaseModel):
@@ -76,6 +80,7 @@ class StudyOut(StudySummary):
     device_statements: list[str] | None = Field(
         description="the recording device's own interpretation read from the file (null: not kept for this study)")
     conclusion: ConclusionOut | None
+    model_version: str | None = Field(default=None, description="content hash of the model bundle of the result")
 
 
 class QueuePage(BaseModel):

@@ -126,6 +126,12 @@ class StudyStore:
                 saliency = {code: arrays[code] for code in arrays.files}
         return AnalysisResult.from_dict(data, saliency)
 
+    def forget_derived(self, key: str) -> None:
+        """Remove what was made from the study's result (saliency, printouts, reports), after a re-analysis."""
+        folder = self.folder(key)
+        for path in [folder / SALIENCY_FILE, *folder.glob("plot-*.png"), *folder.glob("report-*.pdf")]:
+            path.unlink(missing_ok=True)
+
     def has_saliency(self, key: str) -> bool:
         return (self.folder(key) / SALIENCY_FILE).exists()
 

@@ -58,9 +58,11 @@ def detail(study: Study) -> StudyOut:
     conclusion = study.conclusion
     return StudyOut(
         **summary(study).model_dump(), result=study.result, device_statements=study.device_statements,
+        model_version=study.model_version,
         conclusion=None if conclusion is None else ConclusionOut(
             text=conclusion.text, doctor=conclusion.doctor.username, created_at=conclusion.created_at,
-            verdicts={v.code: v.agree for v in conclusion.verdicts}),
+            verdicts={v.code: v.agree for v in conclusion.verdicts},
+            added=[v.code for v in conclusion.verdicts if v.added], model_version=conclusion.model_version),
     )
 
 
@@ -143,14 +145,20 @@ def review_queue(db: DbSession, doctor: ApiDoctor, where: Annotated[QueueQuery, 
 
 @router.post("/studies/{study_id}/conclusion", response_model=StudyOut, status_code=status.HTTP_201_CREATED)
 def conclude(request: Request, study_id: int, body: ConclusionIn, db: DbSession, doctor: ApiDoctor) -> StudyOut:
-    """Write the conclusion of a study (doctors); 409 when it already has one, 422 for a verdict on a class the
-    model does not report."""
+    """Write the conclusion of a study (doctors); 409 when it already has one, 422 for a verdict (or an added
+    finding) on a class the model does not report, or an added finding the model flagged."""
     study = visible_study(db, study_id, doctor)
-    unknown = sorted(set(body.verdicts) - {str(p["code"]) for p in (study.result or {}).get("predictions") or ()})
+    predictions = (study.result or {}).get("predictions") or ()
+    unknown = sorted((set(body.verdicts) | set(body.added)) - {str(p["code"]) for p in predictions})
     if unknown:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"no such class of the model: {', '.join(unknown)}")
+    flagged = sorted(set(body.added) & {str(p["code"]) for p in predictions if p["flagged"]})
+    if flagged:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"the model flagged {', '.join(flagged)}: give a verdict, not an added finding")
     try:
-        crud.add_conclusion(db, study, doctor, body.text, body.verdicts, client=client_address(request))
+        crud.add_conclusion(db, study, doctor, body.text, body.verdicts, client=client_address(request),
+                            added=body.added)
     except AlreadyConcludedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except CardioScreenError as exc:
