@@ -18,7 +18,7 @@ import numpy as np
 
 from cardioscreen.datasets.preprocess import recipe_fs
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.models.bundle import InputSpec, save_bundle
+from cardioscreen.models.bundle import InputSpec, content_hash, load_bundle, save_bundle
 from cardioscreen.training.data import FoldSpec, TaskData, load_training_data
 from cardioscreen.training.evaluate import PRIOR_KEY, evaluated_rows
 from cardioscreen.training.metrics import evaluate_scores, prior_baseline, tune_thresholds
@@ -49,10 +49,14 @@ class RunSpec:
     n_boot: int = 1000
     keep_checkpoints: bool = False
     seed_cap: int = DEFAULT_SEED_CAP
+    init_from: Path | None = None
+    """A bundle whose network (architecture and weights) the multilabel recipe starts from (fine-tuning)."""
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPE_NAMES:
             raise CardioScreenError(f"unknown recipe {self.recipe!r}; choose one of {RECIPE_NAMES}")
+        if self.init_from is not None and self.recipe != "multilabel":
+            raise CardioScreenError("--init-from fine-tunes a multilabel bundle; the seed recipe trains from scratch")
         if not self.tasks:
             raise CardioScreenError("at least one label task is needed")
 
@@ -104,11 +108,28 @@ def _multilabel(run: RunSpec, config: TrainConfig, data: TaskData) -> tuple[Any,
     spec = trainer.input_spec(data, recipe_fs(run.normalisation), run.normalisation)
     kwargs = {"num_classes": len(data.labels), "in_channels": data.x.shape[1], **config.model_kwargs}
     seed_everything(config.seed)  # the initial weights follow the run's seed, not whatever ran before
-    model = create_model(config.model, **kwargs)
+    if run.init_from is not None:
+        model, model_config, start = _start_from(run.init_from, data, spec)
+    else:
+        model, model_config, start = create_model(config.model, **kwargs), {"name": config.model, "kwargs": kwargs}, {}
     result = trainer.fit(model, data, spec)
-    model_config = {"name": config.model, "kwargs": kwargs}
-    info = {"best_epoch": result.best_epoch, "seconds": result.seconds, "epochs_run": len(result.history)}
+    info = {"best_epoch": result.best_epoch, "seconds": result.seconds, "epochs_run": len(result.history), **start}
     return result.model, result.val_scores, spec, {"model_config": model_config, "info": info}
+
+
+def _start_from(path: Path, data: TaskData, spec: InputSpec) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The network of the bundle at ``path`` (its weights, for fine-tuning), its model config, and the training
+    note naming it; a clear error where its classes or input differ from this run's."""
+    bundle = load_bundle(path)
+    if bundle.labels != data.labels:
+        raise CardioScreenError(f"bundle {path} predicts {len(bundle.labels)} classes of tasks {bundle.tasks}; this "
+                                "run trains other classes (give the same --task)")
+    theirs, ours = bundle.input_spec, spec
+    if (theirs.fs, theirs.samples, theirs.recipe, theirs.leads) != (ours.fs, ours.samples, ours.recipe, ours.leads):
+        raise CardioScreenError(f"bundle {path} takes {theirs.samples} samples at {theirs.fs:g} Hz ({theirs.recipe}); "
+                                f"this run makes {ours.samples} at {ours.fs:g} Hz ({ours.recipe})")
+    note = {"init_from": {"bundle": str(path), "model_version": content_hash(path)}}
+    return bundle.model.train(), dict(bundle.manifest["model"]), note
 
 
 def _seed(run: RunSpec, config: TrainConfig, data: TaskData) -> tuple[Any, np.ndarray, InputSpec, dict]:

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cardioscreen import __version__
+from cardioscreen.registry import registry_dir
 from cardioscreen.web import crud
 from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
@@ -33,7 +34,7 @@ from cardioscreen.web.head import HeadAsGetMiddleware
 from cardioscreen.web.headers import SecurityHeadersMiddleware
 from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
 from cardioscreen.web.models import Role
-from cardioscreen.web.routes import admin, api, auth, queue, studies
+from cardioscreen.web.routes import admin, api, auth, models, queue, studies
 from cardioscreen.web.sandbox import Limits, Sandbox
 from cardioscreen.web.security import random_password
 from cardioscreen.web.settings import WebSettings
@@ -155,8 +156,9 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.state.store = StudyStore(settings.studies_dir, settings.staging_dir)
     limits = Limits(memory_bytes=settings.worker_memory_mb * 2**20, cpu_s=math.ceil(settings.analysis_timeout_s),
                     wall_s=settings.analysis_timeout_s)
-    app.state.sandbox = Sandbox(analyze or PipelineAnalysis(settings.model_bundle),
-                                explain or PipelineAnalysis(settings.model_bundle, explain=True),
+    registry = registry_dir(settings.data_dir)  # promotions in the registry reach the workers without a restart
+    app.state.sandbox = Sandbox(analyze or PipelineAnalysis(settings.model_bundle, registry_dir=registry),
+                                explain or PipelineAnalysis(settings.model_bundle, explain=True, registry_dir=registry),
                                 size=settings.analysis_workers, limits=limits)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
@@ -167,7 +169,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     if settings.proxy_headers:  # outermost: every part of the app sees the client's address, not the proxy's
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, studies, queue, admin, api):
+    for module in (auth, studies, queue, admin, models, api):
         app.include_router(module.router)
     app.add_api_route(DOCS_PATH, _api_docs, include_in_schema=False)
     _install_error_pages(app)

@@ -79,6 +79,11 @@ def _explain(analyze: AnalyzeFn, explain: AnalyzeFn, record: ECGRecord) -> dict[
     return explain(record).saliency
 
 
+def _shadow(analyze: AnalyzeFn, explain: AnalyzeFn, record: ECGRecord) -> dict[str, Any] | None:
+    shadow = getattr(analyze, "shadow", None)
+    return None if shadow is None else shadow(record)
+
+
 def _warm(analyze: AnalyzeFn, explain: AnalyzeFn, _: object) -> None:
     for function in (analyze, explain):
         warm_up = getattr(function, "warm_up", None)
@@ -87,9 +92,12 @@ def _warm(analyze: AnalyzeFn, explain: AnalyzeFn, _: object) -> None:
 
 
 JOBS: dict[str, Callable[[AnalyzeFn, AnalyzeFn, Any], Any]] = {"read": _read, "analyze": _analyze,
-                                                                "explain": _explain, "warm": _warm}
+                                                                "explain": _explain, "shadow": _shadow,
+                                                                "warm": _warm}
 """The jobs a worker runs: ``read`` (a path to an ECGRecord), ``analyze`` (a record to its result), ``explain`` (a
-record to its saliency maps by class code, each ``(12, samples)``) and ``warm`` (load the models now)."""
+record to its saliency maps by class code, each ``(12, samples)``), ``shadow`` (a record to the shadow candidate's
+findings, None without one: :meth:`cardioscreen.web.analysis.PipelineAnalysis.shadow`) and ``warm`` (load the
+models now)."""
 
 
 def _limit_cpu(seconds: int) -> None:

@@ -46,6 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache", type=Path, default=None, help="signal cache folder")
     parser.add_argument("--work-dir", type=Path, default=None, help="checkpoints (default OUT.work); resumed")
     parser.add_argument("--keep-checkpoints", action="store_true")
+    parser.add_argument("--init-from", type=Path, default=None, metavar="BUNDLE",
+                        help="fine-tune: start from this bundle's network (same classes) instead of new weights")
     parser.add_argument("--wandb", action="store_true", help="log to Weights & Biases (needs wandb installed)")
     parser.set_defaults(func=run)
 
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=args.cache,
         work_dir=args.work_dir,
         keep_checkpoints=args.keep_checkpoints,
+        init_from=args.init_from,
     )
     path = train_bundle(run_spec, config)
     print(f"bundle written to {path}")
