@@ -157,9 +157,13 @@ class TestUnusableLeads:
 
 
 class TestEvaluatePath:
-    def test_array_path_equals_the_analyzer(self, analyzer: Analyzer, fold9: dict[str, LabelledSet]) -> None:
-        """``evaluate`` scores ptbxl-z100 through the Analyzer's ReportedOutput on network inputs; on raw PTB-XL
-        records that path gives what the Analyzer itself reports, record by record."""
+    def test_array_path_equals_the_analyzer(self, analyzer: Analyzer, fold9: dict[str, LabelledSet],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+        """``evaluate`` scores ptbxl-z100 through the Analyzer's ReportedOutput on network inputs (no millivolts, so
+        no measurements); on raw PTB-XL records that path gives what the Analyzer itself reports, record by record,
+        wherever the output does not take the measurements (the calibrated network)."""
+        assert analyzer.ensemble is not None
+        monkeypatch.setattr(analyzer.ensemble, "defaults", dict.fromkeys(analyzer.ensemble.defaults, "network"))
         labelled = fold9["ptbxl/seed17"]
         rows = np.arange(0, 80, 10)
         part = labelled.take(rows)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cardioscreen.datasets.ptbxl import PTBXL
+from cardioscreen.ensemble.measurements import measure_ptbxl_record, measurement_vector
 from cardioscreen.io import read_ecg
 from cardioscreen.pipeline import Analyzer, AnalyzerConfig
 from cardioscreen.record import ECGRecord
 from cardioscreen.signal.intervals import ecg_intervals
+from cardioscreen.signal.measure import measure_record
 from cardioscreen.signal.peaks import ecg_peaks
 
 SEED17 = ["NORM", "IMI", "NDT", "NST_", "LVH", "LAFB", "IRBBB", "IVCD", "ASMI", "AMI", "ISCAL", "1AVB", "ILMI",
@@ -113,7 +116,16 @@ class TestCalibratedOutput:
         analyzer.ensemble.defaults = dict.fromkeys(analyzer.ensemble.defaults, output)
         result = analyzer.analyze(ptbxl_record)
         x = record_input(ptbxl_record, analyzer.bundle.input_spec)
-        expected = analyzer.ensemble.predict_records(analyzer.bundle, x[None])[0]
+        measured = measurement_vector(measure_record(ptbxl_record))
+        expected = analyzer.ensemble.predict_records(analyzer.bundle, x[None], measurements=measured[None])[0]
         np.testing.assert_allclose([p.probability for p in result.predictions], expected, atol=1e-4)
         np.testing.assert_allclose([p.threshold for p in result.predictions], analyzer.ensemble.thresholds_for())
         assert result.model["output"] == output
+
+    def test_measures_a_record_as_training_did(self, ptbxl_dir, ptbxl_record):
+        """The stack's measurement row for a file equals the row training measured for the same PTB-XL record."""
+        ecg_id = int(next(iter(sorted((ptbxl_dir / "records500").rglob("*.hea")))).name.split("_")[0])
+        served = measurement_vector(measure_record(ptbxl_record))
+        trained = measure_ptbxl_record(PTBXL.load(ptbxl_dir), ecg_id)
+        assert np.isfinite(served).sum() > 100
+        np.testing.assert_allclose(served, trained, rtol=1e-5, atol=1e-6, equal_nan=True)
