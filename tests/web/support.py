@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,20 @@ def zeroed_files(header: Path, leads: tuple[str, ...]) -> list[tuple[str, tuple[
         samples[:, column] = baselines[column]
     return [("files", (header.name, header.read_bytes())),
             ("files", (header.with_suffix(".dat").name, samples.astype("<i2").tobytes()))]
+
+
+def npz_bomb() -> bytes:
+    """Issue 14's first attack: a NumPy ``.npz`` of under 500 KB whose ``signal.npy`` holds twelve leads of
+    8,000,000 zeros float32 (the server took +3.7 GB reading it)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("signal.npy", "w",
+                                                                                     force_zip64=True) as member:
+        header = np.lib.format.header_data_from_array_1_0(np.zeros((1, 1), np.float32)) | {"shape": (12, 8_000_000)}
+        np.lib.format.write_array_header_1_0(member, header)
+        zeros = bytes(2**20)
+        for _ in range(12 * 8_000_000 * 4 // len(zeros)):
+            member.write(zeros)
+    return buffer.getvalue()
 
 
 class Browser:

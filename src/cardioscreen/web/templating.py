@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from cardioscreen.web.i18n import LANGUAGE_NAMES, STRINGS, pick_language, translator
+from cardioscreen.web.messages import message_translator
 from cardioscreen.web.security import CSRF_FORM_FIELD, csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -28,13 +29,15 @@ def page_language(request: Request) -> str:
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    """Render template ``name`` with the page context (user, language, ``t``, CSRF token) added."""
+    """Render template ``name`` with the page context (user, language, ``t``, ``word`` for the English messages of
+    readers, sandbox and analysis, CSRF token) added."""
     lang = page_language(request)
     full = {
         "user": getattr(request.state, "user", None),
         "lang": lang,
         "languages": LANGUAGE_NAMES,
         "t": translator(lang),
+        "word": message_translator(lang),
         "labels": STRINGS[lang],
         "csrf_field": CSRF_FORM_FIELD,
         "csrf_token": csrf_token(request.session),
