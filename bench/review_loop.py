@@ -16,6 +16,8 @@ Environment:
   CARDIOSCREEN_REVIEW_EPOCHS   epochs of the starting model (default 15)
   CARDIOSCREEN_REVIEW_TUNE     epochs of each fine-tuning step (default 3)
   CARDIOSCREEN_REVIEW_BOOT     bootstrap resamples of the intervals (default 1000)
+  CARDIOSCREEN_REVIEW_LABELS   "review" (default: known where flagged or present) or "full" (every PTB-XL label
+                               known: a doctor who rules on every class), to tell the masking from the recipe
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ def reviewed(batch: TaskData, bundle_path: Path) -> TaskData:
                     patient_ids=batch.patient_ids, split=batch.split, source=batch.source)
 
 
+def _full(batch: TaskData, bundle_path: Path) -> TaskData:
+    """``batch`` with every PTB-XL label known (a doctor who rules on every class)."""
+    return batch
+
+
+LABELLINGS = {"review": reviewed, "full": _full}
+
+
 def _step(name: str, data: TaskData, config: TrainConfig, out: Path, n_boot: int, init_from: Path | None) -> Path:
     start = time.perf_counter()
     run = RunSpec(data_dir=SHARED_DATA / "ptbxl", out=out, tasks=TASKS, n_boot=n_boot, init_from=init_from)
@@ -68,6 +78,9 @@ def _step(name: str, data: TaskData, config: TrainConfig, out: Path, n_boot: int
 def main() -> None:
     start_n, batch_n = _env("CARDIOSCREEN_REVIEW_START", 1000), _env("CARDIOSCREEN_REVIEW_BATCH", 250)
     n_boot = _env("CARDIOSCREEN_REVIEW_BOOT", 1000)
+    labelling = os.environ.get("CARDIOSCREEN_REVIEW_LABELS") or "review"
+    if labelling not in LABELLINGS:
+        raise SystemExit(f"CARDIOSCREEN_REVIEW_LABELS must be one of {', '.join(LABELLINGS)}, not {labelling!r}")
     data = load_training_data(SHARED_DATA / "ptbxl", TASKS, extra_dirs=[SHARED_DATA / "ptbxl-z100"])
     val, train = data.in_split("val"), data.in_split("train")
     order = np.random.default_rng(0).permutation(len(train))
@@ -75,7 +88,8 @@ def main() -> None:
     steps = _env("CARDIOSCREEN_REVIEW_STEPS", int(np.ceil(len(pool) / batch_n)))
     base = TrainConfig(model="convnext1d", epochs=_env("CARDIOSCREEN_REVIEW_EPOCHS", 15), augment=AUGMENT)
     tune = TrainConfig(model="convnext1d", epochs=_env("CARDIOSCREEN_REVIEW_TUNE", 3), lr=3e-4, augment=AUGMENT)
-    print(f"start {start_n} records, {steps} batches of {batch_n} reviews, fold 9 (validation): {len(val)} records")
+    print(f"start {start_n} records, {steps} batches of {batch_n} reviews ({labelling} labels), fold 9 "
+          f"(validation): {len(val)} records")
     with tempfile.TemporaryDirectory() as tmp:
         known = train.take(np.sort(order[:start_n]))
         current = _step("start", concat([known, val]), base, Path(tmp) / "step0", n_boot, None)
@@ -83,6 +97,6 @@ def main() -> None:
             batch = train.take(np.sort(pool[(step - 1) * batch_n : step * batch_n]))
             if len(batch) == 0:
                 break
-            known = concat([known, reviewed(batch, current)])
+            known = concat([known, LABELLINGS[labelling](batch, current)])
             current = _step(f"+{len(known) - start_n} reviews", concat([known, val]), tune,
                             Path(tmp) / f"step{step}", n_boot, current)
