@@ -117,6 +117,7 @@ _EN: dict[str, str] = {
     "error": "Error",
     "back": "Back",
     "api_docs": "API",
+    "user_guide": "User guide",
     "device_interpretation": "Device interpretation",
     "device_interpretation_note": "The recording device's own statements, copied from the file as they are; "
                                   "not produced or checked by CardioScreen.",
@@ -296,6 +297,7 @@ _RU: dict[str, str] = {
     "error": "Ошибка",
     "back": "Назад",
     "api_docs": "API",
+    "user_guide": "Руководство",
     "device_interpretation": "Заключение аппарата",
     "device_interpretation_note": "Заключение регистрирующего аппарата, скопированное из файла без изменений; "
                                   "не сформировано и не проверено CardioScreen.",

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cardioscreen import __version__
+from cardioscreen.errors import CardioScreenError
 from cardioscreen.registry import registry_dir
 from cardioscreen.web import crud
 from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
@@ -47,6 +48,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "cardioscreen_session"
 BOOTSTRAP_ADMIN = "admin"
 DOCS_PATH = "/api/docs"
+GUIDE_PATH = "/guide"
+"""Where the built documentation site is served (its Russian guide under ``ru/``)."""
 OPENAPI_PATH = "/api/openapi.json"
 
 
@@ -169,6 +172,11 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     if settings.proxy_headers:  # outermost: every part of the app sees the client's address, not the proxy's
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.docs_dir is not None:
+        if not (settings.docs_dir / "index.html").is_file():
+            raise CardioScreenError(f"CARDIOSCREEN_DOCS_DIR {settings.docs_dir} holds no built site (index.html); "
+                                    "build it with `make docs`")
+        app.mount(GUIDE_PATH, StaticFiles(directory=settings.docs_dir, html=True), name="guide")
     for module in (auth, studies, queue, admin, models, api):
         app.include_router(module.router)
     app.add_api_route(DOCS_PATH, _api_docs, include_in_schema=False)

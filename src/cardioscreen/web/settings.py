@@ -27,6 +27,13 @@ def default_data_dir() -> Path:
     return Path(base) / "cardioscreen"
 
 
+def built_docs() -> Path | None:
+    """``site/`` of the source checkout this package runs from, where ``make docs`` builds the site; None when the
+    site is not built there (an installed package)."""
+    site = Path(__file__).resolve().parents[3] / "site"
+    return site if (site / "index.html").is_file() else None
+
+
 class WebSettings(BaseSettings):
     """Configuration of one deployment of the web app.
 
@@ -79,6 +86,9 @@ class WebSettings(BaseSettings):
         Address space of each worker, in MiB (the model and a saliency computation take about 1.5 GiB).
     analysis_timeout_s : float
         Wall-clock (and CPU) seconds one read, analysis or saliency job may take before its worker is killed.
+    docs_dir : Path, optional
+        The built documentation site (``make docs`` writes it to ``site/`` of a source checkout, the default when it
+        is there), served under ``/guide/`` with a "User guide" link in every page's footer; None: neither.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARDIOSCREEN_", extra="ignore")
@@ -103,6 +113,7 @@ class WebSettings(BaseSettings):
     analysis_workers: int = Field(default=2, ge=1)
     worker_memory_mb: int = Field(default=3072, ge=512)
     analysis_timeout_s: float = Field(default=120.0, gt=0)
+    docs_dir: Path | None = Field(default_factory=built_docs)
 
     @field_validator("session_secret")
     @classmethod
