@@ -18,6 +18,7 @@ from tqdm import tqdm
 from cardioscreen.errors import CardioScreenError, ECGFormatError
 from cardioscreen.io import csv_format
 from cardioscreen.io.registry import detect_format
+from cardioscreen.io.wfdb_format import signal_file_names
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,12 @@ def _is_record_file(path: Path) -> bool:
     return fmt != "csv" or csv_format.has_lead_table(path)
 
 
+def _signal_files_named(files: Sequence[Path]) -> set[Path]:
+    """Signal files that the WFDB headers among ``files`` name (PTB-XL's FLAC records: ``01001_hr_1.dat``...)."""
+    return {header.parent / name for header in files if header.suffix.lower() == ".hea"
+            for name in signal_file_names(header.read_bytes())}
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The files to process, and the files found in folders that are not ECG records (skipped, counted)."""
@@ -77,7 +84,11 @@ def expand_inputs(paths: Iterable[str | Path]) -> Inputs:
         if path.is_dir():
             in_dir: list[Path] = []
             others: list[Path] = []
-            for candidate in sorted(p for p in path.rglob("*") if p.is_file() and not _is_part_of_record(p)):
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            named = _signal_files_named(files)
+            for candidate in files:
+                if candidate in named or _is_part_of_record(candidate):
+                    continue
                 (in_dir if _is_record_file(candidate) else others).append(candidate)
             if not in_dir:
                 raise ECGFormatError(f"no ECG files found in folder {path}")
@@ -88,7 +99,8 @@ def expand_inputs(paths: Iterable[str | Path]) -> Inputs:
     return Inputs(found, skipped)
 
 
-def _guarded(job: Callable[[Path], T], path: Path) -> Outcome[T]:
+def guarded(job: Callable[[Path], T], path: Path) -> Outcome[T]:
+    """``job(path)`` as an :class:`Outcome`: its value, or the one-line error of any exception it raised."""
     try:
         return Outcome(path, value=job(path))
     except CardioScreenError as exc:
@@ -112,7 +124,7 @@ def _init_worker(make_job: Callable[[], Callable[[Path], Any]]) -> None:
 
 def _run_in_worker(path: Path) -> Outcome[Any]:
     assert _WORKER_JOB is not None, "worker not initialised"
-    return _guarded(_WORKER_JOB, path)
+    return guarded(_WORKER_JOB, path)
 
 
 def map_files(
@@ -142,7 +154,7 @@ def map_files(
         if n_jobs == 1:
             job = make_job()
             for path in paths:
-                yield _guarded(job, path)
+                yield guarded(job, path)
                 bar.update()
             return
         chunk = max(1, min(8, len(paths) // (n_jobs * 8)))  # small chunks: no worker idles long at the end
