@@ -45,6 +45,8 @@ def find_records(sources: Iterable[str | Path], *, glob: str | None = None, limi
     skipped: list[Path] = []
     for source in sources:
         root = Path(source)
+        if not root.exists():
+            raise CardioScreenError(f"{root}: no such file or folder")
         found = expand_inputs([root])
         skipped.extend(found.skipped)
         for path in found.files:
