@@ -29,7 +29,7 @@ class TestSubspaceBoosting:
         model = SubspaceBoosting(n_models=1, iterations=5)
         assert model.fit(X[train][:80], Y[train][:80]) is model
         learned = {k for k in vars(fitted) if k.endswith("_")}
-        assert learned == {"subsets_", "forests_", "priors_", "n_features_in_"}
+        assert learned == {"subsets_", "forests_", "priors_", "n_features_in_", "forest_set_"}
         assert fitted.subsets_.shape == (3, 24)
         assert len({tuple(s) for s in fitted.subsets_}) == 3
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from catboost import CatBoostClassifier
 
-from cardioscreen.ensemble.trees import ObliviousForest
+from cardioscreen.ensemble.trees import ForestSet, ObliviousForest
+from cardioscreen.errors import CardioScreenError
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +48,23 @@ class TestObliviousForest:
         forest = ObliviousForest.from_catboost(model)
         assert np.isinf(forest.borders).any() and not np.isinf(forest.borders).all()  # some trees were padded
         np.testing.assert_allclose(forest.predict_proba(X), model.predict_proba(X)[:, 1], rtol=0, atol=1e-12)
+
+
+class TestForestSet:
+    def test_equals_each_catboost_model_on_its_columns(self, z100_small: dict[str, np.ndarray]) -> None:
+        """Three CatBoost models of depths 2-4, each on its own columns of one input: evaluated in one pass, each
+        gives its own probabilities."""
+        X, Y, train = z100_small["X"].copy(), z100_small["Y"], z100_small["train"]
+        X[::7, :4] = np.nan
+        columns = [np.array([0, 3, 5, 8]), np.array([1, 2, 9]), np.arange(10, 20)]
+        models = [CatBoostClassifier(iterations=20 + 10 * i, depth=depth, random_seed=i, verbose=False,
+                                     allow_writing_files=False, thread_count=1).fit(X[train][:, cols], Y[train, i])
+                  for i, (cols, depth) in enumerate(zip(columns, (2, 4, 3), strict=True))]
+        joined = ForestSet.of([ObliviousForest.from_catboost(m) for m in models], columns)
+        expected = np.stack([m.predict_proba(X[:, cols])[:, 1] for m, cols in zip(models, columns, strict=True)],
+                            axis=1)
+        np.testing.assert_allclose(joined.predict_proba(X), expected, rtol=0, atol=1e-12)
+
+    def test_needs_a_column_map_per_forest(self, model: CatBoostClassifier) -> None:
+        with pytest.raises(CardioScreenError, match="one column map per forest"):
+            ForestSet.of([ObliviousForest.from_catboost(model)], [])

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cardioscreen.ensemble.trees import ObliviousForest
+from cardioscreen.ensemble.trees import ForestSet, ObliviousForest
 from cardioscreen.errors import CardioScreenError
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ class SubspaceBoosting:
         ``(C,)`` known-label positive rate per class.
     n_features_in_ : int
         Number of input features.
+    forest_set_ : ForestSet or None
+        All of ``forests_`` joined for prediction in one pass (None when every class predicts its prior).
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class SubspaceBoosting:
                 forests.append(ObliviousForest.from_catboost(model.fit(X[rows][:, subset], y)))
             self.forests_.append(forests)
             logger.debug("boosting class %d: %d rows, %d positives", j, len(y), int(y.sum()))
+        self._join_forests()
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -119,14 +122,19 @@ class SubspaceBoosting:
         X = np.asarray(X, dtype=np.float64)
         if X.shape[1] != self.n_features_in_:
             raise CardioScreenError(f"{X.shape[1]} features given to a model fitted on {self.n_features_in_}")
-        out = np.empty((len(X), len(self.forests_)))
-        for j, forests in enumerate(self.forests_):
-            if not forests:
-                out[:, j] = self.priors_[j]
-                continue
-            out[:, j] = np.mean([forest.predict_proba(X[:, s]) for forest, s in zip(forests, self.subsets_,
-                                                                                    strict=True)], axis=0)
+        out = np.tile(self.priors_, (len(X), 1))  # classes without models keep their prior
+        fitted = [j for j, forests in enumerate(self.forests_) if forests]
+        if self.forest_set_ is not None:
+            probs = self.forest_set_.predict_proba(X).reshape(len(X), len(fitted), -1)  # (n, classes, models)
+            out[:, fitted] = probs.mean(axis=-1)
         return out
+
+    def _join_forests(self) -> None:
+        """Every class's forests as one :class:`ForestSet` (class by class, model by model), None if none."""
+        fitted = [j for j, forests in enumerate(self.forests_) if forests]
+        forests = [f for j in fitted for f in self.forests_[j]]
+        columns = [s for j in fitted for s, _ in zip(self.subsets_, self.forests_[j], strict=True)]
+        self.forest_set_ = ForestSet.of(forests, columns) if fitted else None
 
     def save(self, directory: Path) -> dict[str, Any]:
         """Write every model's trees into ``directory/boosting.npz``; returns the description."""
@@ -157,4 +165,5 @@ class SubspaceBoosting:
         with np.load(directory / description["trees"]) as arrays:
             boosting.forests_ = [[ObliviousForest.from_arrays(arrays, f"class_{j:02d}_model_{m}_") for m in range(n)]
                                  for j, n in enumerate(description["models_per_class"])]
+        boosting._join_forests()
         return boosting

@@ -76,12 +76,24 @@ class ObliviousForest:
             scale=float(scale), bias=float(bias[0]),
         )
 
+    @property
+    def depth(self) -> int:
+        return int(self.features.shape[1])
+
+    def deepened(self, depth: int) -> ObliviousForest:
+        """The same model as trees of ``depth`` levels (>= its own): extra levels never go right (border +inf,
+        NaN too), so every leaf index and value stays the same."""
+        extra = depth - self.depth
+        if extra < 0:
+            raise CardioScreenError(f"cannot make trees of depth {self.depth} shallower ({depth})")
+        return ObliviousForest(
+            features=np.pad(self.features, ((0, 0), (0, extra))),
+            borders=np.pad(self.borders, ((0, 0), (0, extra)), constant_values=np.inf),
+            leaves=np.tile(self.leaves, (1, 2**extra)), scale=self.scale, bias=self.bias)
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Positive-class probabilities ``(n,)`` of the model's inputs ``X`` ``(n, k)``."""
-        bits = np.asarray(X, dtype=np.float64)[:, self.features] > self.borders  # NaN > border is False
-        leaf = bits.astype(np.int64) @ (1 << np.arange(self.features.shape[1]))
-        raw = self.scale * self.leaves[np.arange(len(self.leaves)), leaf].sum(axis=-1) + self.bias
-        return np.asarray(1.0 / (1.0 + np.exp(-raw)))
+        return ForestSet.of([self], [np.arange(np.asarray(X).shape[1])]).predict_proba(X)[:, 0]
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The forest as named arrays (for one ``.npz`` holding many forests)."""
@@ -94,3 +106,50 @@ class ObliviousForest:
         scale, bias = arrays[f"{prefix}scale_bias"]
         return cls(arrays[f"{prefix}features"], arrays[f"{prefix}borders"], arrays[f"{prefix}leaves"],
                    float(scale), float(bias))
+
+
+@dataclass(frozen=True)
+class ForestSet:
+    """Many forests, each on its own columns of one input, evaluated together in one pass over all their trees
+    (the shipped ensemble's 110 forests of 300 trees: one gather instead of 110 small ones).
+
+    Attributes
+    ----------
+    features : np.ndarray
+        ``(trees, depth)`` int: column of the shared input each level tests.
+    borders, leaves : np.ndarray
+        As in :class:`ObliviousForest`, every forest's trees one after another (deepened to one depth).
+    starts : np.ndarray
+        ``(forests,)`` int: index of each forest's first tree.
+    scale, bias : np.ndarray
+        ``(forests,)`` float.
+    """
+
+    features: np.ndarray
+    borders: np.ndarray
+    leaves: np.ndarray
+    starts: np.ndarray
+    scale: np.ndarray
+    bias: np.ndarray
+
+    @classmethod
+    def of(cls, forests: list[ObliviousForest], columns: list[np.ndarray]) -> ForestSet:
+        """The forests together; ``columns[i]`` maps forest ``i``'s input columns to the shared input's."""
+        if not forests or len(forests) != len(columns):
+            raise CardioScreenError(f"need one column map per forest, got {len(columns)} for {len(forests)}")
+        depth = max(forest.depth for forest in forests)
+        deep = [forest.deepened(depth) for forest in forests]
+        return cls(
+            features=np.concatenate([np.asarray(cols)[f.features] for f, cols in zip(deep, columns, strict=True)]),
+            borders=np.concatenate([f.borders for f in deep]),
+            leaves=np.concatenate([f.leaves for f in deep]),
+            starts=np.cumsum([0] + [len(f.leaves) for f in deep[:-1]]),
+            scale=np.array([f.scale for f in deep]), bias=np.array([f.bias for f in deep]))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Positive-class probabilities ``(n, forests)`` of the shared input ``X`` ``(n, columns)``."""
+        bits = np.asarray(X, dtype=np.float64)[:, self.features] > self.borders  # NaN > border is False
+        leaf = bits.astype(np.int64) @ (1 << np.arange(self.features.shape[1]))
+        values = self.leaves[np.arange(len(self.leaves)), leaf]  # (n, trees)
+        raw = self.scale * np.add.reduceat(values, self.starts, axis=-1) + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-raw)))
