@@ -14,8 +14,8 @@ from cardioscreen.datasets.ptbxl import PTBXL
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.io import read_ecg
 from cardioscreen.record import ECGRecord
-from cardioscreen.reviews import ReviewedRecord, review_labels, write_ptbxl
-from cardioscreen.reviews.export import ECG_ID_OFFSET, export_key, pseudonym
+from cardioscreen.reviews.export import ECG_ID_OFFSET, ReviewedRecord, export_key, pseudonym, write_ptbxl
+from cardioscreen.reviews.labels import SCP_STATEMENTS, result_statements, review_labels
 from cardioscreen.training.data import FoldSpec, load_training_data
 
 WHEN = datetime(2027, 1, 5, 10, 0, tzinfo=timezone.utc)
@@ -33,6 +33,14 @@ def test_review_labels() -> None:
     assert verdicts == {"IMI": 1, "LVH": 1, "MI": 1, "NORM": 0}
 
 
+def test_result_statements() -> None:
+    result = {"rhythm": {"code": "AFIB"}, "interpretation": {"statements": [
+        {"code": "IMI"}, {"code": "NOINTERP"}, {"code": "LVH"}]}}
+    assert result_statements(result) == {"AFIB", "IMI", "LVH"}  # our own codes are not SCP statements
+    assert result_statements({"rhythm": None, "interpretation": None}) == set()
+    assert {"SR", "AFIB", "NORM", "IMI"} <= SCP_STATEMENTS and len(SCP_STATEMENTS) == 71
+
+
 @pytest.fixture(scope="module")
 def export(ptbxl_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """Four reviewed studies of three patients: one recorded at 250 Hz, one 20 s long, one only 4 s long."""
@@ -43,7 +51,8 @@ def export(ptbxl_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     records = [
         ReviewedRecord(11, "user:7", slow, {"NORM": True}, WHEN, "abc", age=56.0, sex="F"),
         ReviewedRecord(12, "user:7", long, {"NORM": False, "IMI": True}, WHEN, "abc"),
-        ReviewedRecord(13, "user:8", three, {"LVH": False, "MI": True}, WHEN, "def", sex="M"),
+        ReviewedRecord(13, "user:8", three, {"LVH": False, "MI": True, "SR": True, "AFIB": False}, WHEN, "def",
+                       sex="M"),
         ReviewedRecord(14, "user:9", short, {"NORM": True}, WHEN),
     ]
     out = tmp_path_factory.mktemp("reviews") / "export"
@@ -65,7 +74,9 @@ class TestExport:
         assert patients[0] == patients[1] != patients[2] and folds[0] == folds[1]  # patient-wise
         assert (patients[0], folds[0]) == pseudonym(KEY, "user:7") and patients[0] != 7
         assert pseudonym(bytes(32), "user:7") != pseudonym(KEY, "user:7")
-        assert dataset.meta["scp_codes"].tolist() == [{"NORM": 100.0}, {"IMI": 100.0}, {}]
+        assert dataset.meta["scp_codes"].tolist() == [{"NORM": 100.0}, {"IMI": 100.0}, {"SR": 100.0}]
+        rhythm = dataset.labels("rhythm", ["AFIB", "SR", "STACH"])  # accepted and rejected statements are labels
+        assert rhythm.mask[2].tolist() == [True, True, False] and rhythm.y[2].tolist() == [0, 1, 0]
         assert dataset.meta["sex"].tolist()[0] == 1 and dataset.meta["model_version"].tolist()[0] == "abc"
 
     def test_signals_at_500_hz(self, export: tuple[Path, dict], ptbxl_dir: Path) -> None:

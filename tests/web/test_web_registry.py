@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cardioscreen.cli import main
+from cardioscreen.datasets.ptbxl import PTBXL
 from cardioscreen.models.bundle import add_to_manifest, content_hash, default_bundle_path
+from cardioscreen.reviews.labels import result_statements
 from cardioscreen.web.main import create_app
 from cardioscreen.web.models import AuditEvent, ShadowResult, Study
 from cardioscreen.web.settings import WebSettings
@@ -67,11 +69,18 @@ def test_registry_in_the_app(backend: str, registry_app: FastAPI, ptbxl_headers:
     assert first["model_version"] == shipped == first["result"]["model"]["model_version"]
     flagged = first["flagged_codes"]
     verdicts = {code: True for code in flagged}
-    concluded = client.post(f"/api/studies/{first['id']}/conclusion", headers=doctor,
-                            json={"text": "Reviewed.", "verdicts": verdicts, "added": ["LVH"]})
+    stated = sorted(result_statements(first["result"]) - set(flagged))
+    assert stated  # the rhythm at least (a statement that is no flagged class)
+    body = {"text": "Reviewed.", "verdicts": verdicts, "added": ["LVH"], "statements": {stated[0]: False},
+            "added_statements": ["PVC"]}
+    for wrong in ({"statements": {"NOTASTATEMENT": True}}, {"added_statements": ["NOINTERP"]}):
+        refused = client.post(f"/api/studies/{first['id']}/conclusion", headers=doctor, json=body | wrong)
+        assert refused.status_code == 422 and "not a statement" in refused.text
+    concluded = client.post(f"/api/studies/{first['id']}/conclusion", headers=doctor, json=body)
     assert concluded.status_code == 201, concluded.text
     assert concluded.json()["conclusion"]["model_version"] == shipped
     assert concluded.json()["conclusion"]["added"] == ["LVH"]
+    assert concluded.json()["conclusion"]["statements"] == {stated[0]: False, "PVC": True}
     with app.state.session_factory() as db:
         shadow = db.scalars(select(ShadowResult)).all()
         assert [(s.study_id, s.model_version) for s in shadow] == [(first["id"], candidate)]
@@ -100,6 +109,13 @@ def test_registry_in_the_app(backend: str, registry_app: FastAPI, ptbxl_headers:
     again = client.get(f"/api/studies/{first['id']}", headers=doctor).json()
     assert again["model_version"] == candidate and again["conclusion"]["model_version"] == shipped
 
+    export = tmp_path / "export"
+    assert main(["reviews", "export", *cli, "--out", str(export)]) == 0
+    row = PTBXL.load(export).meta.iloc[0]
+    assert row["review_verdicts"] == {**dict.fromkeys(flagged, 1), "LVH": 1, stated[0]: 0, "PVC": 1}
+    assert set(row["scp_codes"]) == ({*flagged, "LVH", "PVC"} - {"CD", "HYP", "MI", "STTC"})
+    assert row["model_version"] == shipped
+
     assert main(["models", "rollback", *cli]) == 0
     third = _upload(client, patient, ptbxl_headers[2])
     assert third["model_version"] == shipped
@@ -111,4 +127,5 @@ def test_registry_in_the_app(backend: str, registry_app: FastAPI, ptbxl_headers:
         assert events["study_reanalysed"].detail == {"previous": shipped, "model_version": candidate}
         assert events["study_reanalysed"].actor.username == "boss"
         assert {s.model_version for s in db.scalars(select(Study))} == {shipped, candidate}
+        assert events["conclusion"].detail["statements"] == {stated[0]: False, "PVC": True}
     capsys.readouterr()

@@ -33,7 +33,7 @@ from cardioscreen.datasets.ptbxl import DATABASE_CSV, RECORD_SECONDS, STATEMENTS
 from cardioscreen.errors import CardioScreenError, ECGFormatError
 from cardioscreen.io.wfdb_format import write as write_wfdb
 from cardioscreen.record import ECGRecord
-from cardioscreen.reviews.labels import review_labels
+from cardioscreen.reviews.labels import STATEMENTS_FILE, review_labels
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ EXPORT_FS = 500
 ECG_ID_OFFSET = 100_000_000
 PATIENT_ID_OFFSET = 100_000_000
 _PATIENT_ID_RANGE = 900_000_000
-STATEMENTS_FILE = Path(__file__).resolve().parents[1] / "data" / "ptbxl" / STATEMENTS_CSV
 _SEX = {"M": 0, "F": 1}  # PTB-XL's coding
 
 
@@ -58,7 +57,8 @@ class ReviewedRecord:
     record : ECGRecord
         The stored recording (mV).
     verdicts : mapping
-        ``{class code: present}``: the doctor's verdicts (confirmed, rejected, added).
+        ``{code: present}``: the doctor's verdicts (confirmed, rejected, added) on the model's classes and on the
+        interpretation's statements (SCP codes).
     concluded_at : datetime
         When the doctor concluded it.
     model_version : str or None

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import csv
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 LIKELIHOOD = 100.0
 """The likelihood (PTB-XL's 0-100 scale) of a statement a doctor confirmed or added."""
+STATEMENTS_FILE = Path(__file__).resolve().parents[1] / "data" / "ptbxl" / "scp_statements.csv"
+"""PTB-XL's statement table, shipped in the package."""
+with STATEMENTS_FILE.open(newline="") as _handle:
+    SCP_STATEMENTS: frozenset[str] = frozenset(row[0] for row in list(csv.reader(_handle))[1:] if row)
+"""Every SCP statement code (the first column of ``scp_statements.csv``)."""
+
+
+def result_statements(result: Mapping[str, Any]) -> set[str]:
+    """The statement codes an analysis result (``AnalysisResult.to_dict()``) states: its rhythm and the statements of
+    its written interpretation, those that are SCP statements (the doctor accepts or rejects these)."""
+    codes = {str(s.get("code")) for s in (result.get("interpretation") or {}).get("statements") or ()}
+    codes.add(str((result.get("rhythm") or {}).get("code")))
+    return codes & SCP_STATEMENTS
 
 
 def review_labels(verdicts: Iterable[tuple[str, bool]], statements: Collection[str],

@@ -20,6 +20,7 @@ from cardioscreen.web.models import (
     Conclusion,
     LoginAttempt,
     Role,
+    StatementVerdict,
     Study,
     User,
 )
@@ -369,12 +370,15 @@ def flagged_code_choices(db: Session) -> list[str]:
 
 
 def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts: Mapping[str, bool],
-                   client: str = "", added: Sequence[str] = ()) -> Conclusion:
+                   client: str = "", added: Sequence[str] = (), statements: Mapping[str, bool] | None = None,
+                   added_statements: Sequence[str] = ()) -> Conclusion:
     """Conclude ``study``: it leaves the queue and the audit log records who concluded what, from which address.
 
     ``verdicts``: class code -> the doctor agrees with the model's flag; ``added``: codes of findings the doctor
-    adds that the model did not flag (stored as verdicts with ``added`` set).
+    adds that the model did not flag (stored as verdicts with ``added`` set). ``statements`` and
+    ``added_statements`` do the same for the statements of the interpretation and the rhythm (SCP codes).
     """
+    statements = dict(statements or {})
     if study.reviewed or study.conclusion is not None:
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion")
     if not text.strip():
@@ -383,7 +387,10 @@ def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts:
                             model_version=study.model_version,
                             verdicts=[ClassVerdict(code=code, agree=agree) for code, agree in verdicts.items()]
                             + [ClassVerdict(code=code, agree=True, added=True) for code in added
-                               if code not in verdicts])
+                               if code not in verdicts],
+                            statements=[StatementVerdict(code=code, agree=agree) for code, agree in statements.items()]
+                            + [StatementVerdict(code=code, agree=True, added=True) for code in added_statements
+                               if code not in statements])
     db.add(conclusion)
     study.reviewed = True
     try:
@@ -393,5 +400,7 @@ def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts:
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion") from exc
     record_event(db, "conclusion", user=doctor, subject=f"study:{study.id}", client=client,
                  detail={"text": conclusion.text, "verdicts": dict(verdicts),
-                         **({"added": [v.code for v in conclusion.verdicts if v.added]} if added else {})})
+                         **({"added": [v.code for v in conclusion.verdicts if v.added]} if added else {}),
+                         **({"statements": {v.code: v.agree for v in conclusion.statements}}
+                            if conclusion.statements else {})})
     return conclusion

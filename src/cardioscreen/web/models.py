@@ -118,6 +118,8 @@ class Conclusion(Base):
     study: Mapped[Study] = relationship(back_populates="conclusion")
     doctor: Mapped[User] = relationship()
     verdicts: Mapped[list[ClassVerdict]] = relationship(back_populates="conclusion", cascade="all, delete-orphan")
+    statements: Mapped[list[StatementVerdict]] = relationship(back_populates="conclusion",
+                                                              cascade="all, delete-orphan")
 
 
 class ClassVerdict(Base):
@@ -134,6 +136,22 @@ class ClassVerdict(Base):
     added: Mapped[bool] = mapped_column(Boolean, default=False)
 
     conclusion: Mapped[Conclusion] = relationship(back_populates="verdicts")
+
+
+class StatementVerdict(Base):
+    """The doctor accepts (or not) one statement of the written interpretation or the rhythm (an SCP code, e.g.
+    ``SR``, ``AFIB``), or (``added``) states one it lacked (then ``agree`` is True: the statement holds)."""
+
+    __tablename__ = "statement_verdicts"
+    __table_args__ = (UniqueConstraint("conclusion_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conclusion_id: Mapped[int] = mapped_column(ForeignKey("conclusions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    agree: Mapped[bool] = mapped_column(Boolean)
+    added: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    conclusion: Mapped[Conclusion] = relationship(back_populates="statements")
 
 
 class AuditEvent(Base):

@@ -19,7 +19,8 @@ def reviewed_studies(db: Session, since: datetime | None = None) -> Sequence[Stu
     verdicts and owners loaded."""
     query = (select(Study).join(Conclusion, Conclusion.study_id == Study.id)
              .where(Study.status == StudyStatus.DONE.value)
-             .options(selectinload(Study.conclusion).selectinload(Conclusion.verdicts), selectinload(Study.owner))
+             .options(selectinload(Study.conclusion).selectinload(Conclusion.verdicts),
+                      selectinload(Study.conclusion).selectinload(Conclusion.statements), selectinload(Study.owner))
              .order_by(Conclusion.created_at, Study.id))
     if since is not None:
         query = query.where(Conclusion.created_at >= since)

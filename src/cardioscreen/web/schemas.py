@@ -45,6 +45,11 @@ class ConclusionIn(BaseModel):
     verdicts: dict[str, bool] = Field(default_factory=dict, description="flagged class code -> the doctor agrees")
     added: list[str] = Field(default_factory=list, max_length=64,
                              description="codes of classes the model did not flag that the doctor finds present")
+    statements: dict[str, bool] = Field(
+        default_factory=dict, description="statement of the interpretation or the rhythm (SCP code) -> the doctor "
+        "accepts it")
+    added_statements: list[str] = Field(default_factory=list, max_length=64,
+                                        description="SCP statements the doctor adds to the interpretation")
 
 
 class ConclusionOut(BaseModel):
@@ -55,6 +60,8 @@ class ConclusionOut(BaseModel):
     created_at: datetime
     verdicts: dict[str, bool]
     added: list[str] = Field(default_factory=list, description="the classes among verdicts the doctor added")
+    statements: dict[str, bool] = Field(default_factory=dict,
+                                        description="statement (SCP code) -> accepted (or added) by the doctor")
     model_version: str | None = Field(default=None, description="the model version of the result reviewed")
 
 

@@ -6,8 +6,7 @@ import argparse
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from cardioscreen.reviews import ReviewedRecord, write_ptbxl
-from cardioscreen.reviews.export import export_key
+from cardioscreen.reviews.export import ReviewedRecord, export_key, write_ptbxl
 
 KEY_FILE = "review-export.key"
 
@@ -51,7 +50,9 @@ def run_export(args: argparse.Namespace) -> int:
         studies = reviewed_studies(db, args.since)
         records = (ReviewedRecord(
             study_id=study.id, patient_key=f"user:{study.owner_id}", record=store.load_record(study.storage_key),
-            verdicts={v.code: v.agree for v in study.conclusion.verdicts}, concluded_at=study.conclusion.created_at,
+            verdicts={**{v.code: v.agree for v in study.conclusion.statements},
+                      **{v.code: v.agree for v in study.conclusion.verdicts}},
+            concluded_at=study.conclusion.created_at,
             model_version=study.conclusion.model_version, age=study.patient_age, sex=study.patient_sex)
             for study in studies if study.conclusion is not None)
         summary = write_ptbxl(records, args.out, export_key(args.data_dir / KEY_FILE))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Upl
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cardioscreen.errors import CardioScreenError, ECGFormatError
+from cardioscreen.reviews.labels import SCP_STATEMENTS, result_statements
 from cardioscreen.web import crud
 from cardioscreen.web.crud import AlreadyConcludedError, UserExistsError
 from cardioscreen.web.deps import (
@@ -62,7 +63,8 @@ def detail(study: Study) -> StudyOut:
         conclusion=None if conclusion is None else ConclusionOut(
             text=conclusion.text, doctor=conclusion.doctor.username, created_at=conclusion.created_at,
             verdicts={v.code: v.agree for v in conclusion.verdicts},
-            added=[v.code for v in conclusion.verdicts if v.added], model_version=conclusion.model_version),
+            added=[v.code for v in conclusion.verdicts if v.added], model_version=conclusion.model_version,
+            statements={v.code: v.agree for v in conclusion.statements}),
     )
 
 
@@ -156,9 +158,14 @@ def conclude(request: Request, study_id: int, body: ConclusionIn, db: DbSession,
     if flagged:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
                             f"the model flagged {', '.join(flagged)}: give a verdict, not an added finding")
+    stated = result_statements(study.result or {})
+    wrong = sorted(set(body.statements) - stated) + sorted(set(body.added_statements) - SCP_STATEMENTS)
+    if wrong:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"not a statement of this result or an SCP statement: {', '.join(wrong)}")
     try:
         crud.add_conclusion(db, study, doctor, body.text, body.verdicts, client=client_address(request),
-                            added=body.added)
+                            added=body.added, statements=body.statements, added_statements=body.added_statements)
     except AlreadyConcludedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except CardioScreenError as exc:

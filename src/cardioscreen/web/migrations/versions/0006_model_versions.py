@@ -1,5 +1,5 @@
 """learning from reviews: the model version of each study's result and of the result a conclusion reviewed; the
-shadow results of candidate models
+doctor's verdicts on the interpretation's statements; the shadow results of candidate models
 
 Revision ID: 0006
 Revises: 0005
@@ -37,9 +37,23 @@ def upgrade() -> None:
     )
     op.create_index("ix_shadow_results_study_id", "shadow_results", ["study_id"], unique=False)
     op.create_index("ix_shadow_results_model_version", "shadow_results", ["model_version"], unique=False)
+    op.create_table(
+        "statement_verdicts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conclusion_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("agree", sa.Boolean(), nullable=False),
+        sa.Column("added", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["conclusion_id"], ["conclusions.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("conclusion_id", "code"),
+    )
+    op.create_index("ix_statement_verdicts_conclusion_id", "statement_verdicts", ["conclusion_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_statement_verdicts_conclusion_id", table_name="statement_verdicts")
+    op.drop_table("statement_verdicts")
     op.drop_index("ix_shadow_results_model_version", table_name="shadow_results")
     op.drop_index("ix_shadow_results_study_id", table_name="shadow_results")
     op.drop_table("shadow_results")
