@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from cardioscreen.ensemble.reported import too_many_left_out
 from cardioscreen.io import read_ecg, write_ecg
-from cardioscreen.web.i18n import MESSAGES, STRINGS
+from cardioscreen.web.i18n import MESSAGES, STRINGS, translator
 from cardioscreen.web.messages import word_message
 
 from .conftest import AppFactory
@@ -232,3 +232,10 @@ def test_a_message_no_entry_matches_still_reads_in_russian() -> None:
         "x.dat не удалось прочитать как ЭКГ: " + STRINGS["ru"]["message_unreadable"])
     assert word_message("something new", "ru") == STRINGS["ru"]["message_unreadable"]
     assert word_message("something new", "en") == "something new" and word_message(None, "ru") == ""
+
+
+def test_a_refusal_the_page_worded_itself_is_shown_as_it_is() -> None:
+    """The conclusion form's refusal comes worded by the page's catalogue (``verdicts_missing``), codes and all."""
+    t = translator("ru")
+    for text in (t("verdicts_missing", codes="NORM, IMI"), t("too_many_attempts", minutes=15), t("wrong_password")):
+        assert word_message(text, "ru") == text

@@ -6,8 +6,9 @@ the English entries of :data:`~cardioscreen.web.i18n.MESSAGES` (each entry is th
 in braces) and shows the same entry in its language, with the values read out of the message; a value named
 ``reason`` is itself a message, and ``reasons`` are quality reasons joined by "; ", each worded in turn (a quality
 issue's reason from the report's words for it, :func:`~cardioscreen.report.descriptions.ui_strings`). A message no
-entry matches is shown as the catalogue's ``message_unreadable_file`` (naming the file the message begins with),
-``message_internal_error`` (an exception type and its message) or ``message_unreadable``, and logged.
+entry matches is shown as it is when the page's own catalogue worded it (a refusal the web words itself), else as
+the catalogue's ``message_unreadable_file`` (naming the file the message begins with), ``message_internal_error``
+(an exception type and its message) or ``message_unreadable``, and logged.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from functools import cache
 
 from cardioscreen.report.descriptions import ui_strings
 from cardioscreen.signal.quality import ISSUES
-from cardioscreen.web.i18n import MESSAGES, translator
+from cardioscreen.web.i18n import MESSAGES, STRINGS, translator
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,22 @@ def word_message(message: str | None, lang: str) -> str:
     if not message or lang == "en":
         return message or ""
     worded = _worded(message, lang)
-    return _fallback(message, lang) if worded is None else worded
+    if worded is not None:
+        return worded
+    return message if _own(message, lang) else _fallback(message, lang)
+
+
+@cache
+def _own_patterns(lang: str) -> tuple[re.Pattern[str], ...]:
+    """Patterns of the page catalogue's entries in ``lang`` that hold a word (``"{doctor}, {when}"`` does not)."""
+    worded = (text for text in STRINGS[lang].values() if re.search(r"[^\W\d_]", re.sub(r"\{\w+\}", "", text)))
+    return tuple(_pattern(text) for text in worded)
+
+
+def _own(message: str, lang: str) -> bool:
+    """Whether ``message`` is the page catalogue's own wording in ``lang`` (a page's refusal already worded, such as
+    ``verdicts_missing``): shown as it is."""
+    return any(pattern.fullmatch(message) for pattern in _own_patterns(lang))
 
 
 def _fallback(message: str, lang: str) -> str:
