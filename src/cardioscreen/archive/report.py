@@ -11,7 +11,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from cardioscreen.archive.store import FAILED, RECORDS, ResultStore
-from cardioscreen.archive.summary import Summary, summarise
+from cardioscreen.archive.summary import AGE_LABELS, Summary, summarise
 from cardioscreen.errors import CardioScreenError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ def _findings_plot(summary: Summary, path: Path) -> None:
 
 def _prevalence_plot(summary: Summary, path: Path) -> None:
     table = summary.prevalence[summary.prevalence["finding"].isin(("AF or flutter", "long QTc", "STEMI pattern"))]
-    pivot = table.pivot_table(index=["age_band", "sex"], columns="finding", values="percent").sort_index()
+    pivot = table.pivot_table(index=["age_band", "sex"], columns="finding", values="percent")
+    pivot = pivot.iloc[sorted(range(len(pivot)), key=lambda i: (_band_order(pivot.index[i][0]), pivot.index[i][1]))]
     figure = Figure(figsize=(8, 4))
     axes = figure.subplots()
     if not pivot.empty:
@@ -80,6 +81,11 @@ def _prevalence_plot(summary: Summary, path: Path) -> None:
     axes.set_title("AF or flutter, long QTc and STEMI pattern by age and sex")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def _band_order(band: str) -> int:
+    """Youngest band first, ``unknown`` last."""
+    return AGE_LABELS.index(band) if band in AGE_LABELS else len(AGE_LABELS)
 
 
 def write_report(results: Path, out: Path, model_version: str | None = None) -> Summary:

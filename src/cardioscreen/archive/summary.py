@@ -16,6 +16,9 @@ STEMI = tuple(TERRITORIES)
 """Interpretation statements of an acute STEMI pattern, one per territory."""
 AGE_BANDS = (0, 40, 60, 80, 200)
 """Age band edges (years): <40, 40-59, 60-79, 80+."""
+AGE_LABELS = (f"<{AGE_BANDS[1]}", *(f"{lo}-{hi - 1}" for lo, hi in zip(AGE_BANDS[1:-2], AGE_BANDS[2:-1], strict=True)),
+              f"{AGE_BANDS[-2]}+")
+"""Their names, youngest first."""
 LISTED = ["record", "path", "age", "sex", "rhythm", "hr_bpm", "qtc_bazett_ms", "qtc_framingham_ms", "summary"]
 """Columns of the lists of records."""
 
@@ -63,9 +66,7 @@ def _counts(kind: str, values: pd.Series) -> pd.DataFrame:
 
 def age_band(age: pd.Series) -> pd.Series:
     """``"<40"``, ``"40-59"``, ``"60-79"``, ``"80+"`` or ``"unknown"`` per age (years)."""
-    labels = [f"<{AGE_BANDS[1]}"] + [f"{lo}-{hi - 1}" for lo, hi in zip(AGE_BANDS[1:-2], AGE_BANDS[2:-1],
-                                                                          strict=True)] + [f"{AGE_BANDS[-2]}+"]
-    bands = pd.cut(age, bins=list(AGE_BANDS), right=False, labels=labels)
+    bands = pd.cut(age, bins=list(AGE_BANDS), right=False, labels=list(AGE_LABELS))
     return bands.astype(str).where(age.notna(), "unknown")
 
 
