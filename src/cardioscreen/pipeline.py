@@ -139,11 +139,24 @@ class Analyzer:
                              for c in self.output.assessment if not c.assessed],
             # F1, sensitivity and specificity were measured at the network's own thresholds: shown only while
             # those are the thresholds in use (AUC does not depend on thresholds or monotone calibration).
-            "validation": _validation_summary(
-                self.bundle.metrics.get("validation", {}),
-                _SUMMARY_KEYS if self.output.ensemble is None else ("macro_auc",),
-            ),
+            "validation": self._validation(),
         }
+
+    def _validation(self) -> dict[str, Any]:
+        """The bundle's headline validation figures per task; with an ensemble, the macro-AUC of the output each
+        task reports, as ``train-ensemble`` cross-fitted it on the validation records (the stack's own figure,
+        not the network's, where the stack is the default)."""
+        ensemble = self.output.ensemble
+        summary = _validation_summary(self.bundle.metrics.get("validation", {}),
+                                      _SUMMARY_KEYS if ensemble is None else ("macro_auc",))
+        if ensemble is not None:
+            for task, figures in ensemble.report.get("tasks", {}).items():
+                chosen = figures.get(ensemble.defaults.get(task, ""), {})
+                if "macro_auc" in chosen:
+                    summary.setdefault(task, {}).update(macro_auc=chosen["macro_auc"],
+                                                        macro_auc_ci=chosen.get("macro_auc_ci"),
+                                                        n_records=figures.get("n_records"))
+        return summary
 
     def analyze_file(self, path: str | Path) -> tuple[ECGRecord, AnalysisResult]:
         """Read ``path`` (any supported format) and analyse it."""

@@ -122,6 +122,18 @@ class TestCalibratedOutput:
         np.testing.assert_allclose([p.threshold for p in result.predictions], analyzer.ensemble.thresholds_for())
         assert result.model["output"] == output
 
+    def test_validation_figures_are_the_reported_outputs(self, ptbxl_record):
+        """Where the stack is a task's default, its cross-fitted validation figure is shown, not the network's."""
+        analyzer = Analyzer.load()
+        assert analyzer.ensemble is not None
+        report = analyzer.ensemble.report["tasks"]
+        shown = analyzer.analyze(ptbxl_record).model["validation"]
+        for task, default in analyzer.ensemble.defaults.items():
+            assert shown[task]["macro_auc"] == report[task][default]["macro_auc"]
+            assert shown[task]["n_records"] == report[task]["n_records"]
+        assert set(analyzer.ensemble.defaults.values()) == {"ensemble"}  # the shipped bundle: both tasks stacked
+        assert shown["seed17"]["macro_auc"] != analyzer.bundle.metrics["validation"]["seed17"]["macro_auc"]
+
     def test_measures_a_record_as_training_did(self, ptbxl_dir, ptbxl_record):
         """The stack's measurement row for a file equals the row training measured for the same PTB-XL record."""
         ecg_id = int(next(iter(sorted((ptbxl_dir / "records500").rglob("*.hea")))).name.split("_")[0])
