@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CARDIOSCREEN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -33,3 +38,14 @@ def single_core() -> None:
         torch.set_num_threads(1)
     except ImportError:
         pass
+
+
+def fork_map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """``[fn(item) for item in items]`` over up to ``jobs`` forked processes, one item each, results in order.
+
+    Forked workers see the parent's memory as it was (large training arrays are shared, not pickled); ``fn`` must
+    be a module-level function and the items small."""
+    if jobs <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(items)), maxtasksperchild=1) as pool:
+        return pool.map(fn, items, chunksize=1)

@@ -8,7 +8,8 @@ difference against the run without augmentations is printed for fold 9.
 
 Environment: ``CARDIOSCREEN_BENCH_ABLATION_EPOCHS`` (default 15), ``CARDIOSCREEN_BENCH_ABLATION_ROWS``
 (comma-separated subset of ``none``, the augmentation names, ``all``, ``data25``, ``data50``; default all of them),
-``CARDIOSCREEN_BENCH_MAX_RECORDS`` (records per split and folder, default all).
+``CARDIOSCREEN_BENCH_MAX_RECORDS`` (records per split and folder, default all), ``CARDIOSCREEN_BENCH_JOBS`` (networks
+trained at once, each in its own single-core process; default 1).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from bench.train_compare import (
     PTBXL_DIR,
     TASKS,
     Z100_DIR,
+    NetworkSpec,
     Row,
     challenge_aucs,
     fold9_aucs,
     paired_difference,
+    pretrain,
     train_network,
     validation_scores,
 )
@@ -55,6 +58,7 @@ def main() -> None:
     single_core()
     epochs = int(os.environ.get("CARDIOSCREEN_BENCH_ABLATION_EPOCHS", 15))
     max_records = int(os.environ.get("CARDIOSCREEN_BENCH_MAX_RECORDS", 0)) or None
+    jobs = int(os.environ.get("CARDIOSCREEN_BENCH_JOBS", 1))
     configs: dict[str, tuple[tuple[str, ...], float]] = {"none": ((), 1.0)}
     configs.update({name: ((name,), 1.0) for name in AUGMENTATIONS})
     configs.update({"all": (("all",), 1.0), "data25": (("all",), 0.25), "data50": (("all",), 0.5)})
@@ -66,12 +70,17 @@ def main() -> None:
         val = data.in_split("val")
         rows: list[Row] = []
         hospitals: dict[str, dict[str, dict[str, float]]] = {}
+        specs = {}
         for key in wanted:
             augment, fraction = configs[key]
             subset = _subsample(data, fraction) if fraction < 1 else data
             config = TrainConfig(model="convnext1d", epochs=epochs, patience=epochs, augment=augment)
-            print(f"training {key} ({int((subset.split == 'train').sum())} training records) ...", flush=True)
-            bundle, seconds = train_network(f"ablation {key}", "multilabel", config, subset, work, cache)
+            specs[key] = NetworkSpec(f"ablation {key}", "multilabel", config, subset)
+        pretrain(list(specs.values()), work, cache, jobs)
+        for key, spec in specs.items():
+            subset = spec.data
+            print(f"scoring {key} ({int((subset.split == 'train').sum())} training records) ...", flush=True)
+            bundle, seconds = train_network(spec, work, cache)
             scores = validation_scores(bundle, val)
             hospitals[key] = challenge_aucs(bundle)
             rows.append(Row(key, fold9_aucs(scores, val), int(bundle.manifest["n_parameters"]), seconds, 0.0,

@@ -21,6 +21,7 @@ Environment (to fit the run into the time at hand):
   CARDIOSCREEN_BENCH_MAX_RECORDS  at most this many records per split and folder (default: all)
   CARDIOSCREEN_BENCH_ROWS         comma-separated subset of rows to run (default: all)
   CARDIOSCREEN_BENCH_KEEP         folder to keep the trained bundles in (default: discarded)
+  CARDIOSCREEN_BENCH_JOBS         networks trained at once, each in its own single-core process (default 1)
 """
 
 from __future__ import annotations
@@ -28,14 +29,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.common import SHARED_DATA, median_seconds, single_core
+from bench.common import SHARED_DATA, fork_map, median_seconds, single_core
 from cardioscreen.datasets.cinc import CinC
 from cardioscreen.datasets.labels import SEED17
 from cardioscreen.models.bundle import default_bundle_path, load_bundle
@@ -127,53 +127,89 @@ _TRAINED: dict[tuple[str, str, int], tuple[Any, float]] = {}
 """Bundles trained in this run by (recipe, config, records), so a row that needs the same network reuses it."""
 
 
-def train_network(
-    name: str, recipe: str, config: TrainConfig, data: TaskData, work: Path, cache: Path, seed_cap: int = 0
-) -> tuple[Any, float]:
-    """Train one bundle (kept under CARDIOSCREEN_BENCH_KEEP when set); returns it and the training seconds.
+@dataclass(frozen=True, eq=False)
+class NetworkSpec:
+    """One network to train: its name, recipe, configuration and records."""
 
-    A network of the same recipe, configuration and records trained earlier in this run is reused."""
-    key = (recipe, repr(sorted(config.to_dict().items())), len(data))
-    if key in _TRAINED:
-        return _TRAINED[key]
-    tasks = tuple(dict.fromkeys(label.task for label in data.labels))
+    name: str
+    recipe: str
+    config: TrainConfig
+    data: TaskData
+    seed_cap: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return self.recipe, repr(sorted(self.config.to_dict().items())), len(self.data)
+
+
+def _train(spec: NetworkSpec, work: Path, cache: Path) -> tuple[Path, float]:
+    """Train ``spec`` into a folder (under CARDIOSCREEN_BENCH_KEEP when set); returns it and the training seconds."""
+    tasks = tuple(dict.fromkeys(label.task for label in spec.data.labels))
     keep = os.environ.get("CARDIOSCREEN_BENCH_KEEP")
     run = RunSpec(
         data_dir=PTBXL_DIR,
-        out=(Path(keep) if keep else work) / name.replace(" ", "_"),
+        out=(Path(keep) if keep else work) / spec.name.replace(" ", "_"),
         tasks=tasks,
-        recipe=recipe,
+        recipe=spec.recipe,
         cache_dir=cache,
         n_boot=N_BOOT,
-        seed_cap=seed_cap or SEED_CAP,
+        seed_cap=spec.seed_cap or SEED_CAP,
     )
     start = time.perf_counter()
-    train_bundle(run, config, data)
-    _TRAINED[key] = load_bundle(run.out), time.perf_counter() - start
-    return _TRAINED[key]
+    train_bundle(run, spec.config, spec.data)
+    return run.out, time.perf_counter() - start
 
 
-def _network_row(
-    name: str, recipe: str, config: TrainConfig, data: TaskData, work: Path, cache: Path, seed_cap: int = 0
-) -> Row:
-    bundle, train_s = train_network(name, recipe, config, data, work, cache, seed_cap)
-    val = data.in_split("val")
+def train_network(spec: NetworkSpec, work: Path, cache: Path) -> tuple[Any, float]:
+    """The bundle of ``spec`` and its training seconds, trained now unless this run trained it already."""
+    if spec.key not in _TRAINED:
+        out, seconds = _train(spec, work, cache)
+        _TRAINED[spec.key] = load_bundle(out), seconds
+    return _TRAINED[spec.key]
+
+
+_PENDING: list[tuple[NetworkSpec, Path, Path]] = []
+"""What :func:`pretrain` hands its forked workers (by index, so the training arrays are inherited, not pickled)."""
+
+
+def _train_pending(index: int) -> tuple[Path, float]:
+    single_core()
+    return _train(*_PENDING[index])
+
+
+def pretrain(specs: list[NetworkSpec], work: Path, cache: Path, jobs: int) -> None:
+    """Train every network of ``specs`` not trained yet, ``jobs`` at a time in forked single-core processes (each
+    row's training seconds are its own process's wall time), so the rows then find them trained."""
+    todo = list({spec.key: spec for spec in specs if spec.key not in _TRAINED}.values())
+    _PENDING[:] = [(spec, work, cache) for spec in todo]
+    for spec, (out, seconds) in zip(todo, fork_map(_train_pending, range(len(todo)), jobs), strict=True):
+        _TRAINED[spec.key] = load_bundle(out), seconds
+    _PENDING.clear()
+
+
+def _network_row(spec: NetworkSpec, work: Path, cache: Path) -> Row:
+    bundle, train_s = train_network(spec, work, cache)
+    val = spec.data.in_split("val")
     scores = validation_scores(bundle, val)
-    return Row(name, fold9_aucs(scores, val), bundle.manifest["n_parameters"], train_s, _infer_ms(bundle, val.x[0]),
-               scores=scores)
+    return Row(spec.name, fold9_aucs(scores, val), bundle.manifest["n_parameters"], train_s,
+               _infer_ms(bundle, val.x[0]), scores=scores)
 
 
-def _ensemble_row(config: TrainConfig, seeds: int, data: TaskData, work: Path, cache: Path) -> Row:
-    """A deep ensemble: ``seeds`` networks of ``config`` trained from seeds 0..n-1, probabilities averaged (seed 0
-    is the single-network row's, reused)."""
-    trained = [train_network(f"{config.model} seed {seed}", "multilabel", replace(config, seed=seed), data, work,
-                             cache) for seed in range(seeds)]
+def _ensemble_specs(config: TrainConfig, seeds: int, data: TaskData) -> list[NetworkSpec]:
+    """The networks of a deep ensemble: ``config`` trained from seeds 0..n-1 (seed 0 is the single-network row's)."""
+    return [NetworkSpec(f"{config.model} seed {seed}", "multilabel", replace(config, seed=seed), data)
+            for seed in range(seeds)]
+
+
+def _ensemble_row(specs: list[NetworkSpec], work: Path, cache: Path) -> Row:
+    """A deep ensemble of the networks of ``specs``, probabilities averaged."""
+    trained = [train_network(spec, work, cache) for spec in specs]
     bundles = [bundle for bundle, _ in trained]
-    val = data.in_split("val")
+    val = specs[0].data.in_split("val")
     scores = validation_scores(bundles, val)
     params = sum(int(b.manifest["n_parameters"]) for b in bundles)
     infer_ms = sum(_infer_ms(b, val.x[0]) for b in bundles)
-    return Row(f"deep ensemble {seeds} x {config.model}", fold9_aucs(scores, val), params,
+    return Row(f"deep ensemble {len(specs)} x {specs[0].config.model}", fold9_aucs(scores, val), params,
                sum(t for _, t in trained), infer_ms, "seeds 0..n-1, probabilities averaged", scores)
 
 
@@ -303,10 +339,12 @@ def main() -> None:
     seed_width = _env_int("CARDIOSCREEN_BENCH_SEED_WIDTH", 4)
     seed_cap = _env_int("CARDIOSCREEN_BENCH_SEED_CAP", SEED_CAP)
     max_records = _env_int("CARDIOSCREEN_BENCH_MAX_RECORDS", 0) or None
+    jobs = _env_int("CARDIOSCREEN_BENCH_JOBS", 1)
     wanted = [r for r in os.environ.get("CARDIOSCREEN_BENCH_ROWS", "").split(",") if r]
     print(
         f"epochs {epochs}, reference-net epochs {ref_epochs}, ensemble seeds {seeds}, augmentations {augment}, "
-        f"seed epochs {seed_epochs}, seed width {seed_width}, seed cap {seed_cap}, max records {max_records}"
+        f"seed epochs {seed_epochs}, seed width {seed_width}, seed cap {seed_cap}, max records {max_records}, "
+        f"{jobs} training processes of one core each"
     )
     with tempfile.TemporaryDirectory() as tmp:
         work, cache = Path(tmp), Path(tmp) / "cache"
@@ -319,41 +357,38 @@ def main() -> None:
         def multilabel(model: str, n_epochs: int, crop: int = 0) -> TrainConfig:
             return TrainConfig(model=model, epochs=n_epochs, patience=n_epochs, crop_samples=crop, augment=augment)
 
-        entries: dict[str, Callable[[], Row]] = {
-            "seed": lambda: _network_row(
-                "seed recipe (se_ecgnet_seed per class)",
-                "seed",
-                TrainConfig(
-                    model="se_ecgnet_seed",
-                    model_kwargs={"width": seed_width},
-                    epochs=seed_epochs,
-                    lr=3e-5,
-                    loss="focal",
-                    focal_gamma=1.8,
-                    optimizer="adam_plateau",
-                    patience=seed_epochs,
-                ),
-                seed_data,
-                work,
-                cache,
-                seed_cap,
-            ),
-            "se_ecgnet": lambda: _network_row("multilabel se_ecgnet", "multilabel", multilabel("se_ecgnet", epochs),
-                                              data, work, cache),
-            "xresnet1d101": lambda: _network_row("multilabel xresnet1d101", "multilabel",
-                                                 multilabel("xresnet1d101", ref_epochs, 250), data, work, cache),
-            "inception1d": lambda: _network_row("multilabel inception1d", "multilabel",
-                                                multilabel("inception1d", ref_epochs, 250), data, work, cache),
-            "convnext1d": lambda: _network_row("multilabel convnext1d", "multilabel",
-                                               multilabel("convnext1d", epochs), data, work, cache),
-            "ensemble": lambda: _ensemble_row(multilabel("convnext1d", epochs), seeds, data, work, cache),
-            "logistic": lambda: _logistic_row(cache),
+        seed_config = TrainConfig(
+            model="se_ecgnet_seed",
+            model_kwargs={"width": seed_width},
+            epochs=seed_epochs,
+            lr=3e-5,
+            loss="focal",
+            focal_gamma=1.8,
+            optimizer="adam_plateau",
+            patience=seed_epochs,
+        )
+        networks: dict[str, list[NetworkSpec]] = {
+            # the slowest first, so the forked workers finish together
+            "xresnet1d101": [NetworkSpec("multilabel xresnet1d101", "multilabel",
+                                         multilabel("xresnet1d101", ref_epochs, 250), data)],
+            "se_ecgnet": [NetworkSpec("multilabel se_ecgnet", "multilabel", multilabel("se_ecgnet", epochs), data)],
+            "inception1d": [NetworkSpec("multilabel inception1d", "multilabel",
+                                        multilabel("inception1d", ref_epochs, 250), data)],
+            "convnext1d": [NetworkSpec("multilabel convnext1d", "multilabel", multilabel("convnext1d", epochs), data)],
+            "ensemble": _ensemble_specs(multilabel("convnext1d", epochs), seeds, data),
+            "seed": [NetworkSpec("seed recipe (se_ecgnet_seed per class)", "seed", seed_config, seed_data, seed_cap)],
         }
+        chosen = [key for key in (*networks, "logistic") if not wanted or key in wanted]
+        pretrain([spec for key in chosen for spec in networks.get(key, [])], work, cache, jobs)
         rows = []
-        for key, make in entries.items():
-            if not wanted or key in wanted:
-                print(f"training {key} ...", flush=True)
-                rows.append(make())
+        for key in chosen:
+            print(f"scoring {key} ...", flush=True)
+            if key == "logistic":
+                rows.append(_logistic_row(cache))
+            elif key == "ensemble":
+                rows.append(_ensemble_row(networks[key], work, cache))
+            else:
+                rows.append(_network_row(networks[key][0], work, cache))
         shipped_row = None
         if default_bundle_path().joinpath("manifest.json").is_file():
             shipped = load_bundle(default_bundle_path())
