@@ -12,8 +12,8 @@ from starlette.responses import Response
 from cardioscreen.registry import ModelRegistry, registry_dir
 from cardioscreen.web import crud, review_data
 from cardioscreen.web.deps import CurrentAdmin, DbSession, Settings, Store, client_address, csrf_protect
+from cardioscreen.web.i18n import translator
 from cardioscreen.web.intake import reanalyse
-from cardioscreen.web.model_texts import MODEL_TEXTS
 from cardioscreen.web.templating import page_language, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -24,15 +24,15 @@ def models(request: Request, db: DbSession, admin: CurrentAdmin, settings: Setti
            reanalysed: Annotated[int | None, Query(ge=1)] = None,
            missing: Annotated[int | None, Query(ge=1)] = None) -> Response:
     registry = ModelRegistry(registry_dir(settings.data_dir), settings.model_bundle)
-    words = MODEL_TEXTS[page_language(request)]
+    t = translator(page_language(request))
     notice = None
     if reanalysed is not None:
         study = crud.get_study(db, reanalysed)
-        notice = words["reanalysed"].format(id=reanalysed, version=study.model_version if study else "?")
+        notice = t("models_reanalysed", id=reanalysed, version=study.model_version if study else "?")
     elif missing is not None:
-        notice = words["no_study"].format(id=missing)
+        notice = t("models_no_study", id=missing)
     return render(request, "admin_models.html", {
-        "words": words, "entries": registry.entries(), "active": registry.active_version,
+        "entries": registry.entries(), "active": registry.active_version,
         "shadow": registry.shadow_version, "history": registry.history(),
         "agreement": review_data.shadow_agreement(db), "per_version": review_data.studies_per_version(db),
         "notice": notice})
