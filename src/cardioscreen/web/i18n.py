@@ -215,6 +215,16 @@ _EN: dict[str, str] = {
     "models_reanalyse_button": "Re-analyse",
     "models_reanalysed": "Study {id} re-analysed with model {version}.",
     "models_no_study": "There is no study {id}.",
+    # the conclusion form's statements of the rhythm and interpretation (issue 15) and the pages' own refusals
+    "statements_help": "Accept or reject each statement of the rhythm and interpretation; to change one, reject it "
+                       "and add the right one.",
+    "statement_accept": "Accept",
+    "statement_reject": "Reject",
+    "statement_accepted": "accepted",
+    "statement_rejected": "rejected",
+    "add_statement": "Add a rhythm statement the interpretation lacks",
+    "own_admin_access": "You cannot remove your own administrator access.",
+    "bad_dates": "Dates are written as YYYY-MM-DD.",
 }
 
 _RU: dict[str, str] = {
@@ -427,6 +437,16 @@ _RU: dict[str, str] = {
     "models_reanalyse_button": "Проанализировать заново",
     "models_reanalysed": "Исследование {id} проанализировано моделью {version}.",
     "models_no_study": "Исследования {id} нет.",
+    # the conclusion form's statements of the rhythm and interpretation (issue 15) and the pages' own refusals
+    "statements_help": "Примите или отклоните каждое утверждение о ритме и заключении; чтобы изменить утверждение, "
+                       "отклоните его и добавьте верное.",
+    "statement_accept": "Принять",
+    "statement_reject": "Отклонить",
+    "statement_accepted": "принято",
+    "statement_rejected": "отклонено",
+    "add_statement": "Добавить утверждение о ритме, которого нет в заключении",
+    "own_admin_access": "Нельзя снять права администратора с самого себя.",
+    "bad_dates": "Даты записываются в виде ГГГГ-ММ-ДД.",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}
@@ -513,6 +533,9 @@ _MESSAGES_EN: dict[str, str] = {
     "password_username": "password must not contain the user name",
     "password_common": "password is one of the most common passwords; choose another",
     "conclusion_empty": "the conclusion is empty",
+    "already_concluded": "study {id} already has a conclusion",
+    "unknown_role": "unknown role {role}; one of {roles}",
+    "unknown_language": "unknown language {language}; one of {languages}",
 }
 
 _MESSAGES_RU: dict[str, str] = {
@@ -588,6 +611,9 @@ _MESSAGES_RU: dict[str, str] = {
     "password_username": "пароль не должен содержать имя пользователя",
     "password_common": "этот пароль — один из самых распространённых; выберите другой",
     "conclusion_empty": "заключение пустое",
+    "already_concluded": "у исследования {id} уже есть заключение",
+    "unknown_role": "неизвестная роль {role}; допустимы: {roles}",
+    "unknown_language": "неизвестный язык {language}; допустимы: {languages}",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"en": _MESSAGES_EN, "ru": _MESSAGES_RU}
