@@ -224,14 +224,20 @@ def add_study(db: Session, owner: User, *, storage_key: str, original_filename: 
     the quality verdict from ``result["quality"]`` and the model version from ``result["model"]``. ``age`` (years)
     and ``sex`` are the file's (``record.meta``).
     """
-    statements = [str(s) for s in device_statements]
     study = Study(owner_id=owner.id, storage_key=storage_key, original_filename=original_filename[:255],
-                  status=status, error=error, device_statements=statements, patient_age=age,
-                  patient_sex=str(sex)[:8] if sex else None)
+                  status=status, error=error)
+    set_patient(study, device_statements, age, sex)
     set_result(study, result)
     db.add(study)
     db.flush()
     return study
+
+
+def set_patient(study: Study, device_statements: Sequence[str], age: float | None, sex: str | None) -> None:
+    """Store what the file says of the recording on ``study``: the device's statements, the patient's age and sex
+    (set before :func:`set_result`, whose triage reads the statements)."""
+    study.device_statements = [str(s) for s in device_statements]
+    study.patient_age, study.patient_sex = age, str(sex)[:8] if sex else None
 
 
 def set_result(study: Study, result: Mapping[str, Any] | None) -> None:

@@ -40,6 +40,10 @@ _EN: dict[str, str] = {
     "status_done": "Analysed",
     "status_refused": "Not analysable",
     "status_failed": "Analysis failed",
+    "status_queued": "Queued for analysis",
+    "status_analysing": "Analysing",
+    "analysis_pending_note": "The server's analysis workers have this study; its result appears on this page by "
+                             "itself when it is ready, no need to reload.",
     "reviewed": "Reviewed",
     "awaiting_review": "Awaiting review",
     "flagged": "Flagged",
@@ -262,6 +266,10 @@ _RU: dict[str, str] = {
     "status_done": "Проанализировано",
     "status_refused": "Анализ невозможен",
     "status_failed": "Ошибка анализа",
+    "status_queued": "В очереди на анализ",
+    "status_analysing": "Анализируется",
+    "analysis_pending_note": "Исследование анализируется на сервере; результат появится на этой странице сам, "
+                             "когда будет готов, перезагружать её не нужно.",
     "reviewed": "Просмотрено врачом",
     "awaiting_review": "Ожидает просмотра",
     "flagged": "Отмечено",
@@ -453,6 +461,8 @@ STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 _MESSAGES_EN: dict[str, str] = {
+    # entries are matched in this order: these before "{file} is empty", which their wording would match too
+    "conclusion_empty": "the conclusion is empty",
     # the upload's files (web.storage)
     "no_file": "no file was uploaded",
     "upload_empty": "the file '{name}' is empty",
@@ -532,13 +542,13 @@ _MESSAGES_EN: dict[str, str] = {
     "password_distinct": "password must have at least {limit} different characters",
     "password_username": "password must not contain the user name",
     "password_common": "password is one of the most common passwords; choose another",
-    "conclusion_empty": "the conclusion is empty",
     "already_concluded": "study {id} already has a conclusion",
     "unknown_role": "unknown role {role}; one of {roles}",
     "unknown_language": "unknown language {language}; one of {languages}",
 }
 
 _MESSAGES_RU: dict[str, str] = {
+    "conclusion_empty": "заключение пустое",
     "no_file": "файл не был загружен",
     "upload_empty": "файл «{name}» пуст",
     "not_one_record": "загрузите один файл ЭКГ или запись WFDB — её файл .hea вместе с файлом .dat/.mat (получено: "
@@ -610,7 +620,6 @@ _MESSAGES_RU: dict[str, str] = {
     "password_distinct": "в пароле должно быть не меньше {limit} разных символов",
     "password_username": "пароль не должен содержать имя пользователя",
     "password_common": "этот пароль — один из самых распространённых; выберите другой",
-    "conclusion_empty": "заключение пустое",
     "already_concluded": "у исследования {id} уже есть заключение",
     "unknown_role": "неизвестная роль {role}; допустимы: {roles}",
     "unknown_language": "неизвестный язык {language}; допустимы: {languages}",

@@ -6,7 +6,6 @@ Run it with ``cardioscreen serve``, or with any ASGI server as the factory ``car
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,17 +25,18 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cardioscreen import __version__
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.registry import registry_dir
 from cardioscreen.web import crud
-from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
+from cardioscreen.web.analysis import AnalyzeFn, build_sandbox
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.deps import CSRFError, LoginRequiredError
 from cardioscreen.web.head import HeadAsGetMiddleware
 from cardioscreen.web.headers import SecurityHeadersMiddleware
+from cardioscreen.web.intake import Intake
+from cardioscreen.web.jobs.saliency import QueuedSaliency
 from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
 from cardioscreen.web.models import Role
-from cardioscreen.web.routes import admin, api, auth, models, queue, studies
-from cardioscreen.web.sandbox import Limits, Sandbox
+from cardioscreen.web.rendering import SandboxSaliency
+from cardioscreen.web.routes import admin, api, auth, models, progress, queue, studies
 from cardioscreen.web.security import random_password
 from cardioscreen.web.settings import WebSettings
 from cardioscreen.web.storage import StudyStore
@@ -122,9 +122,11 @@ def _install_error_pages(app: FastAPI) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """At server start, start the sandbox's workers and load the models in them, off the event loop (a model that
-    fails to load is logged, not fatal); at shutdown (SIGTERM), kill them, so that requests waiting on a job end
+    fails to load is logged, not fatal; with a job queue the workers analyse, and the sandbox starts a worker only
+    for an administrator's re-analysis); at shutdown (SIGTERM), kill them, so that requests waiting on a job end
     at once."""
-    await run_in_threadpool(app.state.sandbox.start)
+    if not app.state.settings.job_queue:
+        await run_in_threadpool(app.state.sandbox.start)
     try:
         yield
     finally:
@@ -141,12 +143,16 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
         Default: read from the ``CARDIOSCREEN_*`` environment.
     analyze : callable, optional
         ``analyze(record) -> AnalysisResult`` run on each upload; default the pipeline's Analyzer with the
-        configured (or shipped) model. Pickled into the sandbox's worker processes, which run it.
+        configured (or shipped) model. Pickled into the sandbox's worker processes, which run it (with
+        ``settings.job_queue`` the ``cardioscreen worker`` processes analyse instead, see :mod:`.jobs`).
     explain : callable, optional
         The same with per-class saliency, run when a study's plot or report is first asked for; default the
         Analyzer with explanations on.
     """
     settings = settings or WebSettings()
+    if settings.job_queue and settings.uses_sqlite():
+        raise CardioScreenError("CARDIOSCREEN_JOB_QUEUE needs PostgreSQL (CARDIOSCREEN_DATABASE_URL); with SQLite "
+                                "the web app analyses each upload itself")
     factory, admin_password = init_database(settings)
     if admin_password is not None:
         logger.warning("created the administrator %r with password %s (shown once; change it)", BOOTSTRAP_ADMIN,
@@ -157,12 +163,10 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
     app.state.settings = settings
     app.state.session_factory = factory
     app.state.store = StudyStore(settings.studies_dir, settings.staging_dir)
-    limits = Limits(memory_bytes=settings.worker_memory_mb * 2**20, cpu_s=math.ceil(settings.analysis_timeout_s),
-                    wall_s=settings.analysis_timeout_s)
-    registry = registry_dir(settings.data_dir)  # promotions in the registry reach the workers without a restart
-    app.state.sandbox = Sandbox(analyze or PipelineAnalysis(settings.model_bundle, registry_dir=registry),
-                                explain or PipelineAnalysis(settings.model_bundle, explain=True, registry_dir=registry),
-                                size=settings.analysis_workers, limits=limits)
+    app.state.sandbox = build_sandbox(settings, analyze, explain)
+    app.state.intake = Intake(app.state.store, app.state.sandbox, queued=settings.job_queue)
+    app.state.saliency = (QueuedSaliency(factory, wait_s=settings.analysis_timeout_s + settings.job_lease_s)
+                          if settings.job_queue else SandboxSaliency(app.state.store, app.state.sandbox))
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -177,7 +181,7 @@ def create_app(settings: WebSettings | None = None, analyze: AnalyzeFn | None = 
             raise CardioScreenError(f"CARDIOSCREEN_DOCS_DIR {settings.docs_dir} holds no built site (index.html); "
                                     "build it with `make docs`")
         app.mount(GUIDE_PATH, StaticFiles(directory=settings.docs_dir, html=True), name="guide")
-    for module in (auth, studies, queue, admin, models, api):
+    for module in (auth, studies, queue, admin, models, progress, api):
         app.include_router(module.router)
     app.add_api_route(DOCS_PATH, _api_docs, include_in_schema=False)
     _install_error_pages(app)

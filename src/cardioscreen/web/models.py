@@ -1,5 +1,5 @@
 """Database tables (SQLAlchemy 2 declarative): users, API tokens, studies, conclusions, audit log, login attempts,
-shadow results."""
+shadow results, the job queue."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -25,6 +25,12 @@ class StudyStatus(str, enum.Enum):
     DONE = "done"
     REFUSED = "refused"
     FAILED = "failed"
+    QUEUED = "queued"
+    ANALYSING = "analysing"
+
+
+PENDING = (StudyStatus.QUEUED.value, StudyStatus.ANALYSING.value)
+"""The statuses of a study whose analysis a job queue worker has still to finish (see :mod:`cardioscreen.web.jobs`)."""
 
 
 LANGUAGES = ("en", "ru")
@@ -197,3 +203,29 @@ class ShadowResult(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     study: Mapped[Study] = relationship(back_populates="shadow_results")
+
+
+class Job(Base):
+    """One job of the queue that the ``cardioscreen worker`` processes serve (:mod:`cardioscreen.web.jobs`).
+
+    ``kind`` is ``analyse`` (read and analyse an upload) or ``explain`` (the saliency of its flagged classes);
+    ``priority`` orders the claims (lower first: a page waits on ``explain``). A worker that claims a job holds it
+    under ``lease_token`` until ``lease_until`` (database time, extended by the worker's heartbeat); a job whose lease
+    ran out is claimed again, at most ``attempts`` times in all.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_claim", "state", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    worker: Mapped[str] = mapped_column(String(120), default="")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

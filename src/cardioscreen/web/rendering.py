@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -22,25 +23,47 @@ from cardioscreen.web.storage import StudyStore
 _RENDER_LOCK = threading.Lock()
 
 
-def explained(store: StudyStore, key: str, sandbox: Sandbox) -> tuple[ECGRecord, AnalysisResult | None]:
-    """The study's record and result, with the saliency of its flagged classes (computed once, in a sandbox worker
-    under its limits, and stored)."""
+class SaliencySource(Protocol):
+    """Where a study's saliency maps come from: :class:`SandboxSaliency` in the web process, or a job queue's
+    worker (:class:`cardioscreen.web.jobs.saliency.QueuedSaliency`)."""
+
+    def ensure(self, study: Study) -> None:
+        """Store the saliency maps of ``study``'s flagged classes in its folder (returns once they are there)."""
+
+
+@dataclass(frozen=True)
+class SandboxSaliency:
+    """Compute a study's saliency in a sandbox worker under its limits, and store it (the web process without a job
+    queue, and a queue worker's ``explain`` job)."""
+
+    store: StudyStore
+    sandbox: Sandbox
+
+    def ensure(self, study: Study) -> None:
+        key = study.storage_key
+        if not self.store.has_saliency(key):
+            saliency: dict[str, np.ndarray] = self.sandbox.run("explain", self.store.load_record(key))
+            self.store.save_saliency(key, saliency)
+
+
+def explained(store: StudyStore, study: Study, saliency: SaliencySource) -> tuple[ECGRecord, AnalysisResult | None]:
+    """The study's record and result, with the saliency of its flagged classes (computed once and stored)."""
+    key = study.storage_key
     record = store.load_record(key)
     result = store.load_result(key)
     if result is not None and result.flagged and not store.has_saliency(key):
-        saliency: dict[str, np.ndarray] = sandbox.run("explain", record)
-        store.save_saliency(key, saliency)
-        result = replace(result, saliency=saliency)
+        saliency.ensure(study)
+        result = store.load_result(key)
     return record, result
 
 
-def plot_png(store: StudyStore, key: str, sandbox: Sandbox, lang: str) -> Path:
+def plot_png(store: StudyStore, study: Study, saliency: SaliencySource, lang: str) -> Path:
     """The study's 12-lead plot (PNG) with beat markers and saliency shading of the flagged classes, its legend and
     scale in ``lang``."""
-    target = store.folder(key) / f"plot-{lang}.png"
+    target = store.folder(study.storage_key) / f"plot-{lang}.png"
     if target.exists():
         return target
-    record, result = explained(store, key, sandbox)
+    record, result = explained(store, study, saliency)
     record = record.to_standard12()  # the lead order and rate of the saliency maps
     shading = np.max(np.stack(list(result.saliency.values())), axis=0) if result and result.saliency else None
     with _RENDER_LOCK:
@@ -62,7 +85,7 @@ def review_of(study: Study) -> Review | None:
                   conclusion.created_at.strftime("%Y-%m-%d %H:%M UTC"), verdicts)
 
 
-def report_pdf(store: StudyStore, study: Study, lang: str, sandbox: Sandbox) -> Path:
+def report_pdf(store: StudyStore, study: Study, lang: str, saliency: SaliencySource) -> Path:
     """The study's PDF report in ``lang``, with its conclusion once written (cached apart from the report before
     it); requires a completed analysis."""
     key, review = study.storage_key, review_of(study)
@@ -70,7 +93,7 @@ def report_pdf(store: StudyStore, study: Study, lang: str, sandbox: Sandbox) -> 
     target = store.folder(key) / f"report-{lang}{concluded}.pdf"
     if target.exists():
         return target
-    record, result = explained(store, key, sandbox)
+    record, result = explained(store, study, saliency)
     if result is None:
         raise FileNotFoundError("the study has no analysis result to report")
     staged = Path(f"{target}.{threading.get_ident()}.tmp.pdf")

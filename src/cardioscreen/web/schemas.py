@@ -100,3 +100,11 @@ class QueuePage(BaseModel):
     pages: int = Field(description="how many pages the matching studies fill (at least 1)")
     next: str | None = Field(description="URL of the next page with the same filters (null on the last)")
     previous: str | None = Field(description="URL of the previous page with the same filters (null on the first)")
+
+
+class StudyProgress(BaseModel):
+    """Where a study's analysis stands (``GET /api/studies/{id}/status``, polled by the study page)."""
+
+    id: int
+    status: str = Field(description="queued, analysing (a job queue worker has it), done, refused or failed")
+    pending: bool = Field(description="true while queued or analysing")

@@ -86,6 +86,14 @@ class WebSettings(BaseSettings):
         Address space of each worker, in MiB (the model and a saliency computation take about 1.5 GiB).
     analysis_timeout_s : float
         Wall-clock (and CPU) seconds one read, analysis or saliency job may take before its worker is killed.
+    job_queue : bool
+        Analyse uploads and compute saliency in ``cardioscreen worker`` processes, through a job queue in the
+        PostgreSQL database (see :mod:`cardioscreen.web.jobs`); off (the default, and the only choice on SQLite), the
+        web process analyses each upload in its own sandbox while the request waits.
+    job_lease_s : float
+        Seconds a worker holds a job without a heartbeat; a job whose worker died is claimed again after this.
+    job_attempts : int
+        Claims of one job before it is given up (its study then shows the analysis failed).
     docs_dir : Path, optional
         The built documentation site (``make docs`` writes it to ``site/`` of a source checkout, the default when it
         is there), served under ``/guide/`` with a "User guide" link in every page's footer; None: neither.
@@ -113,6 +121,9 @@ class WebSettings(BaseSettings):
     analysis_workers: int = Field(default=2, ge=1)
     worker_memory_mb: int = Field(default=3072, ge=512)
     analysis_timeout_s: float = Field(default=120.0, gt=0)
+    job_queue: bool = False
+    job_lease_s: float = Field(default=30.0, gt=0)
+    job_attempts: int = Field(default=3, ge=1)
     docs_dir: Path | None = Field(default_factory=built_docs)
 
     @field_validator("session_secret")
@@ -137,6 +148,9 @@ class WebSettings(BaseSettings):
     def resolved_database_url(self) -> str:
         """``database_url``, or a SQLite file in the data directory."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'cardioscreen.sqlite3').resolve()}"
+
+    def uses_sqlite(self) -> bool:
+        return self.resolved_database_url().startswith("sqlite")
 
     def resolved_session_secret(self) -> str:
         """The configured secret, or the one stored in the data directory (created on first call)."""

@@ -18,12 +18,10 @@ from cardioscreen.web.deps import (
     ApiUser,
     DbSession,
     Settings,
-    Store,
     client_address,
     record_view,
     visible_study,
 )
-from cardioscreen.web.intake import ingest
 from cardioscreen.web.models import Role, Study
 from cardioscreen.web.paging import page_count, with_query
 from cardioscreen.web.routes.queue import QUEUE_PAGE_SIZE, QueueQuery
@@ -98,15 +96,17 @@ def my_studies(db: DbSession, user: ApiUser) -> list[StudySummary]:
 
 
 @router.post("/studies", response_model=StudyOut, status_code=status.HTTP_201_CREATED)
-def upload_study(request: Request, db: DbSession, user: ApiUser, store: Store,
+def upload_study(request: Request, db: DbSession, user: ApiUser,
                  files: Annotated[list[UploadFile], File(description="one ECG file, or a WFDB .hea with its .dat")],
                  ) -> StudyOut:
-    """Upload and analyse an ECG (patients). A file that is not a readable ECG gets 400 and stores nothing."""
+    """Upload and analyse an ECG (patients). A file that is not a readable ECG gets 400 and stores nothing. With a
+    job queue (``CARDIOSCREEN_JOB_QUEUE``) the answer comes at once with status ``queued``: a worker analyses the
+    study (``GET /api/studies/{id}/status`` says when it is done), and a file that is no ECG becomes a failed study."""
     if user.role != Role.PATIENT.value:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only patients upload studies")
     try:
-        study = ingest(db, store, request.app.state.sandbox, user,
-                       [(f.filename or "upload", f.file) for f in files], client=client_address(request))
+        study = request.app.state.intake(db, user, [(f.filename or "upload", f.file) for f in files],
+                                         client=client_address(request))
     except ECGFormatError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
     return detail(visible_study(db, study.id, user))

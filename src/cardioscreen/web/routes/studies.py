@@ -25,7 +25,6 @@ from cardioscreen.web.deps import (
     record_view,
     visible_study,
 )
-from cardioscreen.web.intake import ingest
 from cardioscreen.web.models import Role, Study, User
 from cardioscreen.web.paging import page_count, with_query
 from cardioscreen.web.rendering import plot_png, report_pdf
@@ -57,13 +56,13 @@ def list_studies(request: Request, db: DbSession, user: CurrentUser, settings: S
 
 
 @router.post("/studies")
-def upload(request: Request, db: DbSession, user: CurrentUser, settings: Settings, store: Store,
+def upload(request: Request, db: DbSession, user: CurrentUser, settings: Settings,
            files: Annotated[list[UploadFile], File()]) -> Response:
-    """Store and analyse the upload (this sync route runs in the thread pool, off the event loop)."""
+    """Store and analyse (or queue) the upload (this sync route runs in the thread pool, off the event loop)."""
     _require_patient(user)
     try:
-        study = ingest(db, store, request.app.state.sandbox, user,
-                       [(f.filename or "upload", f.file) for f in files], client=client_address(request))
+        study = request.app.state.intake(db, user, [(f.filename or "upload", f.file) for f in files],
+                                         client=client_address(request))
     except ECGFormatError as exc:
         return studies_page(request, db, user, settings, error=str(exc), status_code=status.HTTP_400_BAD_REQUEST)
     return RedirectResponse(f"/studies/{study.id}", status_code=status.HTTP_303_SEE_OTHER)
@@ -160,8 +159,7 @@ def compare_study(request: Request, study_id: int, db: DbSession, doctor: Curren
 def study_plot(request: Request, study_id: int, db: DbSession, user: CurrentUser, store: Store) -> Response:
     study = visible_study(db, study_id, user)
     record_view(request, db, user, "plot_viewed", study)
-    state = request.app.state
-    return FileResponse(plot_png(store, study.storage_key, state.sandbox, page_language(request)),
+    return FileResponse(plot_png(store, study, request.app.state.saliency, page_language(request)),
                         media_type="image/png")
 
 
@@ -172,8 +170,7 @@ def study_report(request: Request, study_id: int, db: DbSession, user: CurrentUs
         raise HTTPException(status.HTTP_404_NOT_FOUND, "this study has no analysis result")
     lang = page_language(request)
     record_view(request, db, user, "report_viewed", study, language=lang)
-    state = request.app.state
-    path = report_pdf(store, study, lang, state.sandbox)
+    path = report_pdf(store, study, lang, request.app.state.saliency)
     return FileResponse(path, media_type="application/pdf",
                         filename=f"cardioscreen-study-{study.id}-{lang}.pdf")
 
