@@ -18,7 +18,7 @@ from cardioscreen.record import ECGRecord
 from cardioscreen.signal.delineate import FIDUCIALS, Delineation, ecg_delineate
 from cardioscreen.signal.delineation import learned
 from cardioscreen.signal.delineation.dsp import _moving_mean, _run_below, delineate_dsp
-from cardioscreen.signal.delineation.fiducials import cut_windows, nanmedian
+from cardioscreen.signal.delineation.fiducials import cut_windows, median, nanmedian
 from cardioscreen.signal.delineation.filters import bandpass, clear_recent
 from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, pacing_spikes
 from cardioscreen.signal.delineation.reference import read_ludb_marks
@@ -290,6 +290,28 @@ class TestHelpers:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 expected = np.nanmedian(values, axis=axis)
             np.testing.assert_array_equal(nanmedian(values, axis), expected)
+
+    @settings(max_examples=60, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(5, 12, 7), (4, 6), (6,), (7,), (9, 3, 2)]),
+           dtype=st.sampled_from([np.float64, np.float32, np.int64]), layout=st.sampled_from(["C", "F", "gather"]))
+    def test_median_is_numpys(self, seed: int, shape: tuple[int, ...], dtype: type, layout: str) -> None:
+        """Values, dtype and memory layout (a later mean over the result sums in the order its layout gives)."""
+        rng = np.random.default_rng(seed)
+        values = np.round(rng.standard_normal(shape) * 3, 1)
+        if dtype is not np.int64:
+            values[rng.random(shape) < 0.05] = np.nan
+        values = values.astype(dtype)
+        if layout == "F":
+            values = np.asfortranarray(values)
+        elif layout == "gather" and values.ndim > 1:
+            values = values[:, rng.integers(0, shape[1], (3, 4))]
+        for axis in range(values.ndim):
+            expected = np.median(values, axis=axis)
+            got = median(values, axis)
+            np.testing.assert_array_equal(got, expected)
+            assert got.dtype == expected.dtype
+            if np.ndim(expected) > 1:
+                assert got.strides == expected.strides
 
     @pytest.mark.parametrize(("fs", "band"), [(500.0, (0.5, 40.0)), (500.0, (0.5, 12.0)), (250.0, (0.5, 40.0))])
     def test_bandpass_is_a_forward_backward_butterworth(self, ludb: Path, fs: float, band: tuple[float, float]) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.signal.delineation.fiducials import median
 from cardioscreen.signal.peaks import ecg_peaks
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ def _median_beat_waves(cleaned: np.ndarray, fs: float, r_peaks: np.ndarray) -> t
     beats = r_peaks[(r_peaks >= before) & (r_peaks < cleaned.shape[-1] - after)]
     if len(beats) == 0:
         return np.zeros(len(cleaned)), np.zeros(len(cleaned))
-    beat = np.median(cleaned[:, beats[:, None] + np.arange(-before, after)[None, :]], axis=1)
+    beat = median(cleaned[:, beats[:, None] + np.arange(-before, after)[None, :]], axis=1)
     beat -= beat[:, : int(round(0.05 * fs))].mean(axis=1, keepdims=True)
     qrs = beat[:, before - int(round(0.05 * fs)) : before + int(round(0.05 * fs))]
     p_wave = beat[:, before - int(round(0.25 * fs)) : before - int(round(0.08 * fs))]

@@ -15,7 +15,7 @@ import numpy as np
 
 from cardioscreen.signal.clean import ecg_clean
 from cardioscreen.signal.delineate import MIN_LEADS, Delineation
-from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, cut_windows, nanmedian
+from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, cut_windows, median, nanmedian
 
 __all__ = ["MedianBeat", "median_beat"]
 
@@ -73,7 +73,7 @@ def _isoelectric(x: np.ndarray, fs: float, qrs_on: np.ndarray) -> tuple[np.ndarr
     start = start[np.isfinite(start) & (start >= 0)].astype(np.int64)
     if not start.size:
         return np.zeros(0), np.zeros((x.shape[0], 0))
-    return start + width / 2.0, np.median(cut_windows(x, start, width), axis=-1).T
+    return start + width / 2.0, median(cut_windows(x, start, width), axis=-1).T
 
 
 def _global_qrs(per_lead: np.ndarray) -> tuple[float, float]:
@@ -132,7 +132,7 @@ def median_beat(sig: np.ndarray, fs: float, delineation: Delineation, beats: np.
     med = nanmedian(fid[use] + shift[:, None], axis=0)
     per_lead = delineation.per_lead[use] + shift[:, None, None]
     on, off = _global_qrs(per_lead[:, mask])
-    return MedianBeat(signal=np.median(windows, axis=0), fs=float(fs), r_index=before,
+    return MedianBeat(signal=median(windows, axis=0), fs=float(fs), r_index=before,
                       fiducials={n: float(med[FIDUCIAL_INDEX[n]]) for n in _NAMES},
                       per_lead=nanmedian(per_lead, axis=0),
                       qrs_global=(on, off),
