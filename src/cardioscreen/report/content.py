@@ -22,6 +22,7 @@ from cardioscreen.record import ECGRecord
 from cardioscreen.report.caveats import caveat, not_assessed_codes
 from cardioscreen.report.descriptions import describe, ui_strings
 from cardioscreen.report.plot import plot_ecg
+from cardioscreen.report.refusal import refusal_text, with_refusal_worded
 from cardioscreen.result import AnalysisResult, Prediction
 from cardioscreen.signal.clean import ecg_clean
 
@@ -349,6 +350,7 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str, review: 
     model = result.model
     not_assessed = not_assessed_codes(result.predictions)
     rhythm, interpretation = result.worded(lang)
+    interpretation = with_refusal_worded(interpretation, result.refusal, lang)
     return ReportContent(
         lang=lang,
         text=text,
@@ -357,7 +359,7 @@ def build_content(record: ECGRecord, result: AnalysisResult, lang: str, review: 
         statements=_statements(text, interpretation),
         ecg=ecg,
         ecg_caption=caption,
-        refusal=result.refusal,
+        refusal=refusal_text(result.refusal, lang),
         prediction_groups=list(groups.items()),
         findings=findings,
         intervals=_intervals(text, result.intervals, rhythm),

@@ -524,15 +524,7 @@ _MESSAGES_EN: dict[str, str] = {
     "record_rate": "sampling rate {fs} Hz is outside {low}-{high} Hz",
     "not_finite": "signal has {count} NaN/inf samples in leads {leads}",
     "lacks_leads": "record lacks leads {missing} (has {has}); a 12-lead analysis needs at least {needed}",
-    # the analysis' refusals (pipeline, ensemble.reported, signal.quality); {reasons}: quality reasons joined by "; "
-    "quality_refusal": "signal quality too poor: {reasons}",
-    "too_few_leads": "the classifier needs at least {needed} of its {total} leads; unusable (flat, lost or noisy): "
-                     "{leads}",
-    "no_usable_lead": "no lead carries a usable ECG",
-    "few_usable_leads": "only {usable} of {total} leads are usable",
-    "no_beats": "no heartbeats found",
-    "one_beat": "only one heartbeat found (the rate needs at least two)",
-    "implausible_rate": "implausible heart rate {rate} bpm",
+    # (the analysis' refusals and the quality check's reasons are the report's strings: cardioscreen.report.refusal)
     # accounts (web.crud, web.security) and conclusions (web.crud)
     "username_length": "user name must be 1 to {limit} characters",
     "username_invisible": "user name holds invisible or control characters",
@@ -604,14 +596,6 @@ _MESSAGES_RU: dict[str, str] = {
     "not_finite": "в сигнале {count} отсчётов NaN/inf в отведениях {leads}",
     "lacks_leads": "в записи нет отведений {missing} (есть {has}); для анализа в 12 отведениях нужны как минимум "
                    "{needed}",
-    "quality_refusal": "качество сигнала слишком низкое: {reasons}",
-    "too_few_leads": "классификатору нужно не меньше {needed} из {total} отведений; непригодны (прямая линия, потеря "
-                     "сигнала или шум): {leads}",
-    "no_usable_lead": "ни в одном отведении нет пригодной ЭКГ",
-    "few_usable_leads": "пригодны только {usable} из {total} отведений",
-    "no_beats": "сердечные сокращения не найдены",
-    "one_beat": "найдено только одно сокращение (для расчёта частоты нужны хотя бы два)",
-    "implausible_rate": "неправдоподобная ЧСС {rate} уд/мин",
     "username_length": "имя пользователя должно быть длиной от 1 до {limit} символов",
     "username_invisible": "имя пользователя содержит невидимые или управляющие символы",
     "username_scripts": "в имени пользователя смешаны буквы разных алфавитов",
