@@ -17,14 +17,17 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from cardioscreen.ensemble.reported import too_many_left_out
 from cardioscreen.io import read_ecg, write_ecg
 from cardioscreen.web.i18n import MESSAGES, STRINGS, translator
 from cardioscreen.web.messages import word_message
+from cardioscreen.web.models import Study, User
 
-from .conftest import AppFactory
+from .conftest import AppFactory, add_user
 from .support import Browser, npz_bomb, wfdb_files, zeroed_files
+from .test_web_api import _token
 
 ALLOWED_LATIN = {"WFDB", "ECG", "NaN", "inf", "SIGKILL", "SIGSEGV", "III", "MLII", "aVR", "aVL", "aVF", "hl7", "aecg",
                  "dicom", "scp", "ecg", "sierra", "muse", "edf", "numpy", "wfdb", "matlab", "csv", "signal"}
@@ -165,6 +168,8 @@ def test_analysis_refusals_and_failures_read_in_russian(patients: dict[str, Brow
             uploaded = patients[lang].upload(files)
             assert uploaded.status_code == 200, (case, uploaded.text[:300])
             assert _study_message(uploaded.text, lang) == expected, case
+            if lang == "ru":  # nowhere else on the page either (the interpretation gives the refusal as evidence)
+                assert english.removeprefix("ECGFormatError: ") not in html.unescape(uploaded.text), case
         assert not _english_words(russian), (case, russian)
 
 
@@ -216,16 +221,11 @@ def test_registration_refusals_read_in_russian(app: FastAPI, patients: dict[str,
 
 
 def test_the_message_catalogues_match() -> None:
-    """Both catalogues word the same messages; a Russian entry shows only values the English one reads; the
-    classifier's refusal is worded as the Analyzer words it."""
+    """Both catalogues word the same messages; a Russian entry shows only values the English one reads (the
+    analysis' refusals, worded by the report's strings, are checked in tests/report/test_refusal_language.py)."""
     assert set(MESSAGES["en"]) == set(MESSAGES["ru"])
     for key, english in MESSAGES["en"].items():
         assert set(re.findall(r"{(\w+)}", MESSAGES["ru"][key])) <= set(re.findall(r"{(\w+)}", english)), key
-    leads = [f"L{i}" for i in range(12)]
-    assert too_many_left_out(("V1", "V2", "V3"), leads, "en") == MESSAGES["en"]["too_few_leads"].format(
-        needed=10, total=12, leads="V1, V2, V3")
-    assert too_many_left_out(("V1", "V2", "V3"), leads, "ru") == MESSAGES["ru"]["too_few_leads"].format(
-        needed=10, total=12, leads="V1, V2, V3")
 
 
 def test_a_message_no_entry_matches_still_reads_in_russian() -> None:
@@ -243,3 +243,80 @@ def test_a_refusal_the_page_worded_itself_is_shown_as_it_is() -> None:
     t = translator("ru")
     for text in (t("verdicts_missing", codes="NORM, IMI"), t("too_many_attempts", minutes=15), t("wrong_password")):
         assert word_message(text, "ru") == text
+
+
+def test_the_administrators_refusals_read_in_russian(app: FastAPI) -> None:
+    """The users page's refusals (creating a user, resetting a password, taking away one's own access) and the
+    filters' date refusal on the audit and queue pages, on Russian pages, with no English word left."""
+    add_user(app, "chief-ru", "admin")
+    add_user(app, "doctor-ru", "doctor")
+    admin, doctor = Browser(TestClient(app)), Browser(TestClient(app))
+    admin.login("chief-ru")
+    doctor.login("doctor-ru")
+    _in_language(admin, "ru")
+    _in_language(doctor, "ru")
+    new = {"full_name": "", "language": "ru", "role": "doctor", "password": "correct horse 2"}
+    cases = {"weak password": ({**new, "username": "newdoc", "password": "12345678"},
+                               "пароль должен быть не короче 10 символов"),
+             "name taken": ({**new, "username": "doctor-ru"}, "имя пользователя «doctor-ru» уже занято"),
+             "mixed scripts": ({**new, "username": "аdmin"}, "в имени пользователя смешаны буквы разных алфавитов"),
+             "unknown role": ({**new, "username": "newdoc", "role": "root"},
+                              "неизвестная роль 'root'; допустимы: ['patient', 'doctor', 'admin']"),
+             "unknown language": ({**new, "username": "newdoc", "language": "de"},
+                                  "неизвестный язык 'de'; допустимы: ['en', 'ru']")}
+    for case, (form, russian) in cases.items():
+        response = admin.post_form("/admin/users", form, page="/admin/users")
+        assert response.status_code == 400, (case, response.text[:300])
+        assert _alert(response.text) == russian, case
+        assert not _english_words(russian, "doctor-ru", "root", "patient", "doctor", "admin"), case
+    with app.state.session_factory() as db:
+        ids = {u.username: u.id for u in db.scalars(select(User))}
+    reset = admin.post_form(f"/admin/users/{ids['doctor-ru']}", {"role": "doctor", "active": "on",
+                                                                  "password": "aaaaaaaaaaaa"}, page="/admin/users")
+    assert reset.status_code == 400 and _alert(reset.text) == "в пароле должно быть не меньше 5 разных символов"
+    own = admin.post_form(f"/admin/users/{ids['chief-ru']}", {"role": "doctor", "active": "on"}, page="/admin/users")
+    assert own.status_code == 400 and _alert(own.text) == STRINGS["ru"]["own_admin_access"]
+    for browser, path in ((admin, "/admin/audit?since=yesterday"), (doctor, "/queue?until=2026-13-40")):
+        response = browser.client.get(path)
+        assert response.status_code == 400 and response.headers["content-type"].startswith("text/html"), path
+        assert _alert(response.text) == STRINGS["ru"]["bad_dates"]
+    assert not _english_words(STRINGS["ru"]["own_admin_access"] + STRINGS["ru"]["bad_dates"])
+    api = TestClient(app).get("/api/queue?since=yesterday", headers=_token(TestClient(app), "doctor-ru"))
+    assert api.status_code == 400 and api.json()["detail"].startswith("dates are YYYY-MM-DD")  # the API: English
+
+
+def test_the_conclusion_forms_refusals_read_in_russian(app: FastAPI, patients: dict[str, Browser],
+                                                       ptbxl_headers: list[Path]) -> None:
+    """A flagged class without a verdict, an empty conclusion and a study another doctor concluded first, on the
+    Russian study page."""
+    add_user(app, "doctor-a", "doctor")
+    add_user(app, "doctor-b", "doctor")
+    header = next(h for h in ptbxl_headers if h.stem == "00001_hr")
+    uploaded = patients["en"].upload(wfdb_files(header))
+    assert uploaded.status_code == 200, uploaded.text[:300]
+    sid = int(str(uploaded.url).rsplit("/", 1)[1])
+    with app.state.session_factory() as db:
+        flagged = sorted({p["code"] for p in db.get(Study, sid).result["predictions"] if p["flagged"]})
+    assert flagged
+    doctor = Browser(TestClient(app))
+    doctor.login("doctor-a")
+    _in_language(doctor, "ru")
+    verdicts = {f"verdict_{code}": "agree" for code in flagged}
+    cases = {"no verdicts": ({"text": "Синусовый ритм."},
+                             STRINGS["ru"]["verdicts_missing"].format(codes=", ".join(flagged))),
+             "empty": ({"text": "   ", **verdicts}, MESSAGES["ru"]["conclusion_empty"])}
+    for case, (form, russian) in cases.items():
+        response = doctor.post_form(f"/studies/{sid}/conclusion", form, page=f"/studies/{sid}")
+        assert response.status_code == 400, (case, response.text[:300])
+        assert _alert(response.text) == russian, case
+    api = TestClient(app)
+    first = api.post(f"/api/studies/{sid}/conclusion", headers=_token(api, "doctor-b"),
+                     json={"text": "Normal ECG.", "verdicts": dict.fromkeys(flagged, True)})
+    assert first.status_code == 201, first.text
+    late = doctor.post_form(f"/studies/{sid}/conclusion", {"text": "Синусовый ритм.", **verdicts},
+                            page="/queue")
+    assert late.status_code == 400
+    assert _alert(late.text) == MESSAGES["ru"]["already_concluded"].format(id=sid)
+    assert "Normal ECG." in late.text  # the other doctor's conclusion is shown below the refusal
+    for russian in (*(r for _, r in cases.values()), _alert(late.text)):
+        assert not _english_words(russian, *flagged), russian

@@ -9,14 +9,18 @@ from urllib.parse import urlencode
 from fastapi import HTTPException, status
 
 
+class DayError(HTTPException):
+    """A filter's day not written ``YYYY-MM-DD`` (HTTP 400: the API says it as it is, a page in its language)."""
+
+
 def day_bounds(since: str, until: str) -> tuple[datetime | None, datetime | None]:
     """The UTC times from the start of day ``since`` to the end of day ``until`` (``YYYY-MM-DD``, inclusive;
-    "" leaves that side open); raises HTTP 400 for a date in another form."""
+    "" leaves that side open); raises :class:`DayError` (HTTP 400) for a date in another form."""
     try:
         start, end = (datetime.combine(date.fromisoformat(day), time(), timezone.utc) if day else None
                       for day in (since, until))
     except ValueError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"dates are YYYY-MM-DD: {exc}") from exc
+        raise DayError(status.HTTP_400_BAD_REQUEST, f"dates are YYYY-MM-DD: {exc}") from exc
     return start, end + timedelta(days=1) if end else None
 
 

@@ -17,7 +17,7 @@ from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentAdmin, DbSession, client_address, csrf_protect
 from cardioscreen.web.i18n import translator
 from cardioscreen.web.models import Role
-from cardioscreen.web.paging import day_bounds, page_count, with_query
+from cardioscreen.web.paging import DayError, day_bounds, page_count, with_query
 from cardioscreen.web.templating import flash, page_language, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -63,7 +63,7 @@ def update_user(request: Request, user_id: int, db: DbSession, admin: CurrentAdm
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such user")
     is_active = active == "on"
     if user.id == admin.id and (role != Role.ADMIN.value or not is_active):
-        return _users_page(request, db, error_text="you cannot remove your own administrator access")
+        return _users_page(request, db, error_text=translator(page_language(request))("own_admin_access"))
     try:
         crud.update_user(db, user, role=role, is_active=is_active, password=password or None)
     except CardioScreenError as exc:
@@ -119,8 +119,11 @@ def detail_text(detail: dict[str, Any] | None, t: Callable[..., str]) -> str:
 def audit(request: Request, db: DbSession, admin: CurrentAdmin, where: Annotated[AuditFilter, Depends(_filter)],
           page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     """The audit log, newest first, :data:`AUDIT_PAGE_SIZE` events a page, filtered by user, action and dates."""
-    events, total = crud.audit_events(db, **where.query(), offset=(page - 1) * AUDIT_PAGE_SIZE,
-                                      limit=AUDIT_PAGE_SIZE)
+    try:
+        events, total = crud.audit_events(db, **where.query(), offset=(page - 1) * AUDIT_PAGE_SIZE,
+                                          limit=AUDIT_PAGE_SIZE)
+    except DayError:
+        return render(request, "error.html", {"message_key": "bad_dates"}, status_code=status.HTTP_400_BAD_REQUEST)
     t = translator(page_language(request))
     pages = page_count(total, AUDIT_PAGE_SIZE)
     return render(request, "audit.html", {

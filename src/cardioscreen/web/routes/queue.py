@@ -16,14 +16,16 @@ from cardioscreen.web import crud
 from cardioscreen.web.deps import CurrentDoctor, DbSession, Store, client_address, csrf_protect, visible_study
 from cardioscreen.web.i18n import translator
 from cardioscreen.web.models import Study, StudyStatus
-from cardioscreen.web.paging import day_bounds, page_count, with_query
-from cardioscreen.web.routes.studies import study_context
+from cardioscreen.web.paging import DayError, day_bounds, page_count, with_query
+from cardioscreen.web.routes.studies import statement_choices, study_context
 from cardioscreen.web.templating import flash, page_language, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
 VERDICT_PREFIX = "verdict_"
 ADDED_FIELD = "added"
+STATEMENT_PREFIX = "statement_"
+ADDED_STATEMENT_FIELD = "added_statement"
 MAX_CONCLUSION_CHARS = 20_000
 
 
@@ -69,7 +71,11 @@ def queue(request: Request, db: DbSession, doctor: CurrentDoctor, where: Annotat
     """Studies awaiting a conclusion (urgent first) or the concluded ones (newest first), :data:`QUEUE_PAGE_SIZE`
     a page, filtered and searched; each row with the patient's age and sex, the quality, the summary line and
     urgent reasons in the reader's language."""
-    studies, total = crud.queue_page(db, where.filter(), offset=(page - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE)
+    try:
+        studies, total = crud.queue_page(db, where.filter(), offset=(page - 1) * QUEUE_PAGE_SIZE,
+                                         limit=QUEUE_PAGE_SIZE)
+    except DayError:
+        return render(request, "error.html", {"message_key": "bad_dates"}, status_code=status.HTTP_400_BAD_REQUEST)
     lang = page_language(request)
     interpretations = {s.id: worded(s.result or {}, lang)[1] or {} for s in studies}
     pages = page_count(total, QUEUE_PAGE_SIZE)
@@ -101,23 +107,35 @@ async def form_data(request: Request) -> FormData:
 def conclude(request: Request, study_id: int, db: DbSession, doctor: CurrentDoctor, store: Store,
              form: Annotated[FormData, Depends(form_data)]) -> Response:
     """Save the conclusion: a ``verdict_<CODE>`` field (``agree``/``disagree``) is required for every flagged class;
-    ``added`` fields name classes the model did not flag that the doctor finds (any other code is ignored)."""
+    ``added`` fields name classes the model did not flag that the doctor finds; a ``statement_<CODE>`` field
+    (``accept``/``reject``) may judge each statement of the rhythm and interpretation the form asks about, and
+    ``added_statement`` fields name rhythm statements the doctor adds (:func:`statement_choices`; any other code is
+    ignored)."""
     text = str(form.get("text", ""))[:MAX_CONCLUSION_CHARS]
     study = visible_study(db, study_id, doctor)
+    lang = page_language(request)
     predictions = (study.result or {}).get("predictions") or []
     flagged = sorted({str(p["code"]) for p in predictions if p["flagged"]})
     answers = {code: form.get(VERDICT_PREFIX + code) for code in flagged}
     verdicts = {code: answer == "agree" for code, answer in answers.items() if answer in ("agree", "disagree")}
     unflagged = {str(p["code"]) for p in predictions} - set(flagged)
     added = sorted({str(code) for code in form.getlist(ADDED_FIELD)} & unflagged)
+    choices = statement_choices(study.result or {}, lang)
+    statement_answers = {code: form.get(STATEMENT_PREFIX + code) for code, _ in choices["stated"]}
+    statements = {code: answer == "accept" for code, answer in statement_answers.items()
+                  if answer in ("accept", "reject")}
+    added_statements = sorted({str(code) for code in form.getlist(ADDED_STATEMENT_FIELD)}
+                              & {code for code, _ in choices["statements_addable"]})
     try:
         missing = [code for code in flagged if code not in verdicts]
         if missing:
-            raise CardioScreenError(translator(page_language(request))("verdicts_missing", codes=", ".join(missing)))
-        crud.add_conclusion(db, study, doctor, text, verdicts, client=client_address(request), added=added)
+            raise CardioScreenError(translator(lang)("verdicts_missing", codes=", ".join(missing)))
+        crud.add_conclusion(db, study, doctor, text, verdicts, client=client_address(request), added=added,
+                            statements=statements, added_statements=added_statements)
     except CardioScreenError as exc:
-        context = study_context(db, store, study, doctor, page_language(request))
-        context |= {"error_text": str(exc), "draft": text, "answers": answers, "added_draft": added}
+        context = study_context(db, store, study, doctor, lang)
+        context |= {"error_text": str(exc), "draft": text, "answers": answers, "added_draft": added,
+                    "statement_answers": statement_answers, "added_statements_draft": added_statements}
         return render(request, "study.html", context, status_code=status.HTTP_400_BAD_REQUEST)
     db.commit()
     flash(request, "conclusion_saved")

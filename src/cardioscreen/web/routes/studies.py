@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, RedirectResponse
@@ -12,7 +12,11 @@ from cardioscreen.errors import ECGFormatError
 from cardioscreen.report.caveats import caveat, not_assessed_codes
 from cardioscreen.report.content import quality_notes, validation_tasks, with_ci
 from cardioscreen.report.descriptions import describe, ui_strings
+from cardioscreen.report.refusal import with_refusal_worded
 from cardioscreen.result import worded
+from cardioscreen.reviews.labels import SCP_STATEMENTS, result_statements
+from cardioscreen.rhythm.texts import NAMES as RHYTHM_NAMES
+from cardioscreen.rhythm.texts import rhythm_name
 from cardioscreen.web import crud
 from cardioscreen.web.deps import (
     CurrentDoctor,
@@ -86,6 +90,7 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
     is_doctor = user.role == Role.DOCTOR.value
     device_statements = list(study.device_statements or [])
     rhythm, interpretation = worded(result, lang)
+    interpretation = with_refusal_worded(interpretation, result.get("refusal"), lang)
     report_text = ui_strings(lang)  # the report's words for measurement flags, rhythm labels, quality issues
     return {
         "study": study,
@@ -110,9 +115,30 @@ def study_context(db: DbSession, store: Store, study: Study, user: User, lang: s
         "class_names": names,
         "flagged_named": [(code, names[code]) for code in flagged],
         "addable": sorted((code, name) for code, name in names.items() if code not in flagged),
+        **statement_choices(result, lang),
         **_patient_findings(flagged, lang),
         **(_earlier(db, study, earlier_page) if is_doctor else {"earlier": []}),
     }
+
+
+ADDABLE_STATEMENTS = tuple(code for code in RHYTHM_NAMES if code in SCP_STATEMENTS)
+"""SCP statements a doctor may add to an interpretation on the conclusion form: the rhythm and ectopy statements."""
+
+
+def statement_choices(result: dict[str, Any], lang: str) -> dict[str, list[tuple[str, str]]]:
+    """What the conclusion form asks of the rhythm and the interpretation, each as (SCP code, text in ``lang``):
+    ``stated``, the statements of the result that the doctor accepts or rejects (its rhythm and the interpretation's
+    SCP statements, less the model's classes, which get a class verdict), and ``statements_addable``, the rhythm and
+    ectopy statements the doctor may add (to change the rhythm: reject it and add the right one)."""
+    rhythm, interpretation = worded(result, lang)
+    texts = {str(s["code"]): str(s["text"]) for s in (interpretation or {}).get("statements") or ()}
+    if rhythm:
+        texts.setdefault(str(rhythm["code"]), str(rhythm["name"]))
+    classes = {str(p["code"]) for p in result.get("predictions") or ()}
+    stated = [code for code in texts if code in result_statements(result) - classes]
+    return {"stated": [(code, texts[code]) for code in stated],
+            "statements_addable": [(code, rhythm_name(code, lang)) for code in ADDABLE_STATEMENTS
+                                   if code not in stated]}
 
 
 def _patient_findings(flagged: list[str], lang: str) -> dict[str, object]:
