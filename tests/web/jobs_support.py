@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
-from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis, build_sandbox
+from cardioscreen.web.analysis import AnalyzeFn, PipelineAnalysis
 from cardioscreen.web.jobs.worker import Worker
 from cardioscreen.web.models import Job
+from cardioscreen.web.sandbox import build_sandbox
 
 from .support import Browser
 

@@ -50,7 +50,7 @@ class TestQueuedUpload:
         patient = _patient(browser_for, queue_app, "queued-patient")
         study_id = _upload(patient, wfdb_files(ptbxl_headers[0]))
         page = patient.client.get(f"/studies/{study_id}").text
-        assert 'data-status-url="/api/studies/%d/status"' % study_id in page
+        assert f'data-status-url="/api/studies/{study_id}/status"' in page
         assert "Queued for analysis" in page and "/static/study-status.js" in page
         assert patient.client.get(f"/api/studies/{study_id}/status").json() == {
             "id": study_id, "status": "queued", "pending": True}

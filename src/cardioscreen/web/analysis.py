@@ -10,18 +10,14 @@ shadow candidate, when one is set, is run by :meth:`PipelineAnalysis.shadow`.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cardioscreen.record import ECGRecord
-from cardioscreen.registry import registry_dir
 from cardioscreen.result import AnalysisResult
 from cardioscreen.web.models import LANGUAGES
-from cardioscreen.web.sandbox import Limits, Sandbox
-from cardioscreen.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +106,3 @@ class PipelineAnalysis:
                 "predictions": [{"code": p.code, "probability": p.probability, "flagged": p.flagged}
                                 for p in result.predictions]}
 
-
-def build_sandbox(settings: WebSettings, analyze: AnalyzeFn | None = None, explain: AnalyzeFn | None = None,
-                  size: int | None = None) -> Sandbox:
-    """The sandbox of a web or worker process: ``size`` (default ``settings.analysis_workers``) worker processes
-    under the settings' memory, CPU and time limits, analysing with ``analyze``/``explain`` (default the
-    Analyzer of the configured model, following the data folder's model registry)."""
-    limits = Limits(memory_bytes=settings.worker_memory_mb * 2**20, cpu_s=math.ceil(settings.analysis_timeout_s),
-                    wall_s=settings.analysis_timeout_s)
-    registry = registry_dir(settings.data_dir)  # promotions in the registry reach the workers without a restart
-    return Sandbox(analyze or PipelineAnalysis(settings.model_bundle, registry_dir=registry),
-                   explain or PipelineAnalysis(settings.model_bundle, explain=True, registry_dir=registry),
-                   size=settings.analysis_workers if size is None else size, limits=limits)

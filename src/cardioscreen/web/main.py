@@ -26,7 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from cardioscreen import __version__
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.web import crud
-from cardioscreen.web.analysis import AnalyzeFn, build_sandbox
+from cardioscreen.web.analysis import AnalyzeFn
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.deps import CSRFError, LoginRequiredError
 from cardioscreen.web.head import HeadAsGetMiddleware
@@ -37,6 +37,7 @@ from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
 from cardioscreen.web.models import Role
 from cardioscreen.web.rendering import SandboxSaliency
 from cardioscreen.web.routes import admin, api, auth, models, progress, queue, studies
+from cardioscreen.web.sandbox import build_sandbox
 from cardioscreen.web.security import random_password
 from cardioscreen.web.settings import WebSettings
 from cardioscreen.web.storage import StudyStore

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import queue
 import resource
@@ -24,13 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cardioscreen.errors import CardioScreenError, ECGFormatError
 from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
+
+if TYPE_CHECKING:
+    from cardioscreen.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 
@@ -274,3 +278,19 @@ class Sandbox:
             workers, self._workers = list(self._workers), set()
         for worker in workers:
             worker.stop()
+
+
+def build_sandbox(settings: WebSettings, analyze: AnalyzeFn | None = None, explain: AnalyzeFn | None = None,
+                  size: int | None = None) -> Sandbox:
+    """The sandbox of a web or queue worker process: ``size`` (default ``settings.analysis_workers``) worker
+    processes under the settings' memory, CPU and time limits, analysing with ``analyze``/``explain`` (default the
+    pipeline's Analyzer of the configured model, following the data folder's model registry)."""
+    from cardioscreen.registry import registry_dir  # here, not at the top: a worker process imports this module
+    from cardioscreen.web.analysis import PipelineAnalysis
+
+    limits = Limits(memory_bytes=settings.worker_memory_mb * 2**20, cpu_s=math.ceil(settings.analysis_timeout_s),
+                    wall_s=settings.analysis_timeout_s)
+    registry = registry_dir(settings.data_dir)  # promotions in the registry reach the workers without a restart
+    return Sandbox(analyze or PipelineAnalysis(settings.model_bundle, registry_dir=registry),
+                   explain or PipelineAnalysis(settings.model_bundle, explain=True, registry_dir=registry),
+                   size=settings.analysis_workers if size is None else size, limits=limits)

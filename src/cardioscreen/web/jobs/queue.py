@@ -82,14 +82,14 @@ def claim(db: Session, worker: str, lease_s: float, attempts: int) -> Claim | No
             _give_up(db, job, f"given up after {job.attempts} attempts: the worker running it stopped each time")
             db.commit()
             continue
-        token = uuid.uuid4().hex
+        token, attempt = uuid.uuid4().hex, job.attempts + 1
         db.execute(update(Job).where(Job.id == job.id).values(
             state=RUNNING, attempts=Job.attempts + 1, lease_token=token, lease_until=_lease_end(lease_s),
             worker=worker[:120]))
         if job.kind == ANALYSE:
             db.execute(update(Study).where(Study.id == job.study_id).values(status=StudyStatus.ANALYSING.value))
         db.commit()
-        return Claim(job.id, job.kind, job.study_id, token, job.attempts + 1)
+        return Claim(job.id, job.kind, job.study_id, token, attempt)
 
 
 def _give_up(db: Session, job: Job, reason: str) -> None:

@@ -21,13 +21,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.web.analysis import AnalyzeFn, build_sandbox
+from cardioscreen.web.analysis import AnalyzeFn
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.intake import analyse_stored
 from cardioscreen.web.jobs import queue
 from cardioscreen.web.models import Study, StudyStatus
 from cardioscreen.web.rendering import SandboxSaliency
-from cardioscreen.web.sandbox import Sandbox
+from cardioscreen.web.sandbox import Sandbox, build_sandbox
 from cardioscreen.web.settings import WebSettings
 from cardioscreen.web.storage import StudyStore
 
