@@ -1,17 +1,32 @@
 """The doctor's workflow in a real browser (Playwright, Debian's Chromium) at a laptop's 1366 px and a phone's
 390 px, in English and Russian: no page scrolls sideways on the phone (queue, study page for the doctor and the
 patient, the comparison, audit), and screenshots of queue, study (doctor and patient), conclusion and audit go to
-``test-artifacts/`` (``<page>-<lang>-<width>.png``)."""
+``test-artifacts/`` (``<page>-<lang>-<width>.png``); so do the administrators' models page and its versions and
+shadow tables (``models-<lang>-<width>.png``, ``models-models-...``, ``models-shadow-...``)."""
 
 from __future__ import annotations
 
 import re
+import secrets
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from .support import PASSWORD
-from .test_web_browser import ARTIFACTS, chromium, live_url  # noqa: F401  (fixtures)
+from cardioscreen.cli import main
+from cardioscreen.models.bundle import add_to_manifest, content_hash, default_bundle_path
+from cardioscreen.web.i18n import STRINGS
+from cardioscreen.web.main import create_app
+from cardioscreen.web.settings import WebSettings
+
+from .conftest import add_user
+from .support import PASSWORD, wfdb_files
+from .test_web_api import _token
+from .test_web_browser import ARTIFACTS, chromium, live_url, serving  # noqa: F401  (fixtures)
 
 WIDTHS = (1366, 390)
 LANGUAGES = {"en": "English", "ru": "Русский"}
@@ -110,3 +125,53 @@ def test_workflow_screens_at_laptop_and_phone_widths(chromium: Browser, live_url
                    {"queue", "study", "conclusion", "compare", "audit"})
     assert len(shots) == 6 * len(LANGUAGES) * len(WIDTHS), shots
     assert all((ARTIFACTS / name).stat().st_size > 5_000 for name in shots)
+
+
+@pytest.fixture
+def registry_app(tmp_path: Path, ptbxl_headers: list[Path]) -> Iterator[FastAPI]:
+    """An app whose analysis follows the registry in its data folder, with a shadow candidate (the shipped network
+    under another version) that analysed two uploads, one of them concluded, and an administrator."""
+    app = create_app(WebSettings(data_dir=tmp_path / "app", session_secret=secrets.token_urlsafe(40),
+                                 analysis_workers=1))
+    cli = ["--data-dir", str(app.state.settings.data_dir)]
+    candidate = shutil.copytree(default_bundle_path(), tmp_path / "candidate")
+    add_to_manifest(candidate, "note", "fine-tuned on the clinic's reviews (January)")
+    assert main(["models", "add", str(candidate), *cli, "--note", "January reviews"]) == 0
+    assert main(["models", "shadow", content_hash(candidate), *cli]) == 0
+    for name, role in (("pat", "patient"), ("doc", "doctor"), ("chief", "admin")):
+        add_user(app, name, role)
+    client = TestClient(app)
+    patient, doctor = _token(client, "pat"), _token(client, "doc")
+    for header in ptbxl_headers[:2]:
+        study = client.post("/api/studies", files=wfdb_files(header), headers=patient)
+        assert study.status_code == 201, study.text
+    flagged = study.json()["flagged_codes"]
+    concluded = client.post(f"/api/studies/{study.json()['id']}/conclusion", headers=doctor,
+                            json={"text": "Reviewed.", "verdicts": dict.fromkeys(flagged, True)})
+    assert concluded.status_code == 201, concluded.text
+    yield app
+    app.state.sandbox.close()
+
+
+def test_models_page_screens_at_laptop_and_phone_widths(chromium: Browser, registry_app: FastAPI,  # noqa: F811
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The administrators' models page (issue 15): the versions, the shadow candidate's agreement and the
+    re-analysis form, reached from the navigation, in English and Russian; no sideways scroll on a phone."""
+    capsys.readouterr()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(registry_app) as url:
+        admin = _page(chromium, url)
+        _sign_in(admin, "chief")
+        for lang in LANGUAGES:
+            _language(admin, lang)
+            admin.click("nav a[href='/admin/models']")
+            expect(admin.locator("h1")).to_have_text(STRINGS[lang]["models"])
+            expect(admin.locator("#models tbody tr")).to_have_count(2)
+            expect(admin.locator("#shadow tbody tr")).to_have_count(1)
+            for width in WIDTHS:
+                _shoot(admin, "/admin/models", "models", lang, width)
+                for section in ("models", "shadow"):
+                    card = admin.locator(f"section.card:has(#{section})")
+                    card.screenshot(path=str(ARTIFACTS / f"models-{section}-{lang}-{width}.png"))
+    shots = sorted(ARTIFACTS.glob("models-*.png"))
+    assert len(shots) == 3 * len(LANGUAGES) * len(WIDTHS) and all(p.stat().st_size > 5_000 for p in shots), shots
