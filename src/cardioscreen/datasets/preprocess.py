@@ -1,7 +1,8 @@
 """Model input normalisation recipes, usable on any record at inference as in training.
 
 ``z100`` is exactly how ``../shared/data/ptbxl-z100`` was made from raw 500 Hz PTB-XL records:
-``butter(4, [0.5, 40], btype="band", fs=500)`` applied with ``filtfilt`` along time, a per-lead z-score
+``butter(4, [0.5, 40], btype="band", fs=500)`` applied with ``filtfilt`` along time (as
+:func:`cardioscreen.signal.zerophase.ba_filtfilt` does it, bit for bit), a per-lead z-score
 (mean 0, std 1, ddof 0), then ``resample_poly(x, 1, 5)`` to 100 Hz. A record at another rate is first
 resampled to 500 Hz, so raw PTB-XL records, the preprocessed folder and any uploaded file share one model.
 """
@@ -15,12 +16,15 @@ import numpy as np
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.signal.zerophase import ba_filtfilt
 
 Z100_BASE_FS = 500.0
 """Rate (Hz) the z100 band-pass runs at."""
 Z100_FS = 100.0
 """Output rate (Hz) of the z100 recipe."""
 _Z100_BA = sps.butter(4, [0.5, 40.0], btype="band", fs=Z100_BASE_FS)
+_Z100_ZI = sps.lfilter_zi(*_Z100_BA)
+"""Steady state of the z100 band-pass (what ``filtfilt`` recomputes on every call)."""
 _Z100_DOWN = 5
 """Decimation factor from :data:`Z100_BASE_FS` to :data:`Z100_FS`."""
 _HALF_LEN = 10 * _Z100_DOWN
@@ -54,7 +58,7 @@ def z100(x: np.ndarray, fs: float) -> np.ndarray:
     """
     x = resample(np.asarray(x, dtype=np.float64), fs, Z100_BASE_FS)
     b, a = _Z100_BA
-    filtered = sps.filtfilt(b, a, x, axis=-1)
+    filtered = ba_filtfilt(x, b, a, _Z100_ZI)
     mean = filtered.mean(axis=-1, keepdims=True)
     std = filtered.std(axis=-1, keepdims=True)
     filtered -= mean

@@ -1,8 +1,9 @@
 """ECG cleaning: baseline wander, powerline interference and high-frequency noise removed in one zero-phase pass.
 
-Every method is a band of Butterworth sections (plus a powerline notch) applied forward and backward with
-:func:`scipy.signal.sosfiltfilt` along the last axis, so all leads are filtered in one vectorised call and the
-waves keep their timing. Filter designs are cached per ``(fs, method, powerline_hz)``.
+Every method is a band of Butterworth sections (plus a powerline notch) applied forward and backward as
+:func:`scipy.signal.sosfiltfilt` does (:func:`cardioscreen.signal.zerophase.sos_filtfilt`) along the last axis, so all
+leads are filtered in one vectorised call and the waves keep their timing. Filter designs and their steady states
+are cached per ``(fs, method, powerline_hz)``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
+from cardioscreen.signal.zerophase import sos_filtfilt
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,9 @@ def clean_methods() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=64)
-def _design(fs: float, method: str, powerline_hz: float) -> np.ndarray:
-    """Second-order sections for ``method`` at ``fs`` Hz: high-pass, optional low-pass, optional notch."""
+def _design(fs: float, method: str, powerline_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Second-order sections for ``method`` at ``fs`` Hz (high-pass, optional low-pass, optional notch) and their
+    step-response steady state ``(sections, 2)``."""
     band = _METHODS[method]
     nyquist = fs / 2
     sections = [sps.butter(band.order, band.low_hz, btype="highpass", fs=fs, output="sos")]
@@ -74,7 +77,7 @@ def _design(fs: float, method: str, powerline_hz: float) -> np.ndarray:
         sections.append(sps.tf2sos(b, a))
     sos = np.vstack(sections)
     logger.debug("cleaning %s at %g Hz: %d sections", method, fs, len(sos))
-    return sos
+    return sos, sps.sosfilt_zi(sos)
 
 
 def _neurokit_clean(sig: np.ndarray, fs: float, powerline_hz: float) -> np.ndarray:
@@ -119,8 +122,7 @@ def ecg_clean(sig: np.ndarray, fs: float, method: str = "default", powerline_hz:
     if method == "neurokit":
         out = _neurokit_clean(x2, float(fs), powerline_hz)
     else:
-        sos = _design(float(fs), method, float(powerline_hz))
-        padlen = min(x2.shape[-1] - 1, int(round(fs)))
-        out = sps.sosfiltfilt(sos, x2, axis=-1, padlen=padlen)
+        sos, zi = _design(float(fs), method, float(powerline_hz))
+        out = sos_filtfilt(x2, sos, zi, min(x2.shape[-1] - 1, int(round(fs))))
     out = out.astype(np.float32)
     return out[0] if one_lead else out

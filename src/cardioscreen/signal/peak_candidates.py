@@ -20,6 +20,7 @@ from scipy import ndimage
 from scipy import signal as sps
 
 from cardioscreen.signal.peak_select import drop_t_waves, rescue_gaps, running_quantile, search_back
+from cardioscreen.signal.zerophase import sos_filtfilt
 
 if TYPE_CHECKING:
     from cardioscreen.signal.peaks import PeakConfig
@@ -86,37 +87,26 @@ class Candidates:
 @lru_cache(maxsize=32)
 def _bandpass(fs: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
     """Second-order sections ``(sections, 6)`` of the QRS band-pass at ``fs`` Hz and their step-response steady
-    state ``(sections, 1, 2)`` (what :func:`scipy.signal.sosfiltfilt` recomputes on every call)."""
+    state ``(sections, 2)`` (what :func:`scipy.signal.sosfiltfilt` recomputes on every call)."""
     sos = sps.butter(2, [low, min(high, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
-    return sos, sps.sosfilt_zi(sos)[:, None, :]
+    return sos, sps.sosfilt_zi(sos)
 
 
 def _filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, padlen: int) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)`` of ``x`` ``(leads, samples)`` (odd extension,
-    steady-state initial conditions), step by step as SciPy does it, with ``zi`` from :func:`_bandpass`.
+    """``scipy.signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)`` of ``x`` ``(leads, samples)``
+    (:func:`cardioscreen.signal.zerophase.sos_filtfilt`, with ``zi`` from :func:`_bandpass`).
 
     With at least ``_PAIRED_LEADS`` finite leads, pairs of leads are filtered as the real and imaginary parts of one
     complex signal: the coefficients are real, so the parts never mix and each comes out exactly as filtered alone,
     and a recursive filter's time goes mostly into the latency of each step, so a pair costs much less than two leads.
-    The backward pass stops at the first sample: its output over the left extension would be cut off.
     """
-    if padlen > 0:
-        ext = np.concatenate([2 * x[:, :1] - x[:, padlen:0:-1], x, 2 * x[:, -1:] - x[:, -2 : -(padlen + 2) : -1]],
-                             axis=1)
-    else:
-        ext = x
     n_leads = len(x)
-    paired = n_leads >= _PAIRED_LEADS and bool(np.isfinite(ext).all())
-    if paired:
-        packed = np.zeros(((n_leads + 1) // 2, ext.shape[-1]), dtype=np.complex128)
-        packed.real = ext[0::2]
-        packed.imag[: n_leads // 2] = ext[1::2]
-        ext = packed
-    forward, _ = sps.sosfilt(sos, ext, axis=-1, zi=zi * ext[:, :1])
-    backward, _ = sps.sosfilt(sos, forward[:, ::-1][:, : padlen + x.shape[-1]], axis=-1, zi=zi * forward[:, -1:])
-    out = backward[:, padlen:][:, ::-1]
-    if not paired:
-        return np.asarray(out)
+    if n_leads < _PAIRED_LEADS or not bool(np.isfinite(x).all()):
+        return sos_filtfilt(x, sos, zi, padlen)
+    packed = np.zeros(((n_leads + 1) // 2, x.shape[-1]), dtype=np.complex128)
+    packed.real = x[0::2]
+    packed.imag[: n_leads // 2] = x[1::2]
+    out = sos_filtfilt(packed, sos, zi, padlen)
     leads = np.empty((n_leads, out.shape[-1]))
     leads[0::2] = out.real
     leads[1::2] = out.imag[: n_leads // 2]
