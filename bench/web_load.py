@@ -8,6 +8,12 @@ up. Prints uploads/s, the median and p95
 latencies, the 5xx answers, the lost requests (no answer: connection error or timeout) and the stored check: every
 upload the server accepted must be stored with its files and its analysis result (0 lost).
 ``CARDIOSCREEN_LOAD_CLIENTS`` (50) clients for ``CARDIOSCREEN_LOAD_SECONDS`` (60) s.
+
+``CARDIOSCREEN_LOAD_MODE=queue`` (the default) runs the app with its job queue (``CARDIOSCREEN_JOB_QUEUE=1``) and
+``CARDIOSCREEN_LOAD_ANALYSIS_WORKERS`` (2) ``cardioscreen worker`` processes at ``nice 10`` beside it (one job at
+once each), and measures the study reads three times: with no analysis running (before the uploads), during the
+uploads, and while the workers analyse the backlog the uploads left (no uploads then); the run ends when the queue
+is empty, and prints how fast the workers drained it. ``inline`` analyses in the web processes, as without a queue.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from sqlalchemy import select
@@ -42,6 +48,12 @@ from cardioscreen.web.storage import RECORD_FILE, RESULT_FILE
 CLIENTS = int(os.environ.get("CARDIOSCREEN_LOAD_CLIENTS", "50"))
 DURATION_S = float(os.environ.get("CARDIOSCREEN_LOAD_SECONDS", "60"))
 DATABASE_URL = os.environ.get("CARDIOSCREEN_LOAD_DATABASE_URL", "")
+MODE = os.environ.get("CARDIOSCREEN_LOAD_MODE", "queue")
+ANALYSIS_WORKERS = int(os.environ.get("CARDIOSCREEN_LOAD_ANALYSIS_WORKERS", "2"))
+READ_SECONDS = 15.0
+"""How long the clients only read studies with no analysis running, and at most while the workers drain the
+backlog (until it is empty)."""
+DRAIN_TIMEOUT_S = 1800.0
 WORKERS = 2
 PASSWORD = "load test password"
 REQUEST_TIMEOUT_S = 120.0
@@ -76,7 +88,8 @@ class Tally:
     """What the clients saw: latencies in s by request kind, accepted study ids, answers by status, lost requests
     (no answer) and the first words of each refused or failed request."""
 
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "upload": [], "read": []})
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {
+        "sign-in": [], "upload": [], "read, quiet": [], "read, during uploads": [], "read, backlog": []})
     accepted: list[int] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     lost: Counter[str] = field(default_factory=Counter)
@@ -122,22 +135,98 @@ async def _uploads(client: httpx.AsyncClient, auth: dict[str, str], records: lis
             continue
         study_id = response.json()["id"]
         tally.accepted.append(study_id)
-        read = await _request(client, tally, "read", "GET", f"/api/studies/{study_id}", headers=auth)
+        read = await _request(client, tally, "read, during uploads", "GET", f"/api/studies/{study_id}",
+                              headers=auth)
         if read is not None and (read.status_code != 200 or read.json()["id"] != study_id):
             tally.errors.append(f"read {read.status_code}")
 
 
-async def _run_clients(base: str, names: list[str], records: list[list[tuple[str, bytes]]], tally: Tally) -> float:
-    """All clients sign in together, then upload for DURATION_S; the seconds the uploading took."""
+async def _reads(client: httpx.AsyncClient, auth: dict[str, str], study_id: int, kind: str, deadline: float,
+                 tally: Tally, until: asyncio.Event | None = None) -> None:
+    """Read one study again and again until ``deadline`` (time.monotonic) or ``until`` is set, timed as ``kind``."""
+    while time.monotonic() < deadline and not (until and until.is_set()):
+        read = await _request(client, tally, kind, "GET", f"/api/studies/{study_id}", headers=auth)
+        if read is not None and read.status_code != 200:
+            tally.errors.append(f"{kind} {read.status_code}")
+
+
+async def _seed(client: httpx.AsyncClient, auth: dict[str, str], files: list[tuple[str, bytes]],
+                tally: Tally) -> int | None:
+    """One study of the client's own to read in the quiet phase (not counted among the load's uploads)."""
+    response = await client.post("/api/studies", files=[("files", f) for f in files], headers=auth)
+    if response.status_code != 201:
+        tally.errors.append(f"seed upload {response.status_code}: {response.text[:120]}")
+        return None
+    return int(response.json()["id"])
+
+
+@dataclass
+class Phases:
+    """Seconds of the upload phase, the queue's drain after it (None without a queue), load averages (1 min)."""
+
+    upload_s: float = 0.0
+    drain_s: float | None = None
+    drained: int = 0
+    load: dict[str, float] = field(default_factory=dict)
+
+
+async def _run_clients(base: str, url: str, names: list[str], records: list[list[tuple[str, bytes]]],
+                       tally: Tally) -> Phases:
+    """All clients sign in together; with the queue they read a study of their own with no analysis running, then
+    all upload for DURATION_S, then (with the queue) read while the workers drain the backlog, until it is empty."""
     clients = [httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S) for _ in names]
+    phases = Phases()
+    queued = MODE == "queue"
     try:
         auths = await asyncio.gather(*(_sign_in(c, n, tally) for c, n in zip(clients, names, strict=True)))
+        pairs = [(c, a) for c, a in zip(clients, auths, strict=True) if a is not None]
+        seeds: list[int | None] = []
+        if queued:
+            seeds = await asyncio.gather(*(_seed(c, a, records[i % len(records)], tally)
+                                           for i, (c, a) in enumerate(pairs)))
+            await _drain(url, DRAIN_TIMEOUT_S)
+            phases.load["quiet reads"] = os.getloadavg()[0]
+            end = time.monotonic() + READ_SECONDS
+            await asyncio.gather(*(_reads(c, a, s, "read, quiet", end, tally)
+                                   for (c, a), s in zip(pairs, seeds, strict=True) if s is not None))
         start = time.monotonic()
-        await asyncio.gather(*(_uploads(c, a, records, start + DURATION_S, tally)
-                               for c, a in zip(clients, auths, strict=True) if a is not None))
-        return time.monotonic() - start
+        await asyncio.gather(*(_uploads(c, a, records, start + DURATION_S, tally) for c, a in pairs))
+        phases.upload_s = time.monotonic() - start
+        phases.load["uploads"] = os.getloadavg()[0]
+        if queued:
+            drain_start = time.monotonic()
+            phases.drained = await asyncio.to_thread(_open_jobs, url)
+            drained = asyncio.Event()
+            end = time.monotonic() + READ_SECONDS
+            await asyncio.gather(_drain(url, DRAIN_TIMEOUT_S, drained),
+                                 *(_reads(c, a, s, "read, backlog", end, tally, until=drained)
+                                   for (c, a), s in zip(pairs, seeds, strict=True) if s is not None))
+            phases.load["backlog reads"] = os.getloadavg()[0]
+            phases.drain_s = time.monotonic() - drain_start
+        return phases
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
+
+
+def _open_jobs(url: str) -> int:
+    from cardioscreen.web.jobs.queue import count_open
+
+    engine = create_db_engine(url)
+    with make_session_factory(engine)() as db:
+        count = count_open(db)
+    engine.dispose()
+    return count
+
+
+async def _drain(url: str, timeout_s: float, drained: asyncio.Event | None = None) -> None:
+    """Wait until the job queue is empty (then set ``drained``), looking every half second."""
+    deadline = time.monotonic() + timeout_s
+    while await asyncio.to_thread(_open_jobs, url):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the job queue was not empty after {timeout_s:g} s")
+        await asyncio.sleep(0.5)
+    if drained is not None:
+        drained.set()
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
@@ -187,16 +276,24 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
 
 
-def _print(tally: Tally, elapsed: float, reference_s: float, stored: tuple[int, int, set[str]]) -> None:
+def _print(tally: Tally, phases: Phases, reference_s: float, stored: tuple[int, int, set[str]]) -> None:
     lost, without_result, analysis_errors = stored
+    elapsed = phases.upload_s
     requests = sum(tally.statuses.values()) + sum(tally.lost.values())
     server_errors = sum(n for code, n in tally.statuses.items() if code >= 500)
+    setup = (f"job queue, {ANALYSIS_WORKERS} cardioscreen worker processes at nice 10" if MODE == "queue"
+             else "analysis in the web processes")
     print(f"{CLIENTS} clients, {elapsed:.0f} s of uploads after all signed in, cardioscreen serve --workers {WORKERS} "
-          f"on PostgreSQL (loopback), {os.cpu_count()} CPU cores")
+          f"on PostgreSQL (loopback), {setup}, {os.cpu_count()} CPU cores")
+    print("load average (1 min) at the end of each phase: "
+          + ", ".join(f"{phase} {load:.1f}" for phase, load in phases.load.items()))
     rate = len(tally.accepted) / elapsed
     print(f"uploads accepted: {len(tally.accepted)} ({rate:.2f}/s), refused or failed: {len(tally.errors)}")
     print(f"reference: read + analyze in one process {reference_s * 1000:.0f} ms/record "
           f"({1 / reference_s:.1f}/s); web upload throughput = {rate * reference_s:.2f}x that rate")
+    if phases.drain_s is not None:
+        print(f"queue drained: {phases.drained} jobs open when the uploads stopped, empty {phases.drain_s:.0f} s later "
+              f"({phases.drained / phases.drain_s:.2f} analyses/s by the workers)")
     print(f"requests: {requests} ({requests / elapsed:.2f}/s); answers by status: "
           f"{dict(sorted(tally.statuses.items()))}")
     print(f"5xx answers: {server_errors}; lost requests (no answer): {sum(tally.lost.values())} {dict(tally.lost)}")
@@ -210,36 +307,50 @@ def _print(tally: Tally, elapsed: float, reference_s: float, stored: tuple[int, 
         print(f"  error: {message}")
 
 
+def _start(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def main() -> None:
+    if MODE not in ("queue", "inline"):
+        raise SystemExit(f"CARDIOSCREEN_LOAD_MODE must be queue or inline, not {MODE!r}")
     records = _records()
     reference_s = _reference_seconds()
     postgres = None if DATABASE_URL else TemporaryPostgres()
     data_dir = Path(tempfile.mkdtemp(prefix="cardioscreen-load-"))
-    process: subprocess.Popen[bytes] | None = None
+    processes: list[subprocess.Popen[bytes]] = []
     server_log = (data_dir / "server.log").open("wb")
     try:
         url = postgres.create_database() if postgres else DATABASE_URL
         names = _create_patients(url)
         port = _free_port()
         env = {**os.environ, "CARDIOSCREEN_DATABASE_URL": url, "CARDIOSCREEN_SESSION_SECRET": secrets.token_urlsafe(40),
-               "OMP_NUM_THREADS": "1"}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cardioscreen.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(WORKERS), "--data-dir", str(data_dir)],
-            env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
+               "OMP_NUM_THREADS": "1", "CARDIOSCREEN_DATA_DIR": str(data_dir),
+               "CARDIOSCREEN_JOB_QUEUE": "1" if MODE == "queue" else "0"}
+        cli = [sys.executable, "-m", "cardioscreen.cli"]
+        processes.append(_start([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)],
+                                env, server_log))
+        if MODE == "queue":
+            processes += [_start(["nice", "-n", "10", *cli, "worker", "--concurrency", "1"], env, server_log)
+                          for _ in range(ANALYSIS_WORKERS)]
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, process)
+        _wait_ready(base, processes[0])
         tally = Tally()
-        elapsed = asyncio.run(_run_clients(base, names, records, tally))
-        _print(tally, elapsed, reference_s, _check_stored(url, data_dir, tally.accepted))
+        phases = asyncio.run(_run_clients(base, url, names, records, tally))
+        _print(tally, phases, reference_s, _check_stored(url, data_dir, tally.accepted))
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        for process in processes:
+            _stop(process)
         if postgres is not None:
             postgres.stop()
         server_log.close()
