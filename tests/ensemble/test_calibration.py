@@ -59,6 +59,17 @@ class TestMaps:
         again = PerClassCalibrator.from_dict(calibrator.to_dict())
         np.testing.assert_array_equal(again.transform(scored["P"]), calibrator.transform(scored["P"]))
 
+    def test_all_classes_at_once_equal_each_class_alone(self, scored: dict[str, np.ndarray], method: str) -> None:
+        """transform evaluates every class's map in one pass: bit for bit each class's map on its own column (a
+        record's row, or all rows), identity maps included."""
+        calibrator = PerClassCalibrator(method).fit(scored["P"], scored["Y"])
+        calibrator.maps_[1] = {"kind": "identity"}
+        P = scored["P"]
+        for j, c in enumerate(calibrator.maps_):
+            alone = PerClassCalibrator.from_dict({**calibrator.to_dict(), "maps": [c]})
+            np.testing.assert_array_equal(calibrator.transform(P)[:, j], alone.transform(P[:, j : j + 1])[:, 0])
+            np.testing.assert_array_equal(calibrator.transform(P[3])[j], alone.transform(P[3, j : j + 1])[0])
+
 
 class TestEdges:
     def test_class_without_positives_keeps_identity_clipped(self) -> None:

@@ -80,8 +80,15 @@ def _fit_logistic(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.asarray(result.x, dtype=np.float64)
 
 
-def _apply(kind: str, coef: np.ndarray, p: np.ndarray) -> np.ndarray:
-    s = _INPUTS[kind](p) @ coef[:-1] + coef[-1]
+def _apply_columns(kind: str, coefs: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The maps of ``kind`` with coefficients ``coefs`` ``(C, k + 1)`` on the columns of ``p`` ``(n, C)``, each
+    column its own map. A one-input map (Platt) is evaluated on all columns at once: product, then intercept, as
+    its matrix product gives them; with more inputs the products are summed by that matrix product, column by
+    column (summing them otherwise can change the last bit)."""
+    if coefs.shape[1] == 2:
+        s = _INPUTS[kind](p.ravel()).reshape(p.shape) * coefs[:, 0] + coefs[:, 1]
+    else:
+        s = np.column_stack([_INPUTS[kind](p[:, j]) @ c[:-1] + c[-1] for j, c in enumerate(coefs)])
     return np.asarray(1.0 / (1.0 + np.exp(-s)))
 
 
@@ -129,11 +136,17 @@ class PerClassCalibrator:
         flat = P.reshape(-1, P.shape[-1])
         if flat.shape[1] != len(self.maps_):
             raise CardioScreenError(f"{flat.shape[1]} classes given to a calibrator of {len(self.maps_)}")
-        out = np.column_stack([
-            flat[:, j] if c["kind"] == "identity" else _apply(c["kind"], np.asarray(c["coef"]), flat[:, j])
-            for j, c in enumerate(self.maps_)
-        ])
+        out = flat.copy()
+        for kind, (columns, coefs) in self._by_kind().items():
+            out[:, columns] = _apply_columns(kind, coefs, flat[:, columns])
         return clip_reported(out).reshape(P.shape)
+
+    def _by_kind(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per map kind but the identity: its classes' columns and their coefficients ``(classes, k + 1)``."""
+        kinds = {c["kind"] for c in self.maps_} - {"identity"}
+        columns = {kind: np.array([j for j, c in enumerate(self.maps_) if c["kind"] == kind]) for kind in kinds}
+        return {kind: (cols, np.array([self.maps_[j]["coef"] for j in cols], dtype=np.float64))
+                for kind, cols in columns.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "min_per_class": self.min_per_class, "maps": self.maps_}
