@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cardioscreen.signal.delineate import Delineation
 from cardioscreen.signal.delineation.fiducials import cut_windows, nanmedian
-from cardioscreen.signal.delineation.pacing import pacing_spikes
+from cardioscreen.signal.delineation.pacing import pacing_spikes, spike_starts
 from cardioscreen.signal.intervals import _template_corr, paced_beats, ventricular_paced
 
 __all__ = ["BeatTable", "beat_table", "premature_beats"]
@@ -142,9 +142,10 @@ def beat_table(x: np.ndarray, fs: float, delineation: Delineation, raw: np.ndarr
     p_first = np.where(qrs_on - p_lo >= 0, qrs_on - p_lo, np.nan)
     p_corr = _segment_corr(x, p_first, p_lo - p_hi, medoid=False)
     spiky = np.atleast_2d(np.asarray(x if raw is None else raw, dtype=float))
-    v_spikes = np.union1d(d.pacing_spikes, pacing_spikes(spiky, fs, r)[0]).astype(np.int64)
+    starts = spike_starts(spiky, fs)
+    v_spikes = np.union1d(d.pacing_spikes, pacing_spikes(spiky, fs, r, starts)[0]).astype(np.int64)
     v_spike = ventricular_paced(spiky, fs, v_spikes, r)
-    a_spikes = pacing_spikes(spiky, fs, np.clip(r - round(ATRIAL_SPIKE_LEAD_S * fs), 0, None))[0]
+    a_spikes = pacing_spikes(spiky, fs, np.clip(r - round(ATRIAL_SPIKE_LEAD_S * fs), 0, None), starts)[0]
     a_spike = paced_beats(np.setdiff1d(a_spikes, v_spikes), r, fs, ATRIAL_SPIKE_LEAD_S)
     return BeatTable(
         fs=float(fs),

@@ -23,7 +23,27 @@ SPIKE_BLANK_S = 0.014
 """Time after a spike's start that is blanked (seconds): the filtered spike's decay."""
 
 
-def pacing_spikes(sig: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def spike_starts(sig: np.ndarray, fs: float) -> np.ndarray:
+    """Where steps like pacing spikes start in ``sig`` ``(leads, samples)`` (mV): sorted int64 sample indices,
+    at least ``SPIKE_BLANK_S`` apart, whether or not the record is paced (:func:`pacing_spikes` decides that)."""
+    x = np.asarray(sig, dtype=float)
+    k = max(1, round(0.002 * fs))
+    if x.shape[-1] <= 3 * k:
+        return np.zeros(0, dtype=np.int64)
+    min_leads = min(SPIKE_MIN_LEADS, x.shape[0])
+    step = np.abs(x[:, k:] - x[:, :-k])
+    # a spike's step is at least SPIKE_STEP_MV on its own: only the columns where enough leads have one are tested
+    cols = np.flatnonzero((step[:, k:] >= SPIKE_STEP_MV).sum(axis=0) >= min_leads)
+    before, after = step[:, cols], step[:, cols + k]
+    is_step = (after - before >= SPIKE_STEP_MV) & (after >= SPIKE_RATIO * (before + SPIKE_FLOOR_MV))
+    cand = cols[is_step.sum(axis=0) >= min_leads] + 2 * k
+    if cand.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return cand[np.concatenate([[True], np.diff(cand) > max(1, round(SPIKE_BLANK_S * fs))])].astype(np.int64)
+
+
+def pacing_spikes(sig: np.ndarray, fs: float, r_peaks: np.ndarray, starts: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Pacing spikes of a record, and the ventricular spike of each beat.
 
     A record counts as paced when a spike precedes at least half of its R-peaks by less than
@@ -37,6 +57,8 @@ def pacing_spikes(sig: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.n
         Sampling rate in Hz.
     r_peaks : np.ndarray
         Shape ``(n_beats,)``, R-peak sample indices.
+    starts : np.ndarray, optional
+        :func:`spike_starts` of ``sig``, when already found (asking about other beats of the same signal).
 
     Returns
     -------
@@ -45,28 +67,19 @@ def pacing_spikes(sig: np.ndarray, fs: float, r_peaks: np.ndarray) -> tuple[np.n
     beat_spike : np.ndarray
         Shape ``(n_beats,)``, float: the last spike before each R-peak within the window, NaN if none.
     """
-    x = np.asarray(sig, dtype=float)
     r = np.asarray(r_peaks, dtype=np.int64)
     none = (np.zeros(0, dtype=np.int64), np.full(r.size, np.nan))
-    k = max(1, round(0.002 * fs))
-    if x.shape[-1] <= 3 * k or r.size == 0:
+    if r.size == 0:
         return none
-    min_leads = min(SPIKE_MIN_LEADS, x.shape[0])
-    step = np.abs(x[:, k:] - x[:, :-k])
-    # a spike's step is at least SPIKE_STEP_MV on its own: only the columns where enough leads have one are tested
-    cols = np.flatnonzero((step[:, k:] >= SPIKE_STEP_MV).sum(axis=0) >= min_leads)
-    before, after = step[:, cols], step[:, cols + k]
-    is_step = (after - before >= SPIKE_STEP_MV) & (after >= SPIKE_RATIO * (before + SPIKE_FLOOR_MV))
-    cand = cols[is_step.sum(axis=0) >= min_leads] + 2 * k
+    cand = spike_starts(sig, fs) if starts is None else starts
     if cand.size == 0:
         return none
-    cand = cand[np.concatenate([[True], np.diff(cand) > max(1, round(SPIKE_BLANK_S * fs))])]
     pos = np.searchsorted(cand, r) - 1
     last = np.where(pos >= 0, cand[np.clip(pos, 0, None)], -(10**9))
     beat_spike = np.where(r - last <= SPIKE_QRS_WINDOW_S * fs, last, np.nan).astype(float)
     if np.isfinite(beat_spike).mean() < 0.5:
         return none
-    return cand.astype(np.int64), beat_spike
+    return cand, beat_spike
 
 
 def blank_spikes(sig: np.ndarray, fs: float, spikes: np.ndarray) -> np.ndarray:

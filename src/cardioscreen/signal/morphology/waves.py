@@ -71,18 +71,25 @@ class LeadWaves:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def _runs(y: np.ndarray) -> list[tuple[int, int, int]]:
-    """Waves of ``y`` (one QRS): ``(sign, start, stop)`` with ``stop`` exclusive, small ones merged away."""
-    sign = np.where(np.abs(y) < DEAD_MV, 0, np.sign(y)).astype(int)
-    nonzero = np.flatnonzero(sign)
-    if not nonzero.size:
+def _runs(y: list[float]) -> list[tuple[int, int, int]]:
+    """Waves of ``y`` (one QRS, finite mV): ``(sign, start, stop)`` with ``stop`` exclusive, small ones merged away.
+
+    On a list: a QRS is a few dozen samples, which Python walks faster than NumPy calls start."""
+    sign = [0 if abs(v) < DEAD_MV else (1 if v > 0 else -1) for v in y]
+    first = next((s for s in sign if s), 0)
+    if not first:
         return []
     # a near-zero sample continues the run before it (those before the first clear sample, the one after)
-    last = np.maximum.accumulate(np.where(sign != 0, np.arange(sign.size), nonzero[0]))
-    sign = sign[last]
-    edges = np.flatnonzero(np.diff(sign)) + 1
-    runs = [(int(sign[a]), int(a), int(b)) for a, b in zip(np.r_[0, edges], np.r_[edges, sign.size], strict=True)]
-    kept = [run for run in runs if np.max(np.abs(y[run[1]:run[2]])) >= WAVE_MV]
+    filled, current = [], first
+    for s in sign:
+        current = s or current
+        filled.append(current)
+    runs, start = [], 0
+    for i in range(1, len(filled) + 1):
+        if i == len(filled) or filled[i] != filled[i - 1]:
+            runs.append((filled[start], start, i))
+            start = i
+    kept = [run for run in runs if max(abs(v) for v in y[run[1]:run[2]]) >= WAVE_MV]
     merged: list[tuple[int, int, int]] = []
     for s, a, b in kept:
         if merged and merged[-1][0] == s:
@@ -90,6 +97,11 @@ def _runs(y: np.ndarray) -> list[tuple[int, int, int]]:
         else:
             merged.append((s, a, b))
     return merged
+
+
+def _mean(x: np.ndarray) -> float:
+    """``float(np.mean(x))`` of a short 1-D array, without its overhead (the same sum, divided the same way)."""
+    return float(np.add.reduce(x)) / x.size if x.size else float("nan")
 
 
 def _label(waves: list[tuple[int, float]]) -> str:
@@ -115,7 +127,7 @@ def lead_waves(y: np.ndarray, fs: float, qrs_on: float, qrs_off: float, t_off: f
     Parameters
     ----------
     y : np.ndarray
-        Shape ``(samples,)``, the lead's median beat in mV against the isoelectric level.
+        Shape ``(samples,)``, the lead's median beat in mV against the isoelectric level (finite, float64).
     fs : float
         Sampling rate in Hz.
     qrs_on, qrs_off, t_off : float
@@ -125,28 +137,28 @@ def lead_waves(y: np.ndarray, fs: float, qrs_on: float, qrs_off: float, t_off: f
     ms = 1000.0 / fs
     on, off = int(round(qrs_on)), int(round(qrs_off))
     qrs = y[on:off + 1]
-    runs = _runs(qrs)
-    waves = [(s, float(np.max(np.abs(qrs[a:b])))) for s, a, b in runs]
+    values = qrs.tolist()
+    runs = _runs(values)
+    waves = [(s, max(abs(v) for v in values[a:b])) for s, a, b in runs]
     positive = [(a, b) for s, a, b in runs if s > 0]
     first_pos = positive[0][0] if positive else qrs.size
     q = [(a, b) for s, a, b in runs if s < 0 and a < first_pos]
     s_waves = [(a, b) for s, a, b in runs if s < 0 and a >= first_pos]
     if positive:
-        a, b = max(positive, key=lambda ab: float(np.max(qrs[ab[0]:ab[1]])))
-        r_mv, r_ms = float(np.max(qrs[a:b])), (b - a) * ms
-        top = qrs[a:b]
-        notched = len(find_peaks(top, prominence=max(NOTCH[0], NOTCH[1] * r_mv))[0]) >= 2
-        last = positive[-1]
-        r_peak = last[0] + int(np.argmax(qrs[last[0]:last[1]]))
-        r_prime_mv = float(np.max(qrs[last[0]:last[1]])) if len(positive) > 1 else 0.0
+        a, b = max(positive, key=lambda ab: max(values[ab[0]:ab[1]]))
+        r_mv, r_ms = max(values[a:b]), (b - a) * ms
+        notched = len(find_peaks(qrs[a:b], prominence=max(NOTCH[0], NOTCH[1] * r_mv))[0]) >= 2
+        last = values[positive[-1][0]:positive[-1][1]]
+        r_peak = positive[-1][0] + last.index(max(last))
+        r_prime_mv = max(last) if len(positive) > 1 else 0.0
     else:
         r_mv = r_ms = r_prime_mv = 0.0
         notched, r_peak = False, 0
-    q_mv = float(-np.min(qrs[q[0][0]:q[0][1]])) if q else 0.0
+    q_mv = -min(values[q[0][0]:q[0][1]]) if q else 0.0
     q_ms = (q[0][1] - q[0][0]) * ms if q else 0.0
     if s_waves:
-        a, b = min(s_waves, key=lambda ab: float(np.min(qrs[ab[0]:ab[1]])))
-        s_mv, s_ms = float(-np.min(qrs[a:b])), (b - a) * ms
+        a, b = min(s_waves, key=lambda ab: min(values[ab[0]:ab[1]]))
+        s_mv, s_ms = -min(values[a:b]), (b - a) * ms
     else:
         s_mv, s_ms = (q_mv, q_ms) if not positive else (0.0, 0.0)
     terminal = qrs[max(0, qrs.size - int(round(TERMINAL_S * fs))):]
@@ -158,9 +170,9 @@ def lead_waves(y: np.ndarray, fs: float, qrs_on: float, qrs_off: float, t_off: f
     return LeadWaves(
         q_mv=q_mv, q_ms=q_ms, r_mv=r_mv, r_ms=r_ms, r_prime_mv=r_prime_mv, s_mv=s_mv, s_ms=s_ms,
         r_peak_time_ms=r_peak * ms if positive else 0.0, notched=bool(notched),
-        terminal_mv=float(np.mean(terminal)), qrs_pp_mv=float(np.max(qrs) - np.min(qrs)),
-        st_j_mv=float(np.mean(y[max(off - half, 0):off + half + 1])),
-        st60_mv=float(np.mean(y[max(st60 - half, 0):st60 + half + 1])),
+        terminal_mv=_mean(terminal), qrs_pp_mv=max(values) - min(values),
+        st_j_mv=_mean(y[max(off - half, 0):off + half + 1]),
+        st60_mv=_mean(y[max(st60 - half, 0):st60 + half + 1]),
         t_mv=t_hi if t_hi >= -t_lo else t_lo, t_polarity=_t_polarity(t_hi, -t_lo), shape=_label(waves),
     )
 
