@@ -19,6 +19,7 @@ from cardioscreen.pipeline import Analyzer, AnalyzerConfig
 from cardioscreen.record import ECGRecord
 from cardioscreen.report import render_report
 from cardioscreen.report.descriptions import describe, ui_strings
+from cardioscreen.report.refusal import refusal_text
 
 RECORDS = ("00001_hr", "00050_hr")
 """PTB-XL 1 (normal ECG) and 50 (whose probability of a class the shipped model does not assess passes that
@@ -135,7 +136,9 @@ class TestLeadsLeftOut:
         assert result.refused and result.predictions == ()
         assert result.refusal is not None and "V4, V5, V6" in result.refusal
         document = html.unescape(render_report(record, result, tmp_path / "r.html", lang=lang).read_text("utf-8"))
-        assert result.refusal in document and '<table class="predictions">' not in document
+        assert '<table class="predictions">' not in document
+        assert refusal_text(result.refusal, lang) in document  # in the report's language
+        assert (result.refusal in document) == (lang == "en")
 
 
 def test_validation_figures_are_named_validation(analyzer: Analyzer, ptbxl_dir: Path, tmp_path: Path) -> None:
