@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,10 +147,20 @@ class ForestSet:
             starts=np.cumsum([0] + [len(f.leaves) for f in deep[:-1]]),
             scale=np.array([f.scale for f in deep]), bias=np.array([f.bias for f in deep]))
 
+    @cached_property
+    def _levels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each level's features and borders across the trees (``(depth, trees)``, contiguous) and the index of
+        each tree's first leaf in the flat leaves."""
+        return (np.ascontiguousarray(self.features.T), np.ascontiguousarray(self.borders.T),
+                np.arange(len(self.leaves)) * self.leaves.shape[1])
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Positive-class probabilities ``(n, forests)`` of the shared input ``X`` ``(n, columns)``."""
-        bits = np.asarray(X, dtype=np.float64)[:, self.features] > self.borders  # NaN > border is False
-        leaf = bits.astype(np.int64) @ (1 << np.arange(self.features.shape[1]))
-        values = self.leaves[np.arange(len(self.leaves)), leaf]  # (n, trees)
+        X = np.asarray(X, dtype=np.float64)
+        features, borders, first_leaf = self._levels
+        leaf = np.tile(first_leaf, (len(X), 1))
+        for level, (columns, border) in enumerate(zip(features, borders, strict=True)):
+            leaf += (X[:, columns] > border) << level  # NaN > border is False
+        values = self.leaves.ravel()[leaf]  # (n, trees)
         raw = self.scale * np.add.reduceat(values, self.starts, axis=-1) + self.bias
         return np.asarray(1.0 / (1.0 + np.exp(-raw)))
