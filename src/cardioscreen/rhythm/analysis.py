@@ -26,6 +26,7 @@ from cardioscreen.rhythm.result import Ectopy, RhythmResult
 from cardioscreen.rhythm.rules import RhythmLimits, as_mapping, evidence, measure_rhythm
 from cardioscreen.rhythm.texts import check_lang, phrase
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
+from cardioscreen.signal.delineation.fiducials import median
 from cardioscreen.signal.peaks import ecg_peaks
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def ecg_rhythm(
     probabilities = {k: float(np.mean([c.probabilities[k] for c in chosen])) for k in model.classes}
     model_code = max(probabilities, key=probabilities.__getitem__)
     in_stretch = table.between(round(longest.start_s * fs), round(longest.end_s * fs))
-    stretch_hr = 60.0 * fs / float(np.median(np.diff(table.r[in_stretch]))) if in_stretch.size >= 2 else None
+    stretch_hr = 60.0 * fs / float(median(np.diff(table.r[in_stretch]), axis=0)) if in_stretch.size >= 2 else None
     parts = list(evidence(as_mapping(window_features(table, in_stretch)), code, pacing, lang, lim, stretch_hr))
     if table.n_beats >= lim.min_beats:
         parts.append(phrase("model", lang, code=model_code, prob=100.0 * probabilities[model_code]))
@@ -196,7 +197,7 @@ def ecg_rhythm(
     rr = np.diff(table.r)
     return RhythmResult(
         code=code,
-        heart_rate_bpm=float(60.0 * fs / np.median(rr)) if rr.size else None,
+        heart_rate_bpm=float(60.0 * fs / median(rr, axis=0)) if rr.size else None,
         episodes=episodes,
         ectopy=ectopy,
         evidence="; ".join(parts),

@@ -12,6 +12,7 @@ import numpy as np
 
 from cardioscreen.features.rhythm import RHYTHM_FEATURES, rhythm_features
 from cardioscreen.rhythm.beats import BeatTable
+from cardioscreen.signal.delineation.fiducials import median
 
 __all__ = ["FEATURE_NAMES", "window_features"]
 
@@ -28,7 +29,7 @@ FEATURE_NAMES: tuple[str, ...] = RHYTHM_FEATURES + EXTRA_FEATURES
 
 def _median(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if finite.size else float("nan")
+    return float(median(finite, axis=0)) if finite.size else float("nan")
 
 
 def window_features(table: BeatTable, beats: np.ndarray) -> np.ndarray:
@@ -74,7 +75,7 @@ def window_features(table: BeatTable, beats: np.ndarray) -> np.ndarray:
     rr = table.rr_prev_ms[b[1:]] if b.size >= 2 else np.zeros(0)
     if rr.size >= 2:
         premature = table.premature[b]
-        extra[1] = float(np.median(np.abs(np.diff(rr))) / np.median(rr))
+        extra[1] = float(median(np.abs(np.diff(rr)), axis=0) / median(rr, axis=0))
         extra[4] = float(premature[1:].mean())
         after = np.concatenate([[False], premature[:-1]])
         clean = rr[~(premature[1:] | after[1:])]

@@ -21,7 +21,7 @@ import numpy as np
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
-from cardioscreen.signal.delineation.fiducials import cut_windows, nanmedian
+from cardioscreen.signal.delineation.fiducials import cut_windows, median, nanmedian
 from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import SPIKE_QRS_WINDOW_S, pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
@@ -197,7 +197,7 @@ def pacing_pulses(sig: np.ndarray, fs: float, spikes: np.ndarray) -> np.ndarray:
     peak, end = excursion.max(axis=2), excursion[:, :, -1]
     top = np.argsort(-peak, axis=0)[: min(SPIKE_LEADS, x.shape[0])]
     ratio = np.take_along_axis(end, top, axis=0) / np.maximum(np.take_along_axis(peak, top, axis=0), 1e-9)
-    return s[np.median(ratio, axis=0) <= SPIKE_RETURN]
+    return s[median(ratio, axis=0) <= SPIKE_RETURN]
 
 
 def ventricular_paced(sig: np.ndarray, fs: float, spikes: np.ndarray, r_peaks: np.ndarray) -> np.ndarray:
@@ -241,9 +241,9 @@ def _template_corr(segs: np.ndarray, medoid: bool = False) -> np.ndarray:
     unit = segs / (np.linalg.norm(segs, axis=1, keepdims=True) + 1e-12)
     if medoid:
         sample = unit[:: max(1, unit.shape[0] // MEDOID_BEATS)]
-        tmpl = sample[int(np.argmax(np.median(np.einsum("ik,jk->ij", sample, sample), axis=1)))]
+        tmpl = sample[int(np.argmax(median(np.einsum("ik,jk->ij", sample, sample), axis=1)))]
     else:
-        tmpl = np.median(unit, axis=0)
+        tmpl = median(unit, axis=0)
         tmpl = tmpl / (np.linalg.norm(tmpl) + 1e-12)
     return np.asarray(np.einsum("ik,k->i", unit, tmpl))
 
@@ -258,7 +258,7 @@ def _normal_beats(x: np.ndarray, fs: float, d: Delineation, irregular: bool, lim
         ok &= corr >= lim.ectopic_corr
     if not irregular and r.size >= 3:
         rr_prev = np.concatenate([[np.inf], np.diff(r)])
-        ok &= rr_prev >= lim.premature_ratio * np.median(np.diff(r))
+        ok &= rr_prev >= lim.premature_ratio * median(np.diff(r), axis=0)
     return ok
 
 
@@ -269,7 +269,7 @@ def _p_consistency(x: np.ndarray, fs: float, qrs_on: np.ndarray) -> float:
     if on.size < 3:
         return float("nan")
     segs = _beat_windows(x, on - round(0.11 * fs), round(0.09 * fs), round(0.09 * fs))
-    return float(np.median(_template_corr(segs)))
+    return float(median(_template_corr(segs), axis=0))
 
 
 def _axes(x: np.ndarray, leads: Sequence[str], spans: dict[str, tuple[np.ndarray, np.ndarray, str, np.ndarray]]
@@ -391,7 +391,7 @@ def ecg_intervals(
     usable = filt[mask]
     ms = 1000.0 / fs
     rr = np.diff(r) * ms
-    irregular = float(np.median(np.abs(np.diff(rr))) / np.median(rr)) > lim.irregular_rr if rr.size > 1 else False
+    irregular = rr.size > 1 and float(median(np.abs(np.diff(rr)), axis=0) / median(rr, axis=0)) > lim.irregular_rr
     normal = _normal_beats(usable, fs, d, irregular, lim)
     n_normal = int(normal.sum())
     reasons: dict[str, str] = {}
@@ -403,7 +403,7 @@ def ecg_intervals(
 
     rr_prev = np.concatenate([[np.nan], rr])
     nn = rr[normal[1:] & normal[:-1]]
-    values["hr_bpm"], used["hr_bpm"] = 60000.0 / float(np.median(rr)), int(rr.size)
+    values["hr_bpm"], used["hr_bpm"] = 60000.0 / float(median(rr, axis=0)), int(rr.size)
     if nn.size >= 2:
         values["rr_sdnn_ms"], values["rr_rmssd_ms"] = float(np.std(nn)), float(np.sqrt(np.mean(np.diff(nn) ** 2)))
         used["rr_sdnn_ms"] = used["rr_rmssd_ms"] = int(nn.size)
@@ -414,7 +414,7 @@ def ecg_intervals(
     spikes = d.pacing_spikes if d.method in SPIKE_METHODS else pacing_spikes(x, fs, r)[0]
     paced = bool(ventricular_paced(x, fs, spikes, r).mean() >= 0.5)
     # P waves are judged on the beats that are not premature (a premature atrial beat's P wave differs)
-    on_time = np.nan_to_num(rr_prev, nan=np.inf) >= lim.premature_ratio * np.median(rr)
+    on_time = np.nan_to_num(rr_prev, nan=np.inf) >= lim.premature_ratio * median(rr, axis=0)
     p_seen = np.isfinite(d["p_on"][on_time]).mean() >= lim.p_present if on_time.any() else False
     no_p = irregular and not (p_seen and _p_consistency(usable, fs, d["qrs_on"][on_time]) >= lim.p_consistency)
     rhythm = "paced" if paced else ("irregular_without_p" if no_p else ("irregular" if irregular else "regular"))
