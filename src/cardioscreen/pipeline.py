@@ -184,10 +184,10 @@ class Analyzer:
         inputs = windows(x, spec.samples, spec.stride)
         probabilities = self._probabilities(x, inputs, measured)
         flags = self.output.flags(probabilities)
-        assessed = self.output.assessed
+        assessed, thresholds = self.output.assessed, self.thresholds
         predictions = tuple(
             Prediction(label.code, self._names[i], label.task, float(probabilities[i]),
-                       float(self.thresholds[i]), bool(flags[i]), bool(assessed[i]),
+                       float(thresholds[i]), bool(flags[i]), bool(assessed[i]),
                        prediction_note(bool(assessed[i]), bool(flags[i]), left_out, lang))
             for i, label in enumerate(self.bundle.labels)
         )
