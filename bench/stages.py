@@ -6,7 +6,8 @@ Stages of :meth:`cardioscreen.pipeline.Analyzer.analyze_file`, each timed on its
 the hybrid (U-Net P wave + DSP QRS/T) delineation, the amplitudes (median beat and its waves), the network's input
 preparation and its ONNX Runtime inference (:func:`cardioscreen.runtime.make_runner`), the stack's hand-made
 features (R-peaks, beats and statistics on the network input) and the stack itself (boosting, stacking,
-calibration), the rhythm, and the whole ``analyze_file`` (file read to result, no report). Every stage is run once on every record untimed first (loading the models, warming caches).
+calibration), the rhythm, and the whole ``analyze_file`` (file read to result, no report). Every stage is run
+once on every record untimed first (loading the models, warming caches).
 
 Environment: ``BENCH_STAGE_RECORDS`` (records, default 50).
 """
