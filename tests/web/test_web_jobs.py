@@ -19,7 +19,7 @@ from cardioscreen.web.models import Role
 
 from .conftest import AppFactory, add_user
 from .jobs_support import STUDY_TIMEOUT_S, jobs_of, serving, wait_done
-from .support import Browser, wfdb_files
+from .support import PASSWORD, Browser, wfdb_files
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE_S = 2.0
@@ -66,6 +66,19 @@ class TestQueuedUpload:
         assert study["result"]["predictions"] and study["error"] is None
         [job] = jobs_of(queue_app, study_id)
         assert (job.kind, job.state, job.attempts, job.worker) == ("analyse", "done", 1, "test-worker")
+
+    def test_a_queued_study_cannot_be_concluded_until_its_result_is_in(self, queue_app, browser_for, ptbxl_headers):
+        patient = _patient(browser_for, queue_app, "early-conclusion-patient")
+        study_id = _upload(patient, wfdb_files(ptbxl_headers[0]))
+        doctor = browser_for(queue_app).client
+        token = doctor.post("/api/token", data={"username": "dr-queue", "password": PASSWORD}).json()["access_token"]
+        answer = doctor.post(f"/api/studies/{study_id}/conclusion", json={"text": "Sinus rhythm."},
+                             headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 409
+        assert "still being analysed" in answer.json()["detail"]
+        assert patient.client.get(f"/api/studies/{study_id}/status").json()["status"] == "queued"
+        assert doctor.get(f"/api/studies/{study_id}", headers={"Authorization": f"Bearer {token}"}).json()[
+            "conclusion"] is None
 
     def test_the_page_reads_queued_and_analysing_in_russian(self, queue_app, browser_for, ptbxl_headers):
         patient = _patient(browser_for, queue_app, "queued-russian")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.web.models import (
     LANGUAGES,
+    PENDING,
     ApiToken,
     AuditEvent,
     ClassVerdict,
@@ -40,6 +41,10 @@ MAX_USERNAME_LENGTH = 150
 
 class UserExistsError(CardioScreenError):
     """The user name is taken."""
+
+
+class StudyPendingError(CardioScreenError):
+    """A study whose analysis a job queue worker has not finished cannot be concluded yet."""
 
 
 class AlreadyConcludedError(CardioScreenError):
@@ -387,6 +392,8 @@ def add_conclusion(db: Session, study: Study, doctor: User, text: str, verdicts:
     statements = dict(statements or {})
     if study.reviewed or study.conclusion is not None:
         raise AlreadyConcludedError(f"study {study.id} already has a conclusion")
+    if study.status in PENDING:
+        raise StudyPendingError(f"study {study.id} is still being analysed; conclude it once its result is shown")
     if not text.strip():
         raise CardioScreenError("the conclusion is empty")
     conclusion = Conclusion(study_id=study.id, doctor_id=doctor.id, text=text.strip(),

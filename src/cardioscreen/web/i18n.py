@@ -535,6 +535,7 @@ _MESSAGES_EN: dict[str, str] = {
     "password_username": "password must not contain the user name",
     "password_common": "password is one of the most common passwords; choose another",
     "already_concluded": "study {id} already has a conclusion",
+    "still_analysing": "study {id} is still being analysed; conclude it once its result is shown",
     "unknown_role": "unknown role {role}; one of {roles}",
     "unknown_language": "unknown language {language}; one of {languages}",
 }
@@ -605,6 +606,7 @@ _MESSAGES_RU: dict[str, str] = {
     "password_username": "пароль не должен содержать имя пользователя",
     "password_common": "этот пароль — один из самых распространённых; выберите другой",
     "already_concluded": "у исследования {id} уже есть заключение",
+    "still_analysing": "исследование {id} ещё анализируется; напишите заключение, когда появится результат",
     "unknown_role": "неизвестная роль {role}; допустимы: {roles}",
     "unknown_language": "неизвестный язык {language}; допустимы: {languages}",
 }

@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from cardioscreen.errors import CardioScreenError, ECGFormatError
 from cardioscreen.reviews.labels import SCP_STATEMENTS, result_statements
 from cardioscreen.web import crud
-from cardioscreen.web.crud import AlreadyConcludedError, UserExistsError
+from cardioscreen.web.crud import AlreadyConcludedError, StudyPendingError, UserExistsError
 from cardioscreen.web.deps import (
     ApiAdmin,
     ApiDoctor,
@@ -166,7 +166,7 @@ def conclude(request: Request, study_id: int, body: ConclusionIn, db: DbSession,
     try:
         crud.add_conclusion(db, study, doctor, body.text, body.verdicts, client=client_address(request),
                             added=body.added, statements=body.statements, added_statements=body.added_statements)
-    except AlreadyConcludedError as exc:
+    except (AlreadyConcludedError, StudyPendingError) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except CardioScreenError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
