@@ -20,12 +20,15 @@ Environment (to fit the run into the time at hand):
   CARDIOSCREEN_BENCH_SEED_CAP     records drawn per other class for each seed network (default 100)
   CARDIOSCREEN_BENCH_MAX_RECORDS  at most this many records per split and folder (default: all)
   CARDIOSCREEN_BENCH_ROWS         comma-separated subset of rows to run (default: all)
-  CARDIOSCREEN_BENCH_KEEP         folder to keep the trained bundles in (default: discarded)
+  CARDIOSCREEN_BENCH_KEEP         folder to keep the trained bundles in (default: discarded); a bundle kept there by
+                                  an earlier run for the same configuration and records is reused, with the
+                                  training seconds of its manifest
   CARDIOSCREEN_BENCH_JOBS         networks trained at once, each in its own single-core process (default 1)
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -155,9 +158,26 @@ def _train(spec: NetworkSpec, work: Path, cache: Path) -> tuple[Path, float]:
         n_boot=N_BOOT,
         seed_cap=spec.seed_cap or SEED_CAP,
     )
+    kept = _kept_seconds(run.out, spec)
+    if kept is not None:
+        print(f"{spec.name}: trained by an earlier run into {run.out}, reused", flush=True)
+        return run.out, kept
     start = time.perf_counter()
     train_bundle(run, spec.config, spec.data)
     return run.out, time.perf_counter() - start
+
+
+def _kept_seconds(out: Path, spec: NetworkSpec) -> float | None:
+    """The training seconds of a bundle an earlier run of this bench kept in ``out`` (CARDIOSCREEN_BENCH_KEEP) for
+    the same configuration and number of records, from its manifest; None where there is none, so it is trained."""
+    try:
+        training = json.loads((out / "manifest.json").read_text())["training"]
+    except (OSError, ValueError, KeyError):
+        return None
+    counts = training.get("n_records")
+    total = sum(counts.values()) if isinstance(counts, dict) else counts
+    same = training.get("config") == json.loads(json.dumps(spec.config.to_dict())) and total == len(spec.data)
+    return float(training["seconds"]) if same and "seconds" in training else None
 
 
 def train_network(spec: NetworkSpec, work: Path, cache: Path) -> tuple[Any, float]:
