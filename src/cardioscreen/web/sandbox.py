@@ -46,6 +46,12 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(PRELOADED)
 
 
+READY = ("ready", None)
+"""What a worker sends once it is up, before its first job."""
+START_S = 120.0
+"""Seconds a new worker may take to start (a fork of the preloaded server; slow only on a saturated machine)."""
+
+
 class JobFailedError(CardioScreenError):
     """A job's worker ran out of memory, CPU or time, or died; the worker was replaced."""
 
@@ -126,6 +132,7 @@ def serve(conn: Connection, analyze: AnalyzeFn, explain: AnalyzeFn, limits: Limi
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops its workers itself
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    conn.send(READY)
     while True:
         try:
             job, argument = conn.recv()
@@ -154,12 +161,16 @@ class _Worker:
                                         name="cardioscreen-sandbox")
         self.process.start()
         child.close()
+        self.ready = False
 
     def call(self, job: str, argument: object, wall_s: float) -> tuple[str, Any]:
         self.send(job, argument)
         return self.reply(wall_s)
 
     def send(self, job: str, argument: object) -> None:
+        """Send a job, once the worker has said it is up (its start is not counted in the job's time limit)."""
+        if not self.ready:
+            self._await_start()
         try:
             self.conn.send((job, argument))
         except OSError:  # the worker is gone (a broken pipe)
@@ -174,6 +185,15 @@ class _Worker:
         except (EOFError, OSError):
             raise self._died() from None
         return reply
+
+    def _await_start(self) -> None:
+        try:
+            if not self.conn.poll(START_S):
+                self.stop()
+                raise JobFailedError(f"the worker did not start within {START_S:g} s")
+            self.ready = self.conn.recv() == READY
+        except (EOFError, OSError):
+            raise self._died() from None
 
     def _died(self) -> JobFailedError:
         self.process.join(1)
