@@ -285,6 +285,23 @@ def test_the_administrators_refusals_read_in_russian(app: FastAPI) -> None:
     assert api.status_code == 400 and api.json()["detail"].startswith("dates are YYYY-MM-DD")  # the API: English
 
 
+def test_a_forms_invalid_fields_read_in_the_pages_language(app: FastAPI) -> None:
+    """A form field past its length and a missing one (FastAPI's request validation) on the users page: in Russian
+    on a Russian page, in English on an English one; the API keeps its JSON."""
+    add_user(app, "chief-fields", "admin")
+    admin = Browser(TestClient(app))
+    admin.login("chief-fields")
+    form = {"username": "x" * 201, "password": "correct horse 2", "language": "ru"}  # no role
+    expected = {"ru": "поле «username»: не более 200 символов; поле «role»: обязательно",
+                "en": "field 'username': at most 200 characters; field 'role': required"}
+    for lang, text in expected.items():
+        _in_language(admin, lang)
+        response = admin.post_form("/admin/users", form, page="/admin/users")
+        assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+        assert _alert(response.text) == text, lang
+    assert not _english_words(expected["ru"], "username", "role")
+
+
 def test_the_conclusion_forms_refusals_read_in_russian(app: FastAPI, patients: dict[str, Browser],
                                                        ptbxl_headers: list[Path]) -> None:
     """A flagged class without a verdict, an empty conclusion and a study another doctor concluded first, on the

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from cardioscreen.web.models import LANGUAGES
 
@@ -120,6 +121,12 @@ _EN: dict[str, str] = {
     "csrf_failed": "The form expired or was not sent from this site. Reload the page and try again.",
     "error": "Error",
     "back": "Back",
+    "invalid_field": "field '{field}': {problem}",
+    "invalid_missing": "required",
+    "invalid_too_long": "at most {max_length} characters",
+    "invalid_too_short": "at least {min_length} characters",
+    "invalid_number": "not a number",
+    "invalid_value": "not a valid value",
     "api_docs": "API",
     "user_guide": "User guide",
     "device_interpretation": "Device interpretation",
@@ -346,6 +353,12 @@ _RU: dict[str, str] = {
     "csrf_failed": "Форма устарела или отправлена не с этого сайта. Обновите страницу и повторите.",
     "error": "Ошибка",
     "back": "Назад",
+    "invalid_field": "поле «{field}»: {problem}",
+    "invalid_missing": "обязательно",
+    "invalid_too_long": "не более {max_length} символов",
+    "invalid_too_short": "не менее {min_length} символов",
+    "invalid_number": "не число",
+    "invalid_value": "недопустимое значение",
     "api_docs": "API",
     "user_guide": "Руководство",
     "device_interpretation": "Заключение аппарата",
@@ -626,6 +639,22 @@ def translator(lang: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+_INVALID: dict[str, str] = {"missing": "invalid_missing", "string_too_long": "invalid_too_long",
+                            "string_too_short": "invalid_too_short", "int_parsing": "invalid_number",
+                            "float_parsing": "invalid_number"}
+"""Pydantic's error types with a worded problem of their own; any other is "not a valid value"."""
+
+
+def invalid_fields(errors: Sequence[Mapping[str, Any]], lang: str) -> str:
+    """The request validation ``errors`` (FastAPI's ``RequestValidationError.errors()``) worded in ``lang``: each
+    field by its name with its problem, so a form's refusal reads in the page's language."""
+    t = translator(lang)
+    return "; ".join(
+        t("invalid_field", field=str(error.get("loc", ("",))[-1]),
+          problem=t(_INVALID.get(str(error.get("type")), "invalid_value"), **dict(error.get("ctx") or {})))
+        for error in errors)
 
 
 def pick_language(accept_language: str, default: str) -> str:

@@ -31,6 +31,7 @@ from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.deps import CSRFError, LoginRequiredError
 from cardioscreen.web.head import HeadAsGetMiddleware
 from cardioscreen.web.headers import SecurityHeadersMiddleware
+from cardioscreen.web.i18n import invalid_fields
 from cardioscreen.web.intake import Intake
 from cardioscreen.web.jobs.saliency import QueuedSaliency
 from cardioscreen.web.limits import BodyLimitMiddleware, UploadTooLargeError
@@ -41,7 +42,7 @@ from cardioscreen.web.sandbox import build_sandbox
 from cardioscreen.web.security import random_password
 from cardioscreen.web.settings import WebSettings
 from cardioscreen.web.storage import StudyStore
-from cardioscreen.web.templating import TEMPLATES, render
+from cardioscreen.web.templating import TEMPLATES, page_language, render
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def _install_error_pages(app: FastAPI) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if _wants_json(request):
             return await request_validation_exception_handler(request, exc)
-        return render(request, "error.html", {"message_text": "; ".join(str(e.get("msg")) for e in exc.errors())},
+        return render(request, "error.html", {"message_text": invalid_fields(exc.errors(), page_language(request))},
                       status_code=status.HTTP_400_BAD_REQUEST)
 
 
