@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from cardioscreen.ensemble.reported import too_many_left_out
 from cardioscreen.io import read_ecg, write_ecg
-from cardioscreen.web.i18n import MESSAGES, STRINGS, translator
+from cardioscreen.web.i18n import STRINGS, translator
+from cardioscreen.web.message_catalogue import MESSAGES
 from cardioscreen.web.messages import word_message
 from cardioscreen.web.models import Study, User
 

@@ -1,8 +1,9 @@
 """What the readers, the upload checks, the sandbox and the analysis say, worded in the page's language.
 
 Those modules know nothing of the web's languages: they raise errors (and the analysis writes refusals) whose message
-is one English sentence, shown as is by the CLI and the API. A page in another language matches the message against
-the English entries of :data:`~cardioscreen.web.i18n.MESSAGES` and of the analysis' refusals and quality reasons
+is one English sentence, shown as is by the CLI and the API. A page in another language matches the message
+against the English entries of :data:`~cardioscreen.web.message_catalogue.MESSAGES` and of the analysis' refusals
+and quality reasons
 (:func:`~cardioscreen.report.refusal.refusal_entries`, which the report words the same way), each the wording of one
 message with its values in braces, and shows the same entry in its language, with the values read out of the message
 (:func:`cardioscreen.wording.reword`); a value named ``reason`` is itself a message, and ``reasons`` are quality
@@ -20,7 +21,8 @@ from collections.abc import Callable
 from functools import cache
 
 from cardioscreen.report.refusal import refusal_entries
-from cardioscreen.web.i18n import MESSAGES, STRINGS, translator
+from cardioscreen.web.i18n import STRINGS, translator
+from cardioscreen.web.message_catalogue import MESSAGES
 from cardioscreen.wording import Entries, entries, reword, template_pattern
 
 logger = logging.getLogger(__name__)
