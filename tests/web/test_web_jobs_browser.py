@@ -10,9 +10,10 @@ from playwright.sync_api import Browser, expect
 from cardioscreen.web.models import Role
 
 from .conftest import AppFactory, add_user
-from .jobs_support import STUDY_TIMEOUT_S, live_server, serving
+from .jobs_support import STUDY_TIMEOUT_S, serving
 from .support import PASSWORD, wfdb_files
 from .test_web_browser import chromium  # noqa: F401  (the browser fixture)
+from .test_web_browser import serving as live_server
 
 
 def test_the_page_of_a_queued_study_fills_in_by_itself(chromium: Browser, make_app: AppFactory,  # noqa: F811
