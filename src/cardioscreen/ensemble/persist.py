@@ -102,9 +102,13 @@ class EnsembleModel:
         return ", ".join(f"{task}: {output}" for task, output in self.defaults.items())
 
     def _per_column(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        """Column j of ``values[output of column j]``; ``values`` maps outputs to arrays ``(..., C)``."""
+        """Column j of ``values[output of column j]``; ``values`` maps outputs to arrays ``(..., C)`` (only those
+        some column uses need be there)."""
         outputs = self.column_outputs
-        return np.where(outputs == "ensemble", values.get("ensemble", values["network"]), values["network"])
+        used = set(outputs.tolist())
+        if len(used) == 1:
+            return np.array(values[used.pop()])
+        return np.where(outputs == "ensemble", values["ensemble"], values["network"])
 
     def predict(self, net_probs: np.ndarray, embeddings: np.ndarray, features: np.ndarray,
                 which: str | None = None) -> np.ndarray:
@@ -112,7 +116,7 @@ class EnsembleModel:
         range. ``features`` ``(n, F + M)``: the hand-made features, then the measurements (see
         :meth:`hand_made`)."""
         if which is None:
-            wanted = ["network", "ensemble"] if self.uses_ensemble else ["network"]
+            wanted = set(self.column_outputs.tolist())
             return self._per_column({k: self.predict(net_probs, embeddings, features, k) for k in wanted})
         if which == "network":
             return self.calibrators["network"].transform(net_probs)
