@@ -10,6 +10,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cardioscreen.web import crud
@@ -150,3 +151,30 @@ def test_an_unknown_job_kind_is_refused(factory) -> None:
     [study_id] = _studies(factory, 1)
     with factory() as db, pytest.raises(ValueError, match="unknown job kind 'render'"):
         queue.enqueue(db, "render", study_id)
+
+
+def test_a_reanalysis_given_up_leaves_the_study_its_earlier_result(factory) -> None:
+    [study_id] = _studies(factory, 1)
+    with factory() as db:
+        admin = crud.create_user(db, f"a-{uuid.uuid4().hex[:8]}", "correct horse 1", role="admin")
+        db.execute(update(Study).where(Study.id == study_id).values(status="queued", result={"refused": True}))
+        job_id = queue.enqueue(db, queue.REANALYSE, study_id, requested_by=admin.id, client="10.0.0.7").id
+        db.commit()
+    job = _job(factory, job_id)
+    assert (job.requested_by, job.client, job.priority) == (admin.id, "10.0.0.7", queue.PRIORITY[queue.ANALYSE])
+    held = _claim(factory, "w1", lease_s=0.3, attempts=1)
+    assert held is not None and held.kind == queue.REANALYSE
+    with factory() as db:
+        assert db.get(Study, study_id).status == "analysing"
+    time.sleep(0.5)
+    assert _claim(factory, "w2", lease_s=0.3, attempts=1) is None
+    assert _job(factory, job_id).state == "failed"
+    with factory() as db:
+        study = db.get(Study, study_id)
+        assert (study.status, study.result, study.error) == ("refused", {"refused": True}, None)
+
+
+@pytest.mark.parametrize(("result", "status"), [(None, "failed"), ({"refused": False}, "done"),
+                                                ({"refused": True}, "refused")])
+def test_the_settled_status_follows_the_result_a_study_keeps(result, status) -> None:
+    assert queue.settled_status(result) == status

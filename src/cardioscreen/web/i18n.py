@@ -226,6 +226,9 @@ _EN: dict[str, str] = {
     "models_reanalyse_button": "Re-analyse",
     "models_reanalysed": "Study {id} re-analysed with model {version}.",
     "models_no_study": "There is no study {id}.",
+    "models_reanalysis_queued": "Study {id} queued for re-analysis with the active model; its page shows the new "
+                                "result once a worker has analysed it.",
+    "models_still_analysing": "Study {id} is still being analysed (with the active model); nothing was queued.",
     # the conclusion form's statements of the rhythm and interpretation (issue 15) and the pages' own refusals
     "statements_help": "Accept or reject each statement of the rhythm and interpretation; to change one, reject it "
                        "and add the right one.",
@@ -458,6 +461,10 @@ _RU: dict[str, str] = {
     "models_reanalyse_button": "Проанализировать заново",
     "models_reanalysed": "Исследование {id} проанализировано моделью {version}.",
     "models_no_study": "Исследования {id} нет.",
+    "models_reanalysis_queued": "Исследование {id} поставлено в очередь на повторный анализ активной моделью; "
+                                "новый результат появится на его странице после анализа на сервере.",
+    "models_still_analysing": "Исследование {id} ещё анализируется (активной моделью); в очередь ничего не "
+                              "поставлено.",
     # the conclusion form's statements of the rhythm and interpretation (issue 15) and the pages' own refusals
     "statements_help": "Примите или отклоните каждое утверждение о ритме и заключении; чтобы изменить утверждение, "
                        "отклоните его и добавьте верное.",

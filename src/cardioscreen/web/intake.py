@@ -8,7 +8,9 @@ a shadow candidate, it analyses the record too and its findings are kept apart, 
 
 In a job queue deployment (:mod:`cardioscreen.web.jobs`) the web process only stores the upload and queues it
 (:func:`accept`); a worker reads and analyses it with the same steps (:func:`analyse_stored`), so a file that is no
-ECG then becomes a failed study with the reason, shown on its page.
+ECG then becomes a failed study with the reason, shown on its page. An administrator's re-analysis is queued the
+same way (:func:`queue_reanalysis`) and run by a worker with the same code as in the web process
+(:func:`redo_analysis`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,7 @@ from cardioscreen.record import ECGRecord
 from cardioscreen.result import AnalysisResult
 from cardioscreen.web import crud, review_data
 from cardioscreen.web.jobs import queue
-from cardioscreen.web.models import Study, StudyStatus, User
+from cardioscreen.web.models import PENDING, Study, StudyStatus, User
 from cardioscreen.web.sandbox import JobFailedError, Sandbox
 from cardioscreen.web.storage import RECORD_FILE, UPLOAD_DIR, StudyStore, main_file, save_record, save_result
 
@@ -182,10 +184,16 @@ def _shadow(sandbox: Sandbox, record: ECGRecord) -> dict[str, Any] | None:
     return shadow
 
 
+Reanalysis = Literal["reanalysed", "queued", "pending"]
+"""What became of an administrator's re-analysis: done in the web process, queued for a worker, or not started
+because the study is still being analysed (its pending analysis uses the active model already)."""
+
+
 @dataclass(frozen=True)
 class Intake:
-    """How this deployment turns an upload into a study: analysed in the web process's ``sandbox`` while the request
-    waits (:func:`ingest`), or stored and queued for the workers when ``queued`` (:func:`accept`)."""
+    """How this deployment turns an upload into a study, and re-analyses one: in the web process's ``sandbox`` while
+    the request waits (:func:`ingest`, :func:`reanalyse`), or stored and queued for the workers when ``queued``
+    (:func:`accept`, :func:`queue_reanalysis`)."""
 
     store: StudyStore
     sandbox: Sandbox
@@ -196,11 +204,39 @@ class Intake:
             return accept(db, self.store, owner, files, client=client)
         return ingest(db, self.store, self.sandbox, owner, files, client=client)
 
+    def reanalyse(self, db: Session, study: Study, actor: User, client: str = "") -> Reanalysis:
+        """Re-analyse ``study`` with the model now active, on ``actor``'s request (see :func:`redo_analysis`)."""
+        if study.status in PENDING:
+            return "pending"
+        if self.queued:
+            queue_reanalysis(db, study, actor, client=client)
+            return "queued"
+        reanalyse(db, self.store, self.sandbox, study, actor, client=client)
+        return "reanalysed"
+
 
 def reanalyse(db: Session, store: StudyStore, sandbox: Sandbox, study: Study, actor: User, client: str = "") -> Study:
+    """Re-analyse ``study`` in this process and commit (:func:`redo_analysis`)."""
+    redo_analysis(db, store, sandbox, study, actor, client=client)
+    db.commit()
+    return study
+
+
+def queue_reanalysis(db: Session, study: Study, actor: User, client: str = "") -> None:
+    """Queue ``study``'s re-analysis for a worker (a job queue deployment) and commit: the study shows ``queued``,
+    then ``analysing``, keeping its earlier result until the worker stores the new one (:func:`redo_analysis`, in
+    the job's transaction)."""
+    study.status = StudyStatus.QUEUED.value
+    queue.enqueue(db, queue.REANALYSE, study.id, requested_by=actor.id, client=client)
+    db.commit()
+
+
+def redo_analysis(db: Session, store: StudyStore, sandbox: Sandbox, study: Study, actor: User | None,
+                  client: str = "") -> None:
     """Analyse ``study``'s stored record again with the model now active (on request; studies otherwise keep the
-    result they were reviewed on). Its conclusion, and the model version that conclusion reviewed, stay; what was
-    made from the old result (saliency, printouts, reports) is removed; the audit log records both versions."""
+    result they were reviewed on); the caller commits. Its conclusion, and the model version that conclusion
+    reviewed, stay; what was made from the old result (saliency, printouts, reports) is removed; the audit log
+    records both versions and ``actor``. Idempotent: run again, it writes the same files and the same study."""
     record = store.load_record(study.storage_key)
     analysis: AnalysisResult = sandbox.run("analyze", record)
     save_result(analysis, store.folder(study.storage_key))
@@ -211,5 +247,3 @@ def reanalyse(db: Session, store: StudyStore, sandbox: Sandbox, study: Study, ac
     study.error = None
     crud.record_event(db, "study_reanalysed", user=actor, subject=f"study:{study.id}", client=client,
                       detail={"previous": previous, "model_version": study.model_version})
-    db.commit()
-    return study

@@ -124,9 +124,9 @@ def _install_error_pages(app: FastAPI) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """At server start, start the sandbox's workers and load the models in them, off the event loop (a model that
-    fails to load is logged, not fatal; with a job queue the workers analyse, and the sandbox starts a worker only
-    for an administrator's re-analysis); at shutdown (SIGTERM), kill them, so that requests waiting on a job end
-    at once."""
+    fails to load is logged, not fatal; with a job queue the ``cardioscreen worker`` processes analyse, re-analyse
+    and explain, and this process starts none); at shutdown (SIGTERM), kill them, so that requests waiting on a job
+    end at once."""
     if not app.state.settings.job_queue:
         await run_in_threadpool(app.state.sandbox.start)
     try:

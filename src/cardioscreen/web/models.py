@@ -208,10 +208,11 @@ class ShadowResult(Base):
 class Job(Base):
     """One job of the queue that the ``cardioscreen worker`` processes serve (:mod:`cardioscreen.web.jobs`).
 
-    ``kind`` is ``analyse`` (read and analyse an upload) or ``explain`` (the saliency of its flagged classes);
-    ``priority`` orders the claims (lower first: a page waits on ``explain``). A worker that claims a job holds it
-    under ``lease_token`` until ``lease_until`` (database time, extended by the worker's heartbeat); a job whose lease
-    ran out is claimed again, at most ``attempts`` times in all.
+    ``kind`` is ``analyse`` (read and analyse an upload), ``explain`` (the saliency of its flagged classes) or
+    ``reanalyse`` (an administrator's re-analysis with the active model, asked for by ``requested_by`` from
+    ``client``, who the audit log names); ``priority`` orders the claims (lower first: a page waits on ``explain``).
+    A worker that claims a job holds it under ``lease_token`` until ``lease_until`` (database time, extended by the
+    worker's heartbeat); a job whose lease ran out is claimed again, at most ``attempts`` times in all.
     """
 
     __tablename__ = "jobs"
@@ -229,3 +230,5 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    client: Mapped[str] = mapped_column(String(64), default="")

@@ -9,7 +9,7 @@ call it in the transaction that stores the job's result, and roll back when it r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -22,8 +22,12 @@ from cardioscreen.web.models import Job, Study, StudyStatus
 
 ANALYSE = "analyse"
 EXPLAIN = "explain"
-PRIORITY = {EXPLAIN: 0, ANALYSE: 1}
-"""Claim order of the job kinds: a page waits on an ``explain`` job, nobody on an ``analyse`` job."""
+REANALYSE = "reanalyse"
+PRIORITY = {EXPLAIN: 0, ANALYSE: 1, REANALYSE: 1}
+"""Claim order of the job kinds: a page waits on an ``explain`` job, nobody on an ``analyse`` or ``reanalyse``
+job."""
+ANALYSING_KINDS = (ANALYSE, REANALYSE)
+"""The kinds whose study shows ``analysing`` while a worker holds the job."""
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
@@ -38,11 +42,13 @@ class Claim:
     attempt: int
 
 
-def enqueue(db: Session, kind: str, study_id: int) -> Job:
-    """Add a job (flushed, not committed: commit it with the study it is for)."""
+def enqueue(db: Session, kind: str, study_id: int, requested_by: int | None = None, client: str = "") -> Job:
+    """Add a job (flushed, not committed: commit it with the study it is for); ``requested_by`` (a user id) and
+    ``client`` (an address) name who asked for it, for the audit log."""
     if kind not in PRIORITY:
         raise ValueError(f"unknown job kind {kind!r}; one of {sorted(PRIORITY)}")
-    job = Job(kind=kind, study_id=study_id, state=QUEUED, priority=PRIORITY[kind], attempts=0, worker="")
+    job = Job(kind=kind, study_id=study_id, state=QUEUED, priority=PRIORITY[kind], attempts=0, worker="",
+              requested_by=requested_by, client=client[:64])
     db.add(job)
     db.flush()
     return job
@@ -69,7 +75,8 @@ def claim(db: Session, worker: str, lease_s: float, attempts: int) -> Claim | No
     """Claim the next open job for ``worker`` (committed), or None when there is none.
 
     A job already claimed ``attempts`` times whose lease ran out again is given up instead: it is marked failed and,
-    for an analysis, so is its study ("its worker stopped" each time).
+    for an upload's analysis, so is its study ("its worker stopped" each time); a re-analysis given up leaves the
+    study its earlier result.
     """
     while True:
         expired = and_(Job.state == RUNNING, Job.lease_until < func.now())
@@ -86,7 +93,7 @@ def claim(db: Session, worker: str, lease_s: float, attempts: int) -> Claim | No
         db.execute(update(Job).where(Job.id == job.id).values(
             state=RUNNING, attempts=Job.attempts + 1, lease_token=token, lease_until=_lease_end(lease_s),
             worker=worker[:120]))
-        if job.kind == ANALYSE:
+        if job.kind in ANALYSING_KINDS:
             db.execute(update(Study).where(Study.id == job.study_id).values(status=StudyStatus.ANALYSING.value))
         db.commit()
         return Claim(job.id, job.kind, job.study_id, token, attempt)
@@ -98,6 +105,16 @@ def _give_up(db: Session, job: Job, reason: str) -> None:
     if job.kind == ANALYSE:
         db.execute(update(Study).where(Study.id == job.study_id)
                    .values(status=StudyStatus.FAILED.value, error=f"the analysis was {reason}"))
+    elif job.kind == REANALYSE and (study := db.get(Study, job.study_id)) is not None:
+        study.status = settled_status(study.result)
+
+
+def settled_status(result: Mapping[str, Any] | None) -> str:
+    """The status of a study that keeps ``result`` (a re-analysis that failed leaves the earlier one): done,
+    refused, or failed when it has none."""
+    if result is None:
+        return StudyStatus.FAILED.value
+    return StudyStatus.REFUSED.value if result.get("refused") else StudyStatus.DONE.value
 
 
 def heartbeat(db: Session, tokens: Collection[str], lease_s: float) -> int:

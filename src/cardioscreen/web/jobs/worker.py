@@ -4,8 +4,9 @@ Each of ``concurrency`` threads claims a job (:func:`~cardioscreen.web.jobs.queu
 :class:`~cardioscreen.web.sandbox.Sandbox` (the web app's memory, CPU and time limits) and stores the outcome in the
 same transaction that marks the job done; one heartbeat thread extends the leases of the jobs in hand every third of
 the lease. A job the sandbox could not finish (its reader or analysis crashed or passed a limit) fails its study
-with the reason, as in the web process; a worker that dies (killed, its machine lost) leaves its jobs to be claimed
-again when their leases run out. SIGTERM or SIGINT: no new claims, the jobs in hand finish, then the worker exits.
+with the reason, as in the web process (a re-analysis that fails leaves the study its earlier result); a worker
+that dies (killed, its machine lost) leaves its jobs to be claimed again when their leases run out. SIGTERM or
+SIGINT: no new claims, the jobs in hand finish, then the worker exits.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.web.analysis import AnalyzeFn
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
-from cardioscreen.web.intake import analyse_stored
+from cardioscreen.web.intake import analyse_stored, redo_analysis
 from cardioscreen.web.jobs import queue
-from cardioscreen.web.models import Study, StudyStatus
+from cardioscreen.web.models import Job, Study, StudyStatus, User
 from cardioscreen.web.rendering import SandboxSaliency
 from cardioscreen.web.sandbox import Sandbox, build_sandbox
 from cardioscreen.web.settings import WebSettings
@@ -112,18 +113,26 @@ class Worker:
         if study is None:
             return "the study no longer exists"
         try:
-            if held.kind == queue.ANALYSE:
-                analyse_stored(db, self.store, self.sandbox, study)
-            else:
-                SandboxSaliency(self.store, self.sandbox).ensure(study)
+            self._work(db, held, study)
         except CardioScreenError as exc:  # the sandbox's verdict on this job: running it again would repeat it
+            _settle(held.kind, study, None)
             return str(exc)
         except (OSError, ValueError) as exc:  # the study's files are damaged or missing
             logger.exception("job %d failed", held.job_id)
-            if held.kind == queue.ANALYSE:
-                study.status, study.error = StudyStatus.FAILED.value, f"{type(exc).__name__}: {exc}"
+            _settle(held.kind, study, f"{type(exc).__name__}: {exc}")
             return f"{type(exc).__name__}: {exc}"
         return None
+
+    def _work(self, db: Session, held: queue.Claim, study: Study) -> None:
+        if held.kind == queue.ANALYSE:
+            analyse_stored(db, self.store, self.sandbox, study)
+        elif held.kind == queue.REANALYSE:
+            job = db.get(Job, held.job_id)
+            requested_by = job.requested_by if job is not None else None
+            actor = db.get(User, requested_by) if requested_by is not None else None
+            redo_analysis(db, self.store, self.sandbox, study, actor, client=job.client if job is not None else "")
+        else:
+            SandboxSaliency(self.store, self.sandbox).ensure(study)
 
     def _heartbeat(self) -> None:
         """Extend the leases of the jobs in hand every third of the lease, for as long as the process lives."""
@@ -137,6 +146,15 @@ class Worker:
                     queue.heartbeat(db, tokens, self.settings.job_lease_s)
             except SQLAlchemyError as exc:
                 logger.warning("heartbeat failed: %s", exc)
+
+
+def _settle(kind: str, study: Study, error: str | None) -> None:
+    """The study of a job that failed: an upload's analysis whose files were damaged fails it with ``error``; a
+    re-analysis leaves it its earlier result (the job keeps the error)."""
+    if kind == queue.REANALYSE:
+        study.status = queue.settled_status(study.result)
+    elif kind == queue.ANALYSE and error is not None:
+        study.status, study.error = StudyStatus.FAILED.value, error
 
 
 def run_worker(settings: WebSettings, concurrency: int | None = None, analyze: AnalyzeFn | None = None,

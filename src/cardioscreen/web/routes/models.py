@@ -11,9 +11,9 @@ from starlette.responses import Response
 
 from cardioscreen.registry import ModelRegistry, registry_dir
 from cardioscreen.web import crud, review_data
-from cardioscreen.web.deps import CurrentAdmin, DbSession, Settings, Store, client_address, csrf_protect
+from cardioscreen.web.deps import CurrentAdmin, DbSession, Settings, client_address, csrf_protect
 from cardioscreen.web.i18n import translator
-from cardioscreen.web.intake import reanalyse
+from cardioscreen.web.intake import Intake
 from cardioscreen.web.templating import page_language, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -22,6 +22,8 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], includ
 @router.get("/models")
 def models(request: Request, db: DbSession, admin: CurrentAdmin, settings: Settings,
            reanalysed: Annotated[int | None, Query(ge=1)] = None,
+           queued: Annotated[int | None, Query(ge=1)] = None,
+           pending: Annotated[int | None, Query(ge=1)] = None,
            missing: Annotated[int | None, Query(ge=1)] = None) -> Response:
     registry = ModelRegistry(registry_dir(settings.data_dir), settings.model_bundle)
     t = translator(page_language(request))
@@ -29,6 +31,10 @@ def models(request: Request, db: DbSession, admin: CurrentAdmin, settings: Setti
     if reanalysed is not None:
         study = crud.get_study(db, reanalysed)
         notice = t("models_reanalysed", id=reanalysed, version=study.model_version if study else "?")
+    elif queued is not None:
+        notice = t("models_reanalysis_queued", id=queued)
+    elif pending is not None:
+        notice = t("models_still_analysing", id=pending)
     elif missing is not None:
         notice = t("models_no_study", id=missing)
     return render(request, "admin_models.html", {
@@ -39,10 +45,12 @@ def models(request: Request, db: DbSession, admin: CurrentAdmin, settings: Setti
 
 
 @router.post("/models/reanalyse")
-def reanalyse_study(request: Request, db: DbSession, admin: CurrentAdmin, store: Store,
+def reanalyse_study(request: Request, db: DbSession, admin: CurrentAdmin,
                     study_id: Annotated[int, Form(ge=1)]) -> Response:
+    """Re-analyse the study in this process, or queue it for a worker with the job queue on."""
     study = crud.get_study(db, study_id)
     if study is None:
         return RedirectResponse(f"/admin/models?missing={study_id}", status_code=status.HTTP_303_SEE_OTHER)
-    reanalyse(db, store, request.app.state.sandbox, study, admin, client=client_address(request))
-    return RedirectResponse(f"/admin/models?reanalysed={study_id}", status_code=status.HTTP_303_SEE_OTHER)
+    intake: Intake = request.app.state.intake
+    outcome = intake.reanalyse(db, study, admin, client=client_address(request))
+    return RedirectResponse(f"/admin/models?{outcome}={study_id}", status_code=status.HTTP_303_SEE_OTHER)
