@@ -14,6 +14,12 @@ upload the server accepted must be stored with its files and its analysis result
 once each), and measures the study reads three times: with no analysis running (before the uploads), during the
 uploads, and while the workers analyse the backlog the uploads left (no uploads then); the run ends when the queue
 is empty, and prints how fast the workers drained it. ``inline`` analyses in the web processes, as without a queue.
+
+``CARDIOSCREEN_LOAD_WORKER_CPUS`` (a CPU list, e.g. ``1`` or ``2-3``) runs the workers as on a machine of their own:
+pinned to those CPUs (``os.sched_setaffinity``, inherited by their sandbox processes), and this process, the
+PostgreSQL cluster it starts and the web server on the others. Each phase also prints how busy each CPU was and the
+CPU used by the web server, the workers, PostgreSQL and the load clients (this process), to show what a slow-down
+of the reads comes from.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
-from sqlalchemy import select
+import psutil
+from sqlalchemy import Engine, select
 from tests.web.pgserver import TemporaryPostgres
 
 from bench.common import SHARED_DATA, median_seconds
@@ -50,6 +57,7 @@ DURATION_S = float(os.environ.get("CARDIOSCREEN_LOAD_SECONDS", "60"))
 DATABASE_URL = os.environ.get("CARDIOSCREEN_LOAD_DATABASE_URL", "")
 MODE = os.environ.get("CARDIOSCREEN_LOAD_MODE", "queue")
 ANALYSIS_WORKERS = int(os.environ.get("CARDIOSCREEN_LOAD_ANALYSIS_WORKERS", "2"))
+WORKER_CPUS = os.environ.get("CARDIOSCREEN_LOAD_WORKER_CPUS", "")
 READ_SECONDS = 15.0
 """How long the clients only read studies with no analysis running, and at most while the workers drain the
 backlog (until it is empty)."""
@@ -160,6 +168,64 @@ async def _seed(client: httpx.AsyncClient, auth: dict[str, str], files: list[tup
     return int(response.json()["id"])
 
 
+def _cpu_list(text: str) -> set[int]:
+    """The CPUs of a list like ``1``, ``2-3`` or ``0,2``."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its live descendants (with the children they reaped)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU use per phase: how busy each CPU was, and the cores used by each group of processes (``groups``: name ->
+    root pids; ``load clients`` is this process alone)."""
+
+    groups: dict[str, list[int]]
+    phases: list[tuple[str, float, dict[int, float], dict[str, float]]] = field(default_factory=list)
+    _last: tuple[float, dict[int, float], dict[str, float]] | None = None
+
+    def _snapshot(self) -> tuple[float, dict[int, float], dict[str, float]]:
+        busy = {cpu: t.user + t.nice + t.system + t.irq + t.softirq + t.steal
+                for cpu, t in enumerate(psutil.cpu_times(percpu=True))}
+        own = psutil.Process().cpu_times()
+        used = {name: sum(_tree_cpu_s(pid) for pid in pids) for name, pids in self.groups.items()}
+        return time.monotonic(), busy, used | {"load clients": own.user + own.system}
+
+    def mark(self, phase: str | None = None) -> None:
+        """End ``phase`` here (and start the next one); None only starts one."""
+        now = self._snapshot()
+        if phase is not None and self._last is not None:
+            wall = now[0] - self._last[0]
+            busy = {cpu: (now[1][cpu] - self._last[1][cpu]) / wall for cpu in now[1]}
+            used = {name: (now[2][name] - self._last[2][name]) / wall for name in now[2]}
+            self.phases.append((phase, wall, busy, used))
+        self._last = now
+
+    def lines(self) -> list[str]:
+        return [f"CPU in {phase} ({wall:.0f} s): busy " + ", ".join(f"cpu{c} {b:.0%}" for c, b in busy.items())
+                + "; cores used: " + ", ".join(f"{name} {u:.2f}" for name, u in used.items())
+                for phase, wall, busy, used in self.phases]
+
+
 @dataclass
 class Phases:
     """Seconds of the upload phase, the queue's drain after it (None without a queue), load averages (1 min)."""
@@ -171,12 +237,13 @@ class Phases:
 
 
 async def _run_clients(base: str, url: str, names: list[str], records: list[list[tuple[str, bytes]]],
-                       tally: Tally) -> Phases:
+                       tally: Tally, meter: CpuMeter) -> Phases:
     """All clients sign in together; with the queue they read a study of their own with no analysis running, then
     all upload for DURATION_S, then (with the queue) read while the workers drain the backlog, until it is empty."""
     clients = [httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S) for _ in names]
     phases = Phases()
     queued = MODE == "queue"
+    engine = create_db_engine(url)  # one pool for the queue's polling
     try:
         auths = await asyncio.gather(*(_sign_in(c, n, tally) for c, n in zip(clients, names, strict=True)))
         pairs = [(c, a) for c, a in zip(clients, auths, strict=True) if a is not None]
@@ -184,44 +251,48 @@ async def _run_clients(base: str, url: str, names: list[str], records: list[list
         if queued:
             seeds = await asyncio.gather(*(_seed(c, a, records[i % len(records)], tally)
                                            for i, (c, a) in enumerate(pairs)))
-            await _drain(url, DRAIN_TIMEOUT_S)
-            phases.load["quiet reads"] = os.getloadavg()[0]
+            await _drain(engine, DRAIN_TIMEOUT_S)
+            meter.mark()
             end = time.monotonic() + READ_SECONDS
             await asyncio.gather(*(_reads(c, a, s, "read, quiet", end, tally)
                                    for (c, a), s in zip(pairs, seeds, strict=True) if s is not None))
+            phases.load["quiet reads"] = os.getloadavg()[0]
+            meter.mark("quiet reads")
         start = time.monotonic()
+        meter.mark()
         await asyncio.gather(*(_uploads(c, a, records, start + DURATION_S, tally) for c, a in pairs))
         phases.upload_s = time.monotonic() - start
         phases.load["uploads"] = os.getloadavg()[0]
+        meter.mark("uploads")
         if queued:
             drain_start = time.monotonic()
-            phases.drained = await asyncio.to_thread(_open_jobs, url)
+            phases.drained = await asyncio.to_thread(_open_jobs, engine)
             drained = asyncio.Event()
             end = time.monotonic() + READ_SECONDS
-            await asyncio.gather(_drain(url, DRAIN_TIMEOUT_S, drained),
-                                 *(_reads(c, a, s, "read, backlog", end, tally, until=drained)
+            drain = asyncio.create_task(_drain(engine, DRAIN_TIMEOUT_S, drained))
+            await asyncio.gather(*(_reads(c, a, s, "read, backlog", end, tally, until=drained)
                                    for (c, a), s in zip(pairs, seeds, strict=True) if s is not None))
             phases.load["backlog reads"] = os.getloadavg()[0]
+            meter.mark("backlog reads")
+            await drain
             phases.drain_s = time.monotonic() - drain_start
         return phases
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
+        engine.dispose()
 
 
-def _open_jobs(url: str) -> int:
+def _open_jobs(engine: Engine) -> int:
     from cardioscreen.web.jobs.queue import count_open
 
-    engine = create_db_engine(url)
     with make_session_factory(engine)() as db:
-        count = count_open(db)
-    engine.dispose()
-    return count
+        return count_open(db)
 
 
-async def _drain(url: str, timeout_s: float, drained: asyncio.Event | None = None) -> None:
+async def _drain(engine: Engine, timeout_s: float, drained: asyncio.Event | None = None) -> None:
     """Wait until the job queue is empty (then set ``drained``), looking every half second."""
     deadline = time.monotonic() + timeout_s
-    while await asyncio.to_thread(_open_jobs, url):
+    while await asyncio.to_thread(_open_jobs, engine):
         if time.monotonic() > deadline:
             raise TimeoutError(f"the job queue was not empty after {timeout_s:g} s")
         await asyncio.sleep(0.5)
@@ -272,17 +343,21 @@ def _reference_seconds() -> float:
     return median_seconds(lambda: analyzer.analyze(read_ecg(header)), repeats=20)
 
 
-def _percentile(values: list[float], q: float) -> float:
+def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
 
 
-def _print(tally: Tally, phases: Phases, reference_s: float, stored: tuple[int, int, set[str]]) -> None:
+def _print(tally: Tally, phases: Phases, reference_s: float, stored: tuple[int, int, set[str]],
+           worker_cpus: set[int] | None) -> None:
     lost, without_result, analysis_errors = stored
     elapsed = phases.upload_s
     requests = sum(tally.statuses.values()) + sum(tally.lost.values())
     server_errors = sum(n for code, n in tally.statuses.items() if code >= 500)
     setup = (f"job queue, {ANALYSIS_WORKERS} cardioscreen worker processes at nice 10" if MODE == "queue"
              else "analysis in the web processes")
+    if worker_cpus is not None:
+        setup += (f", the workers pinned to CPU {','.join(map(str, sorted(worker_cpus)))}, the server, PostgreSQL and "
+                  f"the clients to CPU {','.join(map(str, sorted(os.sched_getaffinity(0))))}")
     print(f"{CLIENTS} clients, {elapsed:.0f} s of uploads after all signed in, cardioscreen serve --workers {WORKERS} "
           f"on PostgreSQL (loopback), {setup}, {os.cpu_count()} CPU cores")
     print("load average (1 min) at the end of each phase: "
@@ -307,8 +382,25 @@ def _print(tally: Tally, phases: Phases, reference_s: float, stored: tuple[int, 
         print(f"  error: {message}")
 
 
-def _start(command: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+def _start(command: list[str], env: dict[str, str], log: IO[bytes], cpus: set[int] | None = None,
+           ) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a session of its own; pinned to ``cpus`` (it and what it starts) when given."""
+    pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=pin)
+
+
+def _split_cpus() -> set[int] | None:
+    """With ``WORKER_CPUS``, pin this process (and so the PostgreSQL cluster and the server it starts) to the other
+    CPUs; the workers' CPUs, or None."""
+    if not WORKER_CPUS:
+        return None
+    allowed, workers = os.sched_getaffinity(0), _cpu_list(WORKER_CPUS)
+    if not workers < allowed:
+        raise SystemExit(f"CARDIOSCREEN_LOAD_WORKER_CPUS={WORKER_CPUS} must leave some of CPUs {sorted(allowed)} "
+                         "to the web server")
+    os.sched_setaffinity(0, allowed - workers)
+    return workers
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -324,6 +416,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def main() -> None:
     if MODE not in ("queue", "inline"):
         raise SystemExit(f"CARDIOSCREEN_LOAD_MODE must be queue or inline, not {MODE!r}")
+    worker_cpus = _split_cpus()
     records = _records()
     reference_s = _reference_seconds()
     postgres = None if DATABASE_URL else TemporaryPostgres()
@@ -341,13 +434,18 @@ def main() -> None:
         processes.append(_start([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)],
                                 env, server_log))
         if MODE == "queue":
-            processes += [_start(["nice", "-n", "10", *cli, "worker", "--concurrency", "1"], env, server_log)
-                          for _ in range(ANALYSIS_WORKERS)]
+            processes += [_start(["nice", "-n", "10", *cli, "worker", "--concurrency", "1"], env, server_log,
+                                 worker_cpus) for _ in range(ANALYSIS_WORKERS)]
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base, processes[0])
+        groups = {"web server": [processes[0].pid], "workers": [p.pid for p in processes[1:]]}
+        if postgres is not None:
+            groups["PostgreSQL"] = [int((postgres.data / "postmaster.pid").read_text().split()[0])]
+        meter = CpuMeter(groups)
         tally = Tally()
-        phases = asyncio.run(_run_clients(base, url, names, records, tally))
-        _print(tally, phases, reference_s, _check_stored(url, data_dir, tally.accepted))
+        phases = asyncio.run(_run_clients(base, url, names, records, tally, meter))
+        _print(tally, phases, reference_s, _check_stored(url, data_dir, tally.accepted), worker_cpus)
+        print("\n".join(meter.lines()))
     finally:
         for process in processes:
             _stop(process)
