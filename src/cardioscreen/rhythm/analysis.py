@@ -169,7 +169,8 @@ def ecg_rhythm(
     table = record_beats(x, fs, leads, r_peaks=r_peaks, delineation=delineation, raw=raw)
     n = x.shape[-1]
     bounds = windows(n, fs)
-    values = [window_features(table, table.between(a, b)) for a, b in bounds]
+    stretches = [table.between(a, b) for a, b in bounds]
+    values = [window_features(table, beats) for beats in stretches]
     calls = [_window_call(v, model, lim) for v in values]
     labels = smooth_labels([c.code for c in calls])
     episodes = merge_episodes(labels, bounds, fs, n)
@@ -189,7 +190,12 @@ def ecg_rhythm(
     model_code = max(probabilities, key=probabilities.__getitem__)
     in_stretch = table.between(round(longest.start_s * fs), round(longest.end_s * fs))
     stretch_hr = 60.0 * fs / float(median(np.diff(table.r[in_stretch]), axis=0)) if in_stretch.size >= 2 else None
-    parts = list(evidence(as_mapping(window_features(table, in_stretch)), code, pacing, lang, lim, stretch_hr))
+    # the longest episode is often one whole window (a 10 s record has one): its features are made already
+    stretch_values = next((v for beats, v in zip(stretches, values, strict=True) if np.array_equal(beats, in_stretch)),
+                          None)
+    if stretch_values is None:
+        stretch_values = window_features(table, in_stretch)
+    parts = list(evidence(as_mapping(stretch_values), code, pacing, lang, lim, stretch_hr))
     if table.n_beats >= lim.min_beats:
         parts.append(phrase("model", lang, code=model_code, prob=100.0 * probabilities[model_code]))
         if ectopy.pvc or ectopy.pac:
