@@ -11,9 +11,10 @@ upload the server accepted must be stored with its files and its analysis result
 
 ``CARDIOSCREEN_LOAD_MODE=queue`` (the default) runs the app with its job queue (``CARDIOSCREEN_JOB_QUEUE=1``) and
 ``CARDIOSCREEN_LOAD_ANALYSIS_WORKERS`` (2) ``cardioscreen worker`` processes at ``nice 10`` beside it (one job at
-once each), and measures the study reads three times: with no analysis running (before the uploads), during the
-uploads, and while the workers analyse the backlog the uploads left (no uploads then); the run ends when the queue
-is empty, and prints how fast the workers drained it. ``inline`` analyses in the web processes, as without a queue.
+once each), and measures the study reads four times: with no analysis running (before the uploads), during the
+uploads, while the workers analyse the backlog the uploads left (no uploads then), and with no analysis running
+again once the queue is empty (the database then holds the uploads too); it prints how fast the workers drained
+the queue. ``inline`` analyses in the web processes, as without a queue.
 
 ``CARDIOSCREEN_LOAD_WORKER_CPUS`` (a CPU list, e.g. ``1`` or ``2-3``) runs the workers as on a machine of their own:
 pinned to those CPUs (``os.sched_setaffinity``, inherited by their sandbox processes), and this process, the
@@ -97,7 +98,8 @@ class Tally:
     (no answer) and the first words of each refused or failed request."""
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: {
-        "sign-in": [], "upload": [], "read, quiet": [], "read, during uploads": [], "read, backlog": []})
+        "sign-in": [], "upload": [], "read, quiet": [], "read, during uploads": [], "read, backlog": [],
+        "read, quiet after": []})
     accepted: list[int] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     lost: Counter[str] = field(default_factory=Counter)
@@ -220,10 +222,21 @@ class CpuMeter:
             self.phases.append((phase, wall, busy, used))
         self._last = now
 
-    def lines(self) -> list[str]:
-        return [f"CPU in {phase} ({wall:.0f} s): busy " + ", ".join(f"cpu{c} {b:.0%}" for c, b in busy.items())
-                + "; cores used: " + ", ".join(f"{name} {u:.2f}" for name, u in used.items())
-                for phase, wall, busy, used in self.phases]
+    def lines(self, answered: dict[str, int], worker_cpus: set[int] | None) -> list[str]:
+        """A line per phase: each CPU's busy share, the cores used by each group and by other processes (this
+        machine's other users; with ``worker_cpus``, those on the other CPUs, the web server's), and the web server's
+        CPU per answered request (``answered``: phase -> requests)."""
+        out = []
+        for phase, wall, busy, used in self.phases:
+            others = f"other processes {sum(busy.values()) - sum(used.values()):.2f}"
+            if worker_cpus is not None:
+                web_side = sum(b for cpu, b in busy.items() if cpu not in worker_cpus)
+                others += f" (on the web's CPUs {web_side - sum(used.values()) + used['workers']:.2f})"
+            per_request = used["web server"] * wall / answered[phase] * 1000 if answered.get(phase) else float("nan")
+            out.append(f"CPU in {phase} ({wall:.0f} s): busy " + ", ".join(f"cpu{c} {b:.0%}" for c, b in busy.items())
+                       + "; cores used: " + ", ".join(f"{name} {u:.2f}" for name, u in used.items())
+                       + f", {others}; web server {per_request:.1f} ms CPU per answered request")
+        return out
 
 
 @dataclass
@@ -276,6 +289,12 @@ async def _run_clients(base: str, url: str, names: list[str], records: list[list
             meter.mark("backlog reads")
             await drain
             phases.drain_s = time.monotonic() - drain_start
+            meter.mark()
+            end = time.monotonic() + READ_SECONDS
+            await asyncio.gather(*(_reads(c, a, s, "read, quiet after", end, tally)
+                                   for (c, a), s in zip(pairs, seeds, strict=True) if s is not None))
+            phases.load["quiet reads after"] = os.getloadavg()[0]
+            meter.mark("quiet reads after")
         return phases
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
@@ -445,7 +464,11 @@ def main() -> None:
         tally = Tally()
         phases = asyncio.run(_run_clients(base, url, names, records, tally, meter))
         _print(tally, phases, reference_s, _check_stored(url, data_dir, tally.accepted), worker_cpus)
-        print("\n".join(meter.lines()))
+        answered = {"quiet reads": len(tally.latencies["read, quiet"]),
+                    "uploads": len(tally.latencies["upload"]) + len(tally.latencies["read, during uploads"]),
+                    "backlog reads": len(tally.latencies["read, backlog"]),
+                    "quiet reads after": len(tally.latencies["read, quiet after"])}
+        print("\n".join(meter.lines(answered, worker_cpus)))
     finally:
         for process in processes:
             _stop(process)
