@@ -5,9 +5,9 @@ Stages of :meth:`cardioscreen.pipeline.Analyzer.analyze_file`, each timed on its
 10 s, 12-lead, 500 Hz PTB-XL records: reading the file, cleaning, R-peaks, quality, intervals with the DSP and
 the hybrid (U-Net P wave + DSP QRS/T) delineation, the amplitudes (median beat and its waves), the network's input
 preparation and its ONNX Runtime inference (:func:`cardioscreen.runtime.make_runner`), the stack's hand-made
-features (R-peaks, beats and statistics on the network input) and the stack itself (boosting, stacking,
-calibration), the rhythm, and the whole ``analyze_file`` (file read to result, no report). Every stage is run
-once on every record untimed first (loading the models, warming caches).
+features (beats around the measured R-peaks and their statistics, on the network input) and the stack itself
+(boosting, stacking, calibration), the rhythm, and the whole ``analyze_file`` (file read to result, no report).
+Every stage is run once on every record untimed first (loading the models, warming caches).
 
 Environment: ``BENCH_STAGE_RECORDS`` (records, default 50).
 """
@@ -48,6 +48,7 @@ def main() -> None:
     single_core()
     logging.getLogger("cardioscreen").setLevel(logging.ERROR)
     from cardioscreen.datasets.preprocess import windows
+    from cardioscreen.ensemble.inputs import peaks_at
     from cardioscreen.ensemble.measurements import measurement_vector
     from cardioscreen.io import read_ecg
     from cardioscreen.pipeline import Analyzer
@@ -78,10 +79,11 @@ def main() -> None:
     items = list(zip(records, cleaned, peaks, quality, strict=True))
     inputs = [windows(record_input(r, spec), spec.samples, spec.stride) for r in records]
     measured = [(r, measure_record(r)) for r in records]
-    stack_items = [(record_input(r, spec), measurement_vector(m)[None]) for r, m in measured]
+    stack_items = [(x, measurement_vector(m)[None], [peaks_at(m.r_peaks, m.fs, spec.fs, x.shape[-1])])
+                   for x, m in ((record_input(r, spec), m) for r, m in measured)]
     outputs = [(spec.aggregate_outputs(p)[None], e.mean(axis=0)[None]) for p, e in map(run, inputs)]
-    stack_inputs = [(*o, analyzer.output.features(x[None], spec, v))
-                    for o, (x, v) in zip(outputs, stack_items, strict=True)]
+    stack_inputs = [(*o, analyzer.output.features(x[None], spec, v, r))
+                    for o, (x, v, r) in zip(outputs, stack_items, strict=True)]
 
     def morphology(it: Any) -> object:
         r, m = it
@@ -103,7 +105,7 @@ def main() -> None:
          records),
         ("amplitudes (ecg_morphology)", morphology, measured),
         ("network (onnx runner)", run, inputs),
-        ("stack features (R-peaks, beats, stats)", lambda it: analyzer.output.features(it[0][None], spec, it[1]),
+        ("stack features (beats, stats)", lambda it: analyzer.output.features(it[0][None], spec, it[1], it[2]),
          stack_items),
         ("stack (boosting, stacking, calib.)", lambda it: analyzer.output.probabilities(*it), stack_inputs),
         ("rhythm (ecg_rhythm)", lambda it: ecg_rhythm(it[1].clean, it[0].fs, it[0].leads, r_peaks=it[1].r_peaks,

@@ -17,6 +17,7 @@ import numpy as np
 
 from cardioscreen import __version__
 from cardioscreen.datasets.preprocess import window_starts, windows
+from cardioscreen.ensemble.inputs import peaks_at
 from cardioscreen.ensemble.measurements import measurement_vector
 from cardioscreen.ensemble.persist import EnsembleModel
 from cardioscreen.ensemble.reported import (
@@ -209,13 +210,15 @@ class Analyzer:
     def _probabilities(self, x: np.ndarray, inputs: np.ndarray, measured: RecordMeasurements) -> np.ndarray:
         """Reported record probabilities ``(labels,)`` from the network's outputs on the record's windows
         (:class:`~cardioscreen.ensemble.reported.ReportedOutput`: calibrated, stacked with boosting where that won
-        on validation, in the reported range); the stacked output also takes the record's hand-made features and
-        the clinical measurements already made (``measured``, the row training measured for the same record).
+        on validation, in the reported range); the stacked output also takes the record's hand-made features (on
+        beats cut around the R-peaks already measured) and the clinical measurements already made (``measured``,
+        the row training measured for the same record).
         """
         spec = self.bundle.input_spec
         window_probs, embeddings = self._run(inputs)
         network = spec.aggregate_outputs(window_probs)
-        features = self.output.features(x[None], spec, measurement_vector(measured)[None])
+        r_peaks = peaks_at(measured.r_peaks, measured.fs, spec.fs, x.shape[-1])
+        features = self.output.features(x[None], spec, measurement_vector(measured)[None], [r_peaks])
         return np.asarray(self.output.probabilities(network[None], embeddings.mean(axis=0)[None], features)[0])
 
     def _saliency(self, inputs: np.ndarray, flagged: np.ndarray, std: ECGRecord) -> dict[str, np.ndarray]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cardioscreen.datasets.ptbxl import PTBXL
+from cardioscreen.ensemble.inputs import peaks_at
 from cardioscreen.ensemble.measurements import measure_ptbxl_record, measurement_vector
 from cardioscreen.io import read_ecg
 from cardioscreen.pipeline import Analyzer, AnalyzerConfig
@@ -115,9 +116,12 @@ class TestCalibratedOutput:
         assert analyzer.ensemble is not None and analyzer.model_info["calibrated"]
         analyzer.ensemble.defaults = dict.fromkeys(analyzer.ensemble.defaults, output)
         result = analyzer.analyze(ptbxl_record)
-        x = record_input(ptbxl_record, analyzer.bundle.input_spec)
-        measured = measurement_vector(measure_record(ptbxl_record))
-        expected = analyzer.ensemble.predict_records(analyzer.bundle, x[None], measurements=measured[None])[0]
+        spec = analyzer.bundle.input_spec
+        x = record_input(ptbxl_record, spec)
+        measured = measure_record(ptbxl_record)
+        r_peaks = peaks_at(measured.r_peaks, measured.fs, spec.fs, x.shape[-1])
+        expected = analyzer.ensemble.predict_records(analyzer.bundle, x[None], r_peaks=[r_peaks],
+                                                     measurements=measurement_vector(measured)[None])[0]
         np.testing.assert_allclose([p.probability for p in result.predictions], expected, atol=1e-4)
         np.testing.assert_allclose([p.threshold for p in result.predictions], analyzer.ensemble.thresholds_for())
         assert result.model["output"] == output

@@ -62,23 +62,38 @@ def network_outputs(bundle: Bundle, x: np.ndarray, batch_size: int = 256) -> tup
     return record_probs.astype(np.float64), record_feats.astype(np.float64)
 
 
+def peaks_at(r_peaks: np.ndarray, fs: float, target_fs: float, n_samples: int) -> np.ndarray:
+    """R-peak sample indices found at ``fs`` Hz as indices of the same record resampled to ``target_fs`` Hz
+    (``n_samples`` long: :func:`~cardioscreen.datasets.preprocess.normalise` keeps sample 0 in place), rounded,
+    in range and without repeats."""
+    moved = np.round(np.asarray(r_peaks, dtype=np.float64) * (target_fs / fs)).astype(np.int64)
+    return np.unique(np.clip(moved, 0, n_samples - 1))
+
+
 def record_feature_matrix(
-    x: np.ndarray, fs: float, leads: Sequence[str], width: int | None = None
+    x: np.ndarray, fs: float, leads: Sequence[str], width: int | None = None,
+    r_peaks: Sequence[np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Time/frequency and rhythm features ``(n, F)`` of records ``x`` ``(n, leads, samples)`` at ``fs`` Hz.
 
-    A record with fewer than two R-peaks gets NaN features. When no record has beats, the column count cannot be
-    learnt from the data: ``width`` (the fitted model's) gives it, and the names come back empty.
+    The beats are cut around each record's R-peaks: ``r_peaks[i]``, sample indices at ``fs`` (the record's own
+    R-peaks, measured on its millivolts and moved with :func:`peaks_at`), where given; else (None, or no list)
+    they are found on ``x[i]`` itself, as for ptbxl-z100 records, which have no millivolts. A record with fewer
+    than two R-peaks gets NaN features. When no record has beats, the column count cannot be learnt from the
+    data: ``width`` (the fitted model's) gives it, and the names come back empty.
     """
     from cardioscreen.features.aggregate import record_features
     from cardioscreen.signal.beats import ecg_beats
     from cardioscreen.signal.peaks import ecg_peaks
 
+    if r_peaks is not None and len(r_peaks) != len(x):
+        raise ValueError(f"R-peaks of {len(r_peaks)} records for {len(x)} records")
     rows: list[np.ndarray | None] = []
     names: list[str] = []
     beat_samples = int(round(fs))
-    for record in x:
-        peaks, _ = ecg_peaks(record, fs)
+    for i, record in enumerate(x):
+        given = None if r_peaks is None else r_peaks[i]
+        peaks = ecg_peaks(record, fs)[0] if given is None else np.asarray(given, dtype=np.int64)
         if len(peaks) < 2:
             rows.append(None)
             continue

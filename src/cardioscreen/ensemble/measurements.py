@@ -12,7 +12,7 @@ unknown: NaN rows (the boosting takes NaN).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,13 +97,12 @@ def ptbxl_measurements(ptbxl: PTBXL, cache_dir: Path | None = None,
     return np.asarray(stored[0][rows], dtype=np.float64)
 
 
-def measurement_matrix(data: TaskData, folders: Sequence[Path], cache_dir: Path | None = None) -> np.ndarray:
-    """Measurement rows ``(len(data), M)`` of ``data``'s records: those of its PTB-XL records from their folder
-    among ``folders``; NaN for ptbxl-z100 records (z-scored: no millivolts to measure)."""
+def _raw_ptbxl_rows(data: TaskData, folders: Sequence[Path]) -> Iterator[tuple[PTBXL, np.ndarray]]:
+    """Per PTB-XL folder among ``folders``: the folder (limited to ``data``'s records) and the rows of ``data``
+    that are its records, in the folder's record order (ptbxl-z100 folders have none: no millivolts)."""
     from cardioscreen.datasets.ptbxl import PTBXL
     from cardioscreen.datasets.z100 import Z100
 
-    out = np.full((len(data), len(measurement_names())), np.nan)
     raw = data.source == "ptbxl"
     for folder in folders:
         if Z100.is_z100(folder):
@@ -112,10 +111,35 @@ def measurement_matrix(data: TaskData, folders: Sequence[Path], cache_dir: Path 
         rows = np.flatnonzero(raw & np.isin(data.ecg_ids, ptbxl.ecg_ids))
         if len(rows):
             wanted = ptbxl.subset(np.isin(ptbxl.ecg_ids, data.ecg_ids[rows]))
-            values = ptbxl_measurements(wanted, cache_dir)
             position = rows_for(wanted.ecg_ids, data.ecg_ids[rows])
             assert position is not None
-            out[rows] = values[position]
+            yield wanted, rows[np.argsort(position)]
+
+
+def measured_r_peaks(data: TaskData, folders: Sequence[Path], fs: float) -> list[np.ndarray | None]:
+    """Per record of ``data``: its R-peaks as :func:`measure_record` finds them on its 500 Hz millivolts (the
+    Analyzer's ``r_peaks`` for the same file), as sample indices at ``fs`` Hz, the rate of its network input
+    ``data.x``; None for ptbxl-z100 records (z-scored: the features find their R-peaks on the input itself)."""
+    from tqdm.auto import tqdm
+
+    from cardioscreen.ensemble.inputs import peaks_at
+    from cardioscreen.signal.peaks import ecg_peaks
+
+    out: list[np.ndarray | None] = [None] * len(data)
+    n_samples = data.x.shape[-1]
+    for ptbxl, rows in _raw_ptbxl_rows(data, folders):
+        for ecg_id, row in zip(tqdm(ptbxl.ecg_ids, desc="PTB-XL R-peaks", leave=False), rows, strict=True):
+            r_peaks, _ = ecg_peaks(ptbxl.read_signal(int(ecg_id), READ_FS), float(READ_FS))
+            out[row] = peaks_at(r_peaks, float(READ_FS), fs, n_samples)
+    return out
+
+
+def measurement_matrix(data: TaskData, folders: Sequence[Path], cache_dir: Path | None = None) -> np.ndarray:
+    """Measurement rows ``(len(data), M)`` of ``data``'s records: those of its PTB-XL records from their folder
+    among ``folders``; NaN for ptbxl-z100 records (z-scored: no millivolts to measure)."""
+    out = np.full((len(data), len(measurement_names())), np.nan)
+    for ptbxl, rows in _raw_ptbxl_rows(data, folders):
+        out[rows] = ptbxl_measurements(ptbxl, cache_dir)
     logger.info("measurements: %d of %d records measured in mV", int(np.isfinite(out).any(axis=1).sum()),
                 len(data))
     return out

@@ -12,6 +12,7 @@ The bundle's ``manifest.json`` gets the key ``"ensemble": "ensemble"`` (the fold
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,16 +141,18 @@ class EnsembleModel:
         return np.hstack([features, measurements])
 
     def predict_records(self, bundle: Bundle, x: np.ndarray, which: str | None = None,
-                        measurements: np.ndarray | None = None) -> np.ndarray:
+                        measurements: np.ndarray | None = None,
+                        r_peaks: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
         """Calibrated probabilities ``(n, C)`` of normalised records ``x`` ``(n, 12, samples)`` of ``bundle``;
-        ``measurements`` ``(n, M)`` (None: not measured, NaN)."""
+        ``measurements`` ``(n, M)`` (None: not measured, NaN), ``r_peaks`` their measured R-peaks at the input's
+        rate (None: found on ``x``)."""
         from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
 
         probs, embeddings = network_outputs(bundle, x)
         if which == "network" or (which is None and not self.uses_ensemble):
             return self.predict(probs, embeddings, np.zeros((len(x), 0)), "network")
         spec = bundle.input_spec
-        features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.feature_names))
+        features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.feature_names), r_peaks=r_peaks)
         return self.predict(probs, embeddings, self.hand_made(features, measurements), which)
 
     def thresholds_for(self, which: str | None = None) -> np.ndarray:

@@ -100,14 +100,18 @@ class ReportedOutput:
         """``(C,)`` bool: the class is assessed (and may be flagged)."""
         return np.array([c.assessed for c in self.assessment], dtype=bool)
 
-    def features(self, x: np.ndarray, spec: InputSpec, measurements: np.ndarray | None) -> np.ndarray | None:
+    def features(self, x: np.ndarray, spec: InputSpec, measurements: np.ndarray | None,
+                 r_peaks: Sequence[np.ndarray | None] | None = None) -> np.ndarray | None:
         """The stack's hand-made inputs ``(n, F + M)`` of normalised records ``x`` ``(n, leads, samples)``: their
         time/frequency features and, for an ensemble fitted with them, their clinical measurement rows
         ``measurements`` ``(n, M)`` (:func:`~cardioscreen.ensemble.measurements.measurement_vector`; None: not
-        measured, NaN). None where the reported output does not use the stack."""
+        measured, NaN); ``r_peaks``: each record's measured R-peaks at ``spec.fs`` (see
+        :func:`~cardioscreen.ensemble.inputs.record_feature_matrix`). None where the reported output does not use
+        the stack."""
         if not self.needs_features or self.ensemble is None:
             return None
-        features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.ensemble.feature_names))
+        features, _ = record_feature_matrix(x, spec.fs, spec.leads, width=len(self.ensemble.feature_names),
+                                            r_peaks=r_peaks)
         return self.ensemble.hand_made(features, measurements)
 
     def probabilities(self, network: np.ndarray, embeddings: np.ndarray, features: np.ndarray | None = None

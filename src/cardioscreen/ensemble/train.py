@@ -35,7 +35,7 @@ from cardioscreen.ensemble.assessment import assess_classes, training_positives
 from cardioscreen.ensemble.boosting import SubspaceBoosting
 from cardioscreen.ensemble.calibration import REPORTED_RANGE, PerClassCalibrator
 from cardioscreen.ensemble.inputs import network_outputs, record_feature_matrix
-from cardioscreen.ensemble.measurements import measurement_matrix, measurement_names
+from cardioscreen.ensemble.measurements import measured_r_peaks, measurement_matrix, measurement_names
 from cardioscreen.ensemble.persist import OUTPUTS, EnsembleModel
 from cardioscreen.ensemble.stacking import Stacker, cross_fit_predict
 from cardioscreen.ensemble.thresholds import DEFAULT_MIN_SENSITIVITY, fit_thresholds
@@ -87,11 +87,11 @@ def _columns(bundle: Bundle, data: TaskData) -> np.ndarray:
     return np.array([index[(label.code, label.task)] for label in bundle.labels], dtype=np.int64)
 
 
-def _split(bundle: Bundle, data: TaskData, columns: np.ndarray, measurements: np.ndarray
-           ) -> tuple[_Split, list[str], int]:
+def _split(bundle: Bundle, data: TaskData, columns: np.ndarray, measurements: np.ndarray,
+           r_peaks: Sequence[np.ndarray | None] | None) -> tuple[_Split, list[str], int]:
     spec = bundle.input_spec
     probs, emb = network_outputs(bundle, data.x)
-    feats, names = record_feature_matrix(data.x, spec.fs, spec.leads)
+    feats, names = record_feature_matrix(data.x, spec.fs, spec.leads, r_peaks=r_peaks)
     split = _Split(probs, np.hstack([emb, feats, measurements]), data.y[:, columns], data.mask[:, columns])
     return split, names, emb.shape[1]
 
@@ -190,12 +190,15 @@ def _reported_figures(bundle: Bundle, val: _Split, honest: np.ndarray, raw_cal: 
 
 
 def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | None = None,
-                    measurements: np.ndarray | None = None) -> EnsembleModel:
+                    measurements: np.ndarray | None = None,
+                    r_peaks: Sequence[np.ndarray | None] | None = None) -> EnsembleModel:
     """Fit the ensemble of ``bundle`` on ``data`` (its ``"train"`` and ``"val"`` records); see the module doc.
 
     ``measurements`` ``(len(data), M)``: the records' rows of
     :func:`~cardioscreen.ensemble.measurements.measurement_matrix` (NaN where not measured), given to the
-    boosting after the features; None fits without measurements.
+    boosting after the features; None fits without measurements. ``r_peaks``: each record's measured R-peaks at
+    the network input's rate (:func:`~cardioscreen.ensemble.measurements.measured_r_peaks`; None, or None for a
+    record: found on its network input), which the hand-made features' beats are cut around.
     """
     cfg = config or EnsembleConfig()
     columns = _columns(bundle, data)
@@ -205,8 +208,11 @@ def fit_ensemble_on(bundle: Bundle, data: TaskData, config: EnsembleConfig | Non
     if measurements.shape != (len(data), len(meas_names)):
         raise CardioScreenError(f"measurements of shape {measurements.shape} for {len(data)} records and "
                                 f"{len(meas_names)} measurement columns")
-    train, names, emb_dim = _split(bundle, data.in_split("train"), columns, measurements[data.split == "train"])
-    val, _, _ = _split(bundle, data.in_split("val"), columns, measurements[data.split == "val"])
+    peaks = [None] * len(data) if r_peaks is None else list(r_peaks)
+    train, names, emb_dim = _split(bundle, data.in_split("train"), columns, measurements[data.split == "train"],
+                                   [peaks[i] for i in np.flatnonzero(data.split == "train")])
+    val, _, _ = _split(bundle, data.in_split("val"), columns, measurements[data.split == "val"],
+                       [peaks[i] for i in np.flatnonzero(data.split == "val")])
     if len(val.y) < cfg.n_splits:
         raise CardioScreenError(f"{len(val.y)} validation records; at least n_splits={cfg.n_splits} are needed")
     logger.info("ensemble: %d training, %d validation records, %d inputs", len(train.y), len(val.y),
@@ -277,4 +283,5 @@ def fit_ensemble(
                               recipe=bundle.input_spec.recipe, cache_dir=cache_dir, max_records=cfg.max_records,
                               seed=cfg.random_state)
     measurements = measurement_matrix(data, folders, cache_dir) if cfg.measurements else None
-    return fit_ensemble_on(bundle, data, cfg, measurements)
+    r_peaks = measured_r_peaks(data, folders, bundle.input_spec.fs)
+    return fit_ensemble_on(bundle, data, cfg, measurements, r_peaks)
