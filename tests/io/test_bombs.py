@@ -146,12 +146,111 @@ def _cell_of_zeros(name: bytes, rows: int, cols: int) -> bytes:
     return struct.pack("<II", 15, len(packed)) + packed
 
 
+def _element(kind: int, data: bytes) -> bytes:
+    """A MAT level 5 data element: its tag, ``data`` and the padding to 8 bytes."""
+    return struct.pack("<II", kind, len(data)) + data + bytes(-len(data) % 8)
+
+
+def _matrix(mclass: int, dims: tuple[int, ...], name: bytes, *parts: bytes, flags: int = 0) -> bytes:
+    """A miMATRIX element of array class ``mclass``: array flags, dimensions, name, then ``parts``."""
+    body = (_element(6, struct.pack("<II", mclass | flags, 0)) + _element(5, struct.pack(f"<{len(dims)}i", *dims))
+            + _element(1, name) + b"".join(parts))
+    return struct.pack("<II", 14, len(body)) + body
+
+
+def _doubles(n: int, kind: int = 9) -> bytes:
+    return _element(kind, np.arange(n, dtype="<f8").tobytes())
+
+
+def _nested_cells(depth: int) -> bytes:
+    """A variable ``x``: a 1 x 1 cell holding a 1 x 1 cell ... ``depth`` deep, around a 1 x 1 double."""
+    inner = _matrix(6, (1, 1), b"", _doubles(1))
+    for level in range(depth):
+        inner = _matrix(1, (1, 1), b"x" if level == depth - 1 else b"", inner)
+    return inner
+
+
+def _compressed(variable: bytes) -> bytes:
+    packed = zlib.compress(variable)
+    return struct.pack("<II", 15, len(packed)) + packed
+
+
 class TestMatlab:
+    """Crafted MAT-files that crashed scipy.io.loadmat (SIGSEGV; the fuzz findings are in test_fuzz.TestFindings)
+    or that hold more than they show: refused by the structure check before scipy reads them."""
+
     def test_cell_array_hiding_a_twelve_by_1_1m_matrix(self, tmp_path: Path) -> None:
         path = tmp_path / "cell.mat"
         path.write_bytes(_mat5(iter([_cell_of_zeros(b"ecg", 12, 1_100_000)])))
         assert path.stat().st_size < 200_000
-        refused(path, "more than")
+        refused(path, "variable 'ecg', cell 1: dimensions \\[12, 1100000\\] hold more elements than any record")
+
+    def test_cell_arrays_inflating_past_the_limit(self, tmp_path: Path) -> None:
+        path = tmp_path / "cells.mat"
+        path.write_bytes(_mat5(iter([_cell_of_zeros(b"a", 12, 500_000), _cell_of_zeros(b"b", 12, 500_000)])))
+        assert path.stat().st_size < 200_000
+        assert str(MAX_DECODED_BYTES) in refused(path, "its variables hold more than")
+
+    def test_the_crafted_layout_reads(self, tmp_path: Path) -> None:
+        path = tmp_path / "ok.mat"
+        path.write_bytes(_mat5(iter([_matrix(6, (2, 1000), b"ecg", _doubles(2000)), _compressed(_nested_cells(3))])))
+        record = read_ecg(path, fs=500)
+        assert record.signal.shape == (2, 1000) and record.signal[1, 999] == 1999
+
+    @pytest.mark.parametrize("kind", [0, 8, 10, 11, 14, 15, 19, 20, 528, 1 << 15])
+    def test_numeric_data_of_a_type_outside_scipys_table(self, kind: int, tmp_path: Path) -> None:
+        path = tmp_path / "type.mat"
+        path.write_bytes(_mat5(iter([_matrix(6, (2, 1000), b"ecg", _doubles(2000, kind))])))
+        refused(path, f"variable 'ecg': its data is stored as data type {kind}, not a numeric")
+
+    def test_text_of_a_numeric_type(self, tmp_path: Path) -> None:
+        path = tmp_path / "text.mat"
+        path.write_bytes(_mat5(iter([_matrix(4, (1, 2), b"sex", _doubles(2))])))
+        refused(path, "variable 'sex': its data is stored as data type 9, not a text")
+
+    def test_complex_flag_without_an_imaginary_part(self, tmp_path: Path) -> None:
+        """scipy read the next variable's miMATRIX tag as the imaginary part."""
+        path = tmp_path / "complex.mat"
+        ecg = _matrix(6, (2, 1000), b"ecg", _doubles(2000), flags=0x800)
+        path.write_bytes(_mat5(iter([ecg, _matrix(6, (1, 1), b"fs", _doubles(1))])))
+        refused(path, "variable 'ecg': its imaginary part is missing")
+
+    def test_sparse_matrix(self, tmp_path: Path) -> None:
+        path = tmp_path / "sparse.mat"
+        path.write_bytes(_mat5(iter([_matrix(5, (2, 2), b"sp", _element(5, bytes(4)), _element(5, bytes(12)),
+                                             _doubles(1))])))
+        refused(path, "variable 'sp': a sparse matrix")
+
+    @pytest.mark.parametrize("depth", [33, 20_000])
+    def test_cells_nested_deeper_than_the_limit(self, depth: int, tmp_path: Path) -> None:
+        """20,000 levels (a 40 KB file) overflowed scipy's C stack."""
+        path = tmp_path / "deep.mat"
+        path.write_bytes(_mat5(iter([_compressed(_nested_cells(depth))])))
+        refused(path, "nested more than 32 deep", seconds=1.0)
+
+    def test_cells_nested_to_the_limit_pass_the_check(self, tmp_path: Path) -> None:
+        path = tmp_path / "deep.mat"
+        path.write_bytes(_mat5(iter([_compressed(_nested_cells(32))])))
+        refused(path, "no ECG signal found")  # scipy read it; the reader found no signal in it
+
+    def test_cell_running_past_its_variable(self, tmp_path: Path) -> None:
+        cell = bytearray(_matrix(1, (1, 2), b"c", _matrix(6, (1, 1), b"", _doubles(1)),
+                                 _matrix(6, (1, 1), b"", _doubles(1))))
+        struct.pack_into("<I", cell, 4, len(cell) - 8 - 56)  # the cell's byte count leaves out its second cell
+        path = tmp_path / "short.mat"
+        path.write_bytes(_mat5(iter([bytes(cell), _matrix(6, (2, 1000), b"ecg", _doubles(2000))])))
+        refused(path, "variable 'c', cell 2: its array flags are missing \\(0 bytes left of the variable\\)")
+
+    def test_million_cells_in_a_few_bytes(self, tmp_path: Path) -> None:
+        path = tmp_path / "cells.mat"
+        path.write_bytes(_mat5(iter([_compressed(_matrix(1, (1, 1_000_000), b"c", _matrix(6, (1, 1), b"")))])))
+        refused(path, "1000000 cells cannot fit")
+
+    def test_compressed_variable_cut_short(self, tmp_path: Path) -> None:
+        packed = zlib.compress(_matrix(6, (2, 1000), b"ecg", _doubles(2000)))[:-200]
+        path = tmp_path / "cut.mat"
+        path.write_bytes(_mat5(iter([struct.pack("<II", 15, len(packed)) + packed])))
+        refused(path, "run past the end of its compressed data")
 
 
 class TestDicom:

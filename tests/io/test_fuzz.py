@@ -7,12 +7,14 @@ format without any of these fails :class:`TestSamples` until a sample is provide
 
 :class:`TestForked` reads a seeded sample of mutated files (truncation, bit flips, byte insertions and deletions,
 random bytes, header field edits) each in a forked child under an address-space limit, and bounds its outcome, wall
-time and peak memory; ``bench/fuzz.py`` runs the same harness over 100,000 inputs.
+time and peak memory; ``bench/fuzz.py`` runs the same harness over 100,000 inputs. :class:`TestFindings` reads the
+inputs that bench found failing, kept in ``fuzz_findings/`` (see its ``ATTRIBUTION.md``).
 """
 
 from __future__ import annotations
 
 import faulthandler
+import gzip
 import json
 import os
 import random
@@ -47,6 +49,7 @@ NUMBER_RE = re.compile(rb"-?\d+(?:\.\d+)?")
 ACCEPTED = ("record", "ECGFormatError")
 FORKED_SECONDS = 10.0  # wall-time bound of one mutated file read twice (detected and forced), on a loaded machine
 FORKED_MEMORY_MB = 256  # peak resident memory bound above the child's own at the fork
+FINDINGS = Path(__file__).with_name("fuzz_findings")
 
 
 def _find_sample(fmt: str, shared: Path, out: Path) -> list[Path]:
@@ -397,6 +400,30 @@ class TestForked:
         for seed in range(5):
             for mutation, _, data in mutated_inputs(files, "wfdb", len(MUTATIONS), seed):
                 assert data != files[0][1], mutation
+
+
+class TestFindings:
+    """The inputs of the 100,000-input bench (2026-12-03) that killed the reading child: each is now refused with
+    ECGFormatError, naming what is damaged, in a fraction of the forked bounds."""
+
+    @pytest.mark.parametrize(
+        "name,message",
+        [  # scipy.io.loadmat segfaulted on each (its C reader trusts element types and matrix byte counts)
+            ("matlab_seed12_input43_bit-flips", r"variable 'leads', cell 11: its data is stored as data type 528"),
+            ("matlab_seed66_input49_bit-flips", r"variable 'ecg': its imaginary part is missing"),
+            ("matlab_seed103_input49_bit-flips", r"variable 'leads', cell 11: a sparse matrix"),
+            ("matlab_seed133_input7_bit-flips", r"variable 'ecg': its data is stored as data type 15,"),
+            ("matlab_seed158_input57_deletion", r"variable 'leads', cell 8: its data is stored as data type 14,"),
+        ],
+    )
+    def test_refused_within_bounds(self, name, message, workdir):
+        path = workdir / "findings" / f"{name}.mat"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(gzip.decompress((FINDINGS / f"{name}.mat.gz").read_bytes()))
+        outcome = read_forked(path, name.split("_")[0])
+        assert outcome.result == "ECGFormatError", outcome
+        assert re.search(f"^{name}.mat: damaged MAT-file: {message}", outcome.message), outcome.message
+        assert outcome.within(2.0, 32), outcome
 
 
 class TestHarness:

@@ -1,4 +1,5 @@
-"""MATLAB ``.mat`` files: the real CPSC 2019 records, the CPSC 2018 struct layout, round trips and refusals."""
+"""MATLAB ``.mat`` files: the real CPSC 2019 records, the CPSC 2018 struct layout, round trips and refusals, and the
+structure check passing every valid file (its refusals: ``test_bombs.TestMatlab``, ``test_fuzz.TestFindings``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from scipy.io import loadmat, savemat
 from cardioscreen.cli import main
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io import read_ecg, write_ecg
+from cardioscreen.io.matlab_check import check_structure, mat_level
 from cardioscreen.io.registry import detect_format
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.peaks import ecg_peaks, match_peaks
@@ -106,3 +108,46 @@ class TestRefusals:
         assert main(["info", str(path)]) == 2
         err = capsys.readouterr().err
         assert "integer ADC counts" in err and "Traceback" not in err
+
+
+class TestStructureCheck:
+    def test_every_mat_file_in_the_shared_data_passes(self, shared_data: Path) -> None:
+        files = sorted(shared_data.rglob("*.mat"))
+        levels = [mat_level(path.read_bytes()[:128]) for path in files]
+        assert len(files) >= 180 and {4, 5} <= set(levels)
+        for path in files:
+            check_structure(path)
+
+    def test_the_cpsc2019_records_read_as_scipy_reads_them(self, shared_data: Path) -> None:
+        files = sorted((shared_data / "cpsc2019" / "data").glob("*.mat"))
+        assert len(files) == 50
+        for path in files:
+            np.testing.assert_array_equal(read_ecg(path, fs=500).signal[0],
+                                          loadmat(path)["ecg"].ravel().astype(np.float32))
+
+    def test_level_4_files_go_to_scipy_unchecked(self, shared_data: Path, ptbxl_signal: np.ndarray,
+                                                 tmp_path: Path) -> None:
+        """A level-4 file has no element structure (the old size check misread the challenge's as level 5)."""
+        challenge = next((shared_data / "challenge" / "georgia").glob("*.mat"))
+        with pytest.raises(ECGFormatError, match="integer ADC counts"):
+            read_ecg(challenge, fmt="matlab")
+        path = tmp_path / "v4.mat"
+        savemat(path, {"ecg": ptbxl_signal.astype(np.float64)}, format="4")
+        np.testing.assert_allclose(read_ecg(path, fmt="matlab", fs=500).signal, ptbxl_signal, atol=1e-6)
+
+    @pytest.mark.parametrize("compressed", [False, True])
+    def test_every_layout_scipy_writes_passes(self, compressed: bool, ptbxl_signal: np.ndarray,
+                                              tmp_path: Path) -> None:
+        path = tmp_path / "layouts.mat"
+        cells = np.empty((1, 3), dtype=object)
+        cells[0, :] = ["I", np.arange(3, dtype=np.int8), np.zeros((0, 2))]
+        savemat(path, {
+            "ECG": {"data": ptbxl_signal, "age": 61.0, "sex": "Female", "notes": cells,
+                    "nested": {"when": "2024-01-01", "flags": np.array([True, False])}},
+            "z": np.array([1 + 2j, 3 - 4j]), "u": np.arange(4, dtype=np.uint64), "h": np.arange(6, dtype=np.int16),
+            "empty": np.zeros((0, 0)), "text": np.array(["ab", "cd"]), "fs": 500.0,
+        }, do_compression=compressed, long_field_names=True)
+        check_structure(path)
+        rec = read_ecg(path)
+        np.testing.assert_array_equal(rec.signal, ptbxl_signal)
+        assert (rec.fs, rec.meta["age"], rec.meta["sex"]) == (500, 61.0, "F")

@@ -3,10 +3,11 @@
 
 A ``.mat`` file with a WFDB header beside it (the PhysioNet/CinC challenge layout) is read by
 :mod:`cardioscreen.io.wfdb_format`, which knows its gain; a bare ``.mat`` file has no units, so the signal
-must be stored in mV (floating point): integer ADC counts are refused rather than guessed. Variable shapes and
-types are checked before the data are loaded. The signal is the variable (or struct field) named one of
-:data:`SIGNAL_NAMES`, else the only numeric array with more than one element; a scalar ``fs`` (or ``Fs``,
-``FS``, ``sampling_rate``) gives the rate, and ``age``/``sex`` fields of a struct go to the metadata.
+must be stored in mV (floating point): integer ADC counts are refused rather than guessed. The file's element
+structure is checked before scipy reads it (:mod:`cardioscreen.io.matlab_check`: damaged files crashed scipy's
+reader), and variable shapes and types before the data are loaded. The signal is the variable (or struct field)
+named one of :data:`SIGNAL_NAMES`, else the only numeric array with more than one element; a scalar ``fs`` (or
+``Fs``, ``FS``, ``sampling_rate``) gives the rate, and ``age``/``sex`` fields of a struct go to the metadata.
 Orientation, default rate and lead names follow :mod:`cardioscreen.io.arrays`.
 """
 
@@ -21,7 +22,8 @@ import numpy as np
 
 from cardioscreen.errors import ECGFormatError
 from cardioscreen.io.arrays import default_lead_names, leads_by_samples, rate_or_default, stored_number
-from cardioscreen.io.common import MAX_DECODED_BYTES, check_inflated_size, library_errors, parse_age, parse_sex
+from cardioscreen.io.common import library_errors, parse_age, parse_sex
+from cardioscreen.io.matlab_check import check_structure
 from cardioscreen.record import MAX_SAMPLES_PER_RECORD, ECGRecord
 
 __all__ = ["SIGNAL_NAMES", "read", "sniff", "write"]
@@ -31,8 +33,6 @@ SIGNAL_NAMES = ("ecg", "signal", "data", "val", "sig")
 _RATE_NAMES = ("fs", "sampling_rate", "samplingrate", "srate")
 _SIGNATURE = b"MATLAB "
 _HDF5_LEVEL = b"MATLAB 7.3"
-_HEADER_BYTES = 128
-_MI_COMPRESSED = 15
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -69,7 +69,7 @@ def read(path: Path, *, fs: float | None = None, leads: tuple[str, ...] | list[s
     from scipy.io.matlab import MatReadError
 
     with library_errors(path, "MATLAB file", extra=(MatReadError, zlib.error, struct.error, NotImplementedError)):
-        _check_variable_bytes(path)
+        check_structure(path)
         declared = whosmat(path)
         for name, shape, _ in declared:
             if int(np.prod(shape, dtype=np.int64)) > MAX_SAMPLES_PER_RECORD:
@@ -92,25 +92,6 @@ def read(path: Path, *, fs: float | None = None, leads: tuple[str, ...] | list[s
     if (sex := parse_sex(_text_or_number(lower.get("sex")))) is not None:
         meta["sex"] = sex
     return ECGRecord(signal, rate_or_default(fs, path.name), default_lead_names(signal.shape[0], leads), meta)
-
-
-def _check_variable_bytes(path: Path) -> None:
-    """Refuse a file whose variables hold more than :data:`MAX_DECODED_BYTES`, before scipy loads any of them.
-
-    The size of each top-level data element is read from its tag; a compressed one is inflated without keeping
-    anything to measure it. (``whosmat`` sees a cell array as 1 x 1 whatever its cells hold.)
-    """
-    total = 0
-    with open(path, "rb") as handle:
-        header = handle.read(_HEADER_BYTES)
-        order = "<" if header[126:128] == b"IM" else ">"
-        while len(tag := handle.read(8)) == 8:
-            data_type, n_bytes = struct.unpack(f"{order}II", tag)
-            start = handle.tell()
-            total += check_inflated_size(handle, n_bytes, path.name) if data_type == _MI_COMPRESSED else n_bytes
-            if total > MAX_DECODED_BYTES:
-                raise ECGFormatError(f"{path.name}: its variables hold more than {MAX_DECODED_BYTES} bytes")
-            handle.seek(start + n_bytes)
 
 
 def _named_signal(variables: dict[str, Any]) -> np.ndarray | None:
