@@ -356,6 +356,8 @@ class TestWfdb:
     def test_flac_header_naming_a_missing_signal_file(self, tmp_path: Path, ptbxl_dir: Path) -> None:
         """The signal files of a FLAC (format 516) header are checked like the others: named in the message, and
         the server's folders are not."""
+        import wfdb  # noqa: F401 - FLAC headers go to the wfdb library: its import is not the refusal's memory
+
         source = ptbxl_dir / "records500" / "01000" / "01001_hr.hea"
         header = source.read_text()
         assert " 516 " in header
