@@ -121,13 +121,14 @@ def _check_header(head: Any, header: Path) -> None:
     check_size(n_sig, int(sig_len), header.name)
     if any(spf not in (None, 1) for spf in head.samps_per_frame or []):
         raise ECGFormatError(f"{header.name}: multi-frequency WFDB records (samples per frame > 1) are not supported")
-    needed: dict[str, float] = {}
-    for file_name, fmt, offset in zip(head.file_name, head.fmt, head.byte_offset or [None] * n_sig, strict=False):
+    for file_name in dict.fromkeys(head.file_name):  # each file once (12 channels usually share one)
         signal_file = header.parent / file_name
         if signal_file.parent != header.parent:  # every format, FLAC included
             raise ECGFormatError(f"{header.name}: signal file {file_name!r} is not beside the header")
         if not signal_file.is_file():
             raise ECGFormatError(f"{header.name}: signal file {file_name} is missing")
+    needed: dict[str, float] = {}
+    for file_name, fmt, offset in zip(head.file_name, head.fmt, head.byte_offset or [None] * n_sig, strict=False):
         if fmt in _BYTES_PER_SAMPLE:
             needed[file_name] = needed.get(file_name, float(offset or 0)) + _BYTES_PER_SAMPLE[fmt] * int(sig_len)
     for file_name, n_bytes in needed.items():
