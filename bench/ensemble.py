@@ -42,7 +42,7 @@ def _bundle(work: Path) -> Path:
 
 def main() -> None:
     from cardioscreen.cli.commands.train_ensemble import print_report
-    from cardioscreen.ensemble.measurements import measurement_matrix
+    from cardioscreen.ensemble.measurements import measured_r_peaks, measurement_matrix
     from cardioscreen.ensemble.train import EnsembleConfig, fit_ensemble_on
     from cardioscreen.models.bundle import load_bundle
     from cardioscreen.training.data import load_training_data
@@ -54,9 +54,10 @@ def main() -> None:
         start = time.perf_counter()
         measurements = measurement_matrix(data, folders)
         print(f"measurements: {time.perf_counter() - start:.0f} s (cached after the first run)")
+        r_peaks = measured_r_peaks(data, folders, bundle.input_spec.fs)  # the Analyzer's R-peaks, as train-ensemble
         for title, rows in (("with measurements", measurements), ("without measurements", None)):
             start = time.perf_counter()
-            model = fit_ensemble_on(bundle, data, EnsembleConfig(thread_count=2), rows)
+            model = fit_ensemble_on(bundle, data, EnsembleConfig(thread_count=2), rows, r_peaks)
             print(f"\n== {title}: fitted in {time.perf_counter() - start:.0f} s ({model.embedding_dim} embedding + "
                   f"{len(model.feature_names)} feature + {len(model.measurement_names)} measurement columns)")
             print_report(model.report)
