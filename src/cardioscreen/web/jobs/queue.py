@@ -33,13 +33,16 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 @dataclass(frozen=True)
 class Claim:
-    """A job a worker holds: run it, then :func:`finish` it with ``token``."""
+    """A job a worker holds: run it, then :func:`finish` it with ``token``; ``requested_by`` and ``client`` name
+    who asked for it (:func:`enqueue`)."""
 
     job_id: int
     kind: str
     study_id: int
     token: str
     attempt: int
+    requested_by: int | None = None
+    client: str = ""
 
 
 def enqueue(db: Session, kind: str, study_id: int, requested_by: int | None = None, client: str = "") -> Job:
@@ -96,7 +99,7 @@ def claim(db: Session, worker: str, lease_s: float, attempts: int) -> Claim | No
         if job.kind in ANALYSING_KINDS:
             db.execute(update(Study).where(Study.id == job.study_id).values(status=StudyStatus.ANALYSING.value))
         db.commit()
-        return Claim(job.id, job.kind, job.study_id, token, attempt)
+        return Claim(job.id, job.kind, job.study_id, token, attempt, job.requested_by, job.client)
 
 
 def _give_up(db: Session, job: Job, reason: str) -> None:

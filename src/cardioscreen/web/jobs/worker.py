@@ -26,7 +26,7 @@ from cardioscreen.web.analysis import AnalyzeFn
 from cardioscreen.web.db import create_db_engine, make_session_factory, migrate
 from cardioscreen.web.intake import analyse_stored, redo_analysis
 from cardioscreen.web.jobs import queue
-from cardioscreen.web.models import Job, Study, StudyStatus, User
+from cardioscreen.web.models import Study, StudyStatus, User
 from cardioscreen.web.rendering import SandboxSaliency
 from cardioscreen.web.sandbox import Sandbox, build_sandbox
 from cardioscreen.web.settings import WebSettings
@@ -127,10 +127,8 @@ class Worker:
         if held.kind == queue.ANALYSE:
             analyse_stored(db, self.store, self.sandbox, study)
         elif held.kind == queue.REANALYSE:
-            job = db.get(Job, held.job_id)
-            requested_by = job.requested_by if job is not None else None
-            actor = db.get(User, requested_by) if requested_by is not None else None
-            redo_analysis(db, self.store, self.sandbox, study, actor, client=job.client if job is not None else "")
+            actor = db.get(User, held.requested_by) if held.requested_by is not None else None
+            redo_analysis(db, self.store, self.sandbox, study, actor, client=held.client)
         else:
             SandboxSaliency(self.store, self.sandbox).ensure(study)
 

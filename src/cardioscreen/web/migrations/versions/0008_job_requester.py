@@ -3,7 +3,7 @@ log names the administrator)
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2027-02-16 09:00:00
+Create Date: 2026-12-03 11:20:00
 """
 
 from __future__ import annotations
