@@ -36,7 +36,6 @@ from cardioscreen.signal.clean import ecg_clean
 from cardioscreen.signal.delineate import ecg_delineate
 from cardioscreen.signal.delineation.dsp import DSPConfig, delineate_dsp
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, nanmedian
-from cardioscreen.signal.delineation.filters import clear_recent
 from cardioscreen.signal.delineation.hybrid import merge_p_wave
 from cardioscreen.signal.delineation.learned import PREPROCESSING, delineate_unet
 from cardioscreen.signal.delineation.reference import read_ludb_marks
@@ -44,6 +43,7 @@ from cardioscreen.signal.intervals import Intervals, ecg_intervals
 from cardioscreen.signal.measure import measure_record
 from cardioscreen.signal.peaks import ecg_peaks
 from cardioscreen.signal.quality import QualityReport, ecg_quality
+from cardioscreen.signal.spectral import clear_recent
 
 T = TypeVar("T")
 LUDB = SHARED_DATA / "ludb"

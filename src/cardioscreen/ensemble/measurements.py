@@ -44,6 +44,11 @@ READ_FS = 500
 TRAINING_POWERLINE_HZ = 50.0
 """Mains frequency of PTB-XL (recorded in Germany)."""
 
+MEASUREMENT_VERSION = 2
+"""Version of what :func:`measure_record` gives, in the stores' names: raise it whenever a change alters a
+measurement, so that training measures the records again instead of reading rows of the old kind (2: the cleaning
+and the diagnostic band in the frequency domain)."""
+
 
 def measurement_names() -> list[str]:
     """Names of the row's columns: the intervals, then :meth:`Morphology.feature_vector`'s 171 columns."""
@@ -70,7 +75,7 @@ def measure_ptbxl_record(ptbxl: PTBXL, ecg_id: int, powerline_hz: float = TRAINI
 
 
 def _store_name(powerline_hz: float) -> str:
-    return f"measurements_{READ_FS}_{int(powerline_hz)}hz_{len(measurement_names())}.npy"
+    return f"measurements_v{MEASUREMENT_VERSION}_{READ_FS}_{int(powerline_hz)}hz_{len(measurement_names())}.npy"
 
 
 def ptbxl_measurements(ptbxl: PTBXL, cache_dir: Path | None = None,

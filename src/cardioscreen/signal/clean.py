@@ -1,9 +1,11 @@
 """ECG cleaning: baseline wander, powerline interference and high-frequency noise removed in one zero-phase pass.
 
-Every method is a band of Butterworth sections (plus a powerline notch) applied forward and backward as
-:func:`scipy.signal.sosfiltfilt` does (:func:`cardioscreen.signal.zerophase.sos_filtfilt`) along the last axis, so all
-leads are filtered in one vectorised call and the waves keep their timing. Filter designs and their steady states
-are cached per ``(fs, method, powerline_hz)``.
+Every method is a band of Butterworth sections (plus a powerline notch) applied forward and backward, in the
+frequency domain (:func:`cardioscreen.signal.spectral.zero_phase`: the response of ``scipy.signal.sosfiltfilt`` in
+steady state, without its edge transients), along the last axis, so all leads are filtered at once and the waves
+keep their timing. The record's spectrum is shared with the other filters an analysis asks of the same signal (the
+delineation's band-passes, the diagnostic cleaning of the amplitudes). Filter designs are cached per
+``(fs, method, powerline_hz)``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 from scipy import signal as sps
 
 from cardioscreen.errors import CardioScreenError
-from cardioscreen.signal.zerophase import sos_filtfilt
+from cardioscreen.signal.spectral import zero_phase
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +66,8 @@ def clean_methods() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=64)
-def _design(fs: float, method: str, powerline_hz: float) -> tuple[np.ndarray, np.ndarray]:
-    """Second-order sections for ``method`` at ``fs`` Hz (high-pass, optional low-pass, optional notch) and their
-    step-response steady state ``(sections, 2)``."""
+def _design(fs: float, method: str, powerline_hz: float) -> np.ndarray:
+    """Second-order sections for ``method`` at ``fs`` Hz (high-pass, optional low-pass, optional notch)."""
     band = _METHODS[method]
     nyquist = fs / 2
     sections = [sps.butter(band.order, band.low_hz, btype="highpass", fs=fs, output="sos")]
@@ -77,7 +78,8 @@ def _design(fs: float, method: str, powerline_hz: float) -> tuple[np.ndarray, np
         sections.append(sps.tf2sos(b, a))
     sos = np.vstack(sections)
     logger.debug("cleaning %s at %g Hz: %d sections", method, fs, len(sos))
-    return sos, sps.sosfilt_zi(sos)
+    sos.setflags(write=False)
+    return sos
 
 
 def _neurokit_clean(sig: np.ndarray, fs: float, powerline_hz: float) -> np.ndarray:
@@ -122,7 +124,6 @@ def ecg_clean(sig: np.ndarray, fs: float, method: str = "default", powerline_hz:
     if method == "neurokit":
         out = _neurokit_clean(x2, float(fs), powerline_hz)
     else:
-        sos, zi = _design(float(fs), method, float(powerline_hz))
-        out = sos_filtfilt(x2, sos, zi, min(x2.shape[-1] - 1, int(round(fs))))
-    out = out.astype(np.float32)
+        out = zero_phase(x2, float(fs), _design(float(fs), method, float(powerline_hz)))
+    out = np.array(out, dtype=np.float32)
     return out[0] if one_lead else out

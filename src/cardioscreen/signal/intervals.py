@@ -22,9 +22,9 @@ from cardioscreen.errors import CardioScreenError
 from cardioscreen.leads import STANDARD_LEADS
 from cardioscreen.signal.delineate import Delineation, ecg_delineate
 from cardioscreen.signal.delineation.fiducials import cut_windows, median, nanmedian
-from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import SPIKE_QRS_WINDOW_S, pacing_spikes
 from cardioscreen.signal.quality import QualityReport, ecg_quality
+from cardioscreen.signal.spectral import bandpass
 
 __all__ = ["IntervalLimits", "Intervals", "ecg_intervals", "paced_beats", "pacing_pulses",
            "ventricular_paced"]

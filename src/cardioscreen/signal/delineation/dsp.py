@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from cardioscreen.signal.delineation.fiducials import FIDUCIAL_INDEX, N_FIDUCIALS, cut_windows, nanmedian
-from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.pacing import SPIKE_BLANK_S, blank_spikes, pacing_spikes
+from cardioscreen.signal.spectral import bandpass
 
 
 @dataclass(frozen=True)

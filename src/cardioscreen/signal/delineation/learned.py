@@ -22,8 +22,8 @@ import numpy as np
 
 from cardioscreen.errors import CardioScreenError
 from cardioscreen.onnx_graph import cpu_session, export_graph, load_graph, save_graph
-from cardioscreen.signal.delineation.filters import bandpass
 from cardioscreen.signal.delineation.segments import fiducials_from_labels
+from cardioscreen.signal.spectral import bandpass
 
 if TYPE_CHECKING:
     import torch
