@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,7 +19,7 @@ from scipy import ndimage
 from scipy import signal as sps
 
 from cardioscreen.signal.peak_select import drop_t_waves, rescue_gaps, running_quantile, search_back
-from cardioscreen.signal.zerophase import sos_filtfilt
+from cardioscreen.signal.spectral import bandpass
 
 if TYPE_CHECKING:
     from cardioscreen.signal.peaks import PeakConfig
@@ -29,10 +28,6 @@ __all__ = ["Candidates", "find_candidates", "refine", "to_peaks", "window_index"
 
 _CHUNK_ELEMENTS = 4_000_000
 """Leads are filtered in groups of at most this many samples in all, which bounds memory on long records."""
-_PAIRED_LEADS = 4
-"""Records with at least this many leads are band-passed two leads at a time (see :func:`_filtfilt`); with fewer,
-packing them into complex signals costs more than it saves."""
-
 
 @dataclass(frozen=True)
 class Candidates:
@@ -84,35 +79,6 @@ class Candidates:
                 "leads_used": np.flatnonzero(self.weights > 0).tolist()}
 
 
-@lru_cache(maxsize=32)
-def _bandpass(fs: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
-    """Second-order sections ``(sections, 6)`` of the QRS band-pass at ``fs`` Hz and their step-response steady
-    state ``(sections, 2)`` (what :func:`scipy.signal.sosfiltfilt` recomputes on every call)."""
-    sos = sps.butter(2, [low, min(high, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
-    return sos, sps.sosfilt_zi(sos)
-
-
-def _filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, padlen: int) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)`` of ``x`` ``(leads, samples)``
-    (:func:`cardioscreen.signal.zerophase.sos_filtfilt`, with ``zi`` from :func:`_bandpass`).
-
-    With at least ``_PAIRED_LEADS`` finite leads, pairs of leads are filtered as the real and imaginary parts of one
-    complex signal: the coefficients are real, so the parts never mix and each comes out exactly as filtered alone,
-    and a recursive filter's time goes mostly into the latency of each step, so a pair costs much less than two leads.
-    """
-    n_leads = len(x)
-    if n_leads < _PAIRED_LEADS or not bool(np.isfinite(x).all()):
-        return sos_filtfilt(x, sos, zi, padlen)
-    packed = np.zeros(((n_leads + 1) // 2, x.shape[-1]), dtype=np.complex128)
-    packed.real = x[0::2]
-    packed.imag[: n_leads // 2] = x[1::2]
-    out = sos_filtfilt(packed, sos, zi, padlen)
-    leads = np.empty((n_leads, out.shape[-1]))
-    leads[0::2] = out.real
-    leads[1::2] = out.imag[: n_leads // 2]
-    return leads
-
-
 def _median(x: np.ndarray) -> np.ndarray:
     """Median along the last axis (as ``np.median``, from a partition, without its overhead on small arrays)."""
     n = x.shape[-1]
@@ -145,7 +111,8 @@ def _lead_energy(x: np.ndarray, fs: float, cfg: PeakConfig) -> tuple[np.ndarray,
     level over the lead's median energy: high for clear QRS complexes, low for flat, noise-only or wandering
     leads. The background ``(leads, blocks)`` is the median normalised energy of each ``weight_block_s`` block.
     """
-    bp = _filtfilt(x, *_bandpass(fs, *cfg.band_hz), min(x.shape[-1] - 1, int(fs)))
+    low, high = cfg.band_hz
+    bp = np.array(bandpass(x, fs, low, min(high, 0.45 * fs)), dtype=np.float64)
     energy = np.empty_like(bp)
     np.subtract(bp[:, :1], bp[:, :1], out=energy[:, :1])
     np.subtract(bp[:, 1:], bp[:, :-1], out=energy[:, 1:])

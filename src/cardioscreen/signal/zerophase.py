@@ -1,10 +1,11 @@
-"""Forward-backward IIR filtering along the last axis, step by step as SciPy's ``sosfiltfilt`` and ``filtfilt`` do it.
+"""Forward-backward IIR filtering along the last axis, step by step as SciPy's ``filtfilt`` does it.
 
 Odd extension by ``padlen`` samples on each side, the filter started in its steady state scaled by the first sample
-(each pass), the result cut back to the signal: equal to :func:`scipy.signal.sosfiltfilt` /
-:func:`scipy.signal.filtfilt` with ``padtype="odd"``, bit for bit. The steady state (``sosfilt_zi`` /
-``lfilter_zi``, a linear solve per section, which SciPy redoes on every call) is the caller's, made once per filter
-design; the backward pass stops at the signal's first sample, since its output over the left extension is cut off.
+(each pass), the result cut back to the signal: equal to :func:`scipy.signal.filtfilt` with ``padtype="odd"``, bit
+for bit (the z100 model input must be made exactly as its training data was). The steady state (``lfilter_zi``, a
+linear solve, which SciPy redoes on every call) is the caller's, made once per filter design; the backward pass stops
+at the signal's first sample, since its output over the left extension is cut off. Filters whose edges may differ
+from SciPy's run in the frequency domain instead (:mod:`cardioscreen.signal.spectral`).
 """
 
 from __future__ import annotations
@@ -20,21 +21,6 @@ def odd_extension(x: np.ndarray, padlen: int) -> np.ndarray:
         return x
     return np.concatenate(
         [2 * x[..., :1] - x[..., padlen:0:-1], x, 2 * x[..., -1:] - x[..., -2 : -(padlen + 2) : -1]], axis=-1)
-
-
-def sos_filtfilt(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, padlen: int) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(sos, x, axis=-1, padlen=padlen)`` of ``x`` ``(..., samples)``.
-
-    ``zi`` is ``scipy.signal.sosfilt_zi(sos)`` (shape ``(sections, 2)``); ``padlen`` must be below the number of
-    samples. Complex rows are filtered as they are (the coefficients are real, so a row's real and imaginary parts
-    come out exactly as each filtered alone).
-    """
-    zi = zi.reshape(len(zi), *[1] * (x.ndim - 1), 2)
-    ext = odd_extension(x, padlen)
-    forward, _ = sps.sosfilt(sos, ext, axis=-1, zi=zi * ext[..., :1])
-    backward, _ = sps.sosfilt(sos, forward[..., ::-1][..., : padlen + x.shape[-1]], axis=-1,
-                              zi=zi * forward[..., -1:])
-    return np.asarray(backward[..., padlen:][..., ::-1])
 
 
 def ba_filtfilt(x: np.ndarray, b: np.ndarray, a: np.ndarray, zi: np.ndarray) -> np.ndarray:
